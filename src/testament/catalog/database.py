@@ -1,0 +1,93 @@
+"""Connecting to the catalog and keeping its schema current.
+
+SQLite (WAL, with a generous busy timeout so that concurrent ingests wait rather than
+fail) is the embedded default; PostgreSQL serves teams. Both are migrated by Alembic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 120_000
+WRITER_OPTION = "testament_writer"
+
+
+class CatalogError(Exception):
+    """The catalog database could not be opened or is not at the expected schema."""
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, open transactions, so that `BEGIN IMMEDIATE`
+    # can take the write lock before anything is read.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    # Writers take the write lock up front: a deferred transaction that reads first
+    # and writes later fails at once if another writer committed in between.
+    mode = "IMMEDIATE" if connection.get_execution_options().get(WRITER_OPTION) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration."""
+    command.upgrade(_alembic_config(engine), "head")
+
+
+def is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or for writing (which wait for the write lock up front)."""
+    bind = engine.execution_options(**{WRITER_OPTION: True}) if writer else engine
+    return sessionmaker(bind, expire_on_commit=False)
+
+
+@contextmanager
+def write_lock(session: Session) -> Iterator[None]:
+    """Serialise writers that must see each other's results (the custody chain).
+
+    A writer session on SQLite already holds the write lock (`BEGIN IMMEDIATE`); PostgreSQL
+    takes a transaction-scoped advisory lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7401)"))
+    yield

@@ -1,0 +1,120 @@
+"""`testament assets` and `testament show`: what is in the locker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from testament.catalog.models import Asset
+from testament.catalog.records import AmbiguousOrMissing, asset_dict, find_asset
+from testament.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    JsonOption,
+    console,
+    fail,
+    opened,
+    print_json,
+)
+from testament.locker.custody import event_as_dict, iter_events
+
+
+def assets(
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    json_output: JsonOption = False,
+    media_type: Annotated[
+        str | None, typer.Option("--type", help="Only video, image, audio, document or other.")
+    ] = None,
+) -> None:
+    """List the preserved originals."""
+    with opened(home, database_url) as store, store.read() as session:
+        query = select(Asset).order_by(Asset.stored_at, Asset.id)
+        if media_type:
+            query = query.where(Asset.media_type == media_type)
+        rows = session.execute(query).scalars().all()
+        records = [asset_dict(asset) for asset in rows]
+    if json_output:
+        print_json(records)
+        return
+    table = Table("sha256", "type", "size", "duration", "captures", "filename", "stored (UTC)")
+    for record in records:
+        probe = record["probe"] or {}
+        duration = probe.get("duration")
+        table.add_row(
+            record["sha256"][:12],
+            record["media_type"] + (" [yellow](parse error)[/]" if record["parse_error"] else ""),
+            f"{record['size']:,}",
+            f"{duration:.1f}s" if duration else "",
+            str(record["capture_count"]),
+            record["original_filename"] or "",
+            (record["stored_at"] or "")[:19].replace("T", " "),
+        )
+    console.print(table)
+    console.print(f"{len(records)} assets", highlight=False)
+
+
+def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    console.print(
+        f"[bold]{record['sha256']}[/]  {record['original_filename'] or ''}", highlight=False
+    )
+    for label, key in (
+        ("type", "media_type"),
+        ("mime", "mime_type"),
+        ("size", "size"),
+        ("md5", "md5"),
+        ("sha512", "sha512"),
+        ("stored", "stored_at"),
+        ("stored by", "stored_by"),
+    ):
+        console.print(f"  {label:<10} {record[key]}", highlight=False)
+    if record["parse_error"]:
+        console.print(f"  [yellow]parse error[/] {record['parse_error']}", highlight=False)
+    if record["probe"]:
+        console.print("  [bold]metadata[/]")
+        for key, value in record["probe"].items():
+            console.print(f"    {key}: {value}", highlight=False, markup=False)
+    console.print(f"  [bold]captures[/] ({len(record['captures'])})")
+    for capture in record["captures"]:
+        where = " ".join(
+            str(capture[k]) for k in ("platform", "channel", "url", "source_path") if capture[k]
+        )
+        when = capture["posted_at"] or "posting time unknown"
+        console.print(
+            f"    #{capture['id']} {capture['method']} {where} ({when})",
+            highlight=False,
+            markup=False,
+        )
+        if capture["post_text"]:
+            console.print(f"      “{capture['post_text'][:200]}”", highlight=False, markup=False)
+    console.print(f"  [bold]custody[/] ({len(events)} events)")
+    for event in events:
+        console.print(
+            f"    #{event['seq']} {event['time']} {event['actor']} {event['action']}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def show(
+    sha256_prefix: Annotated[str, typer.Argument(help="The asset's sha256 or a prefix of it.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """One asset: metadata, every capture, and its custody events."""
+    with opened(home, database_url) as store, store.read() as session:
+        try:
+            asset = find_asset(session, sha256_prefix)
+        except AmbiguousOrMissing as exc:
+            fail(str(exc))
+        record = asset_dict(asset, with_captures=True)
+        events = [event_as_dict(e) for e in iter_events(session, f"asset:{asset.sha256}")]
+    record["custody"] = events
+    if json_output:
+        print_json(record)
+    else:
+        _print_asset(record, events)

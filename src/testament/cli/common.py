@@ -1,0 +1,72 @@
+"""What every command shares: store options, JSON output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from testament import config
+from testament.store import Store, StoreError, open_store
+
+console = Console()
+err_console = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Store directory [env: TESTAMENT_HOME; default ./testament-data]",
+        show_default=False,
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Catalog database URL [env: TESTAMENT_DATABASE_URL]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print records as JSON.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear line and stop: no tracebacks for a person to decipher."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def settings(home: Path | None, database_url: str | None) -> config.Settings:
+    return config.resolve(home=home, database_url=database_url)
+
+
+@contextmanager
+def opened(home: Path | None, database_url: str | None) -> Iterator[Store]:
+    try:
+        store = open_store(settings(home, database_url))
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, indent=2) + "\n")

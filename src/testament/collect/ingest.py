@@ -1,0 +1,296 @@
+"""Preserving collected items: blob first, then catalog records and custody, then probing.
+
+The order makes interruption harmless. A blob becomes visible only when complete; the
+asset, capture and their custody events are committed in one transaction that names
+only blobs already on disk; probing happens after, and is redone by the next run if it
+was cut short. Running the same ingest again adds nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from testament.catalog.models import Asset, Capture
+from testament.collect.items import Collected, Item, Problem, Sighting
+from testament.locker.blobstore import BlobStoreError, StoredBlob
+from testament.locker.custody import canonical_json
+from testament.media.probe import TOOL as PROBE_TOOL
+from testament.media.probe import probe_file
+from testament.store import Store
+
+
+class Outcome(enum.Enum):
+    PRESERVED = "preserved"
+    ALREADY_PRESENT = "already present"
+    PARSE_ERROR = "preserved with parse error"
+    MEDIA_MISSING = "recorded without media"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str
+    outcome: Outcome
+    sha256: str | None = None
+    new_capture: bool = False
+    message: str | None = None
+
+
+@dataclass
+class Summary:
+    results: list[Result] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for result in self.results if result.outcome is outcome)
+
+    @property
+    def ok(self) -> bool:
+        """True unless something could not be preserved."""
+        return self.count(Outcome.FAILED) == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {outcome.name.lower(): self.count(outcome) for outcome in Outcome} | {
+            "new_captures": sum(1 for r in self.results if r.new_capture)
+        }
+
+
+class Reporter(Protocol):
+    """Where ingest tells a person (or a test) how it is going."""
+
+    def item_started(self, label: str, size: int | None) -> None: ...
+
+    def bytes_done(self, count: int) -> None: ...
+
+    def item_finished(self, result: Result) -> None: ...
+
+
+class SilentReporter:
+    def item_started(self, label: str, size: int | None) -> None:
+        pass
+
+    def bytes_done(self, count: int) -> None:
+        pass
+
+    def item_finished(self, result: Result) -> None:
+        pass
+
+
+AfterPreserve = Callable[[Store, Asset], None]
+
+
+def capture_key(sha256: str | None, sighting: Sighting) -> str:
+    """Identity of a sighting: the same file seen in the same place is one capture."""
+    identity = {
+        "sha256": sha256,
+        "method": sighting.method,
+        "platform": sighting.platform,
+        "url": sighting.url,
+        "channel": sighting.channel_id or sighting.channel,
+        "post_id": sighting.post_id,
+        "source_path": sighting.source_path,
+        "filename": sighting.filename if sha256 is None else None,
+    }
+    return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+
+
+def _capture_details(capture: Capture, sha256: str | None) -> dict[str, Any]:
+    details: dict[str, Any] = {"capture_id": capture.id, "sha256": sha256, "method": capture.method}
+    for name in ("platform", "url", "channel", "post_id", "source_path", "tool"):
+        value = getattr(capture, name)
+        if value is not None:
+            details[name] = value
+    if capture.posted_at is not None:
+        details["posted_at"] = capture.posted_at.isoformat()
+    if capture.media_missing:
+        details["media_missing"] = capture.missing_reason
+    return details
+
+
+def _new_capture(
+    store: Store, key: str, sighting: Sighting, asset: Asset | None, missing_reason: str | None
+) -> Capture:
+    return Capture(
+        key=key,
+        asset_id=asset.id if asset else None,
+        method=sighting.method,
+        platform=sighting.platform,
+        url=sighting.url,
+        channel=sighting.channel,
+        channel_id=sighting.channel_id,
+        post_id=sighting.post_id,
+        post_text=sighting.post_text,
+        posted_at=sighting.posted_at,
+        forwarded_from=sighting.forwarded_from,
+        views=sighting.views,
+        reply_to=sighting.reply_to,
+        note=sighting.note,
+        source_path=sighting.source_path,
+        filename=sighting.filename,
+        media_missing=missing_reason is not None,
+        missing_reason=missing_reason,
+        tool=sighting.tool,
+        raw=sighting.raw,
+        collected_at=datetime.now(UTC),
+        collected_by=store.actor,
+    )
+
+
+def _record_capture(
+    store: Store,
+    session: Session,
+    sighting: Sighting,
+    asset: Asset | None,
+    missing_reason: str | None = None,
+) -> bool:
+    sha256 = asset.sha256 if asset else None
+    key = capture_key(sha256, sighting)
+    if session.execute(select(Capture.id).where(Capture.key == key)).first():
+        return False
+    capture = _new_capture(store, key, sighting, asset, missing_reason)
+    session.add(capture)
+    session.flush()
+    subject = f"asset:{sha256}" if sha256 else f"capture:{capture.id}"
+    store.custody.append(session, "collected", subject, _capture_details(capture, sha256))
+    return True
+
+
+def _record_blob(store: Store, blob: StoredBlob, sighting: Sighting) -> tuple[Asset, bool, bool]:
+    """Catalog the asset (if new) and the capture in one transaction."""
+    digests = blob.digests
+    with store.write() as session:
+        asset = session.execute(
+            select(Asset).where(Asset.sha256 == digests.sha256)
+        ).scalar_one_or_none()
+        created = asset is None
+        if asset is None:
+            asset = Asset(
+                sha256=digests.sha256,
+                md5=digests.md5,
+                sha512=digests.sha512,
+                size=digests.size,
+                original_filename=sighting.filename,
+                stored_at=datetime.now(UTC),
+                stored_by=store.actor,
+            )
+            session.add(asset)
+            session.flush()
+            store.custody.append(
+                session,
+                "stored",
+                f"asset:{digests.sha256}",
+                {
+                    "size": digests.size,
+                    "md5": digests.md5,
+                    "sha512": digests.sha512,
+                    "filename": sighting.filename,
+                },
+            )
+        new_capture = _record_capture(store, session, sighting, asset)
+    return asset, created, new_capture
+
+
+def probe_asset(store: Store, asset: Asset) -> Asset:
+    """Probe the preserved copy and record what was found (or why it could not be read)."""
+    path = store.blobs.local_path(asset.sha256)
+    if path is None:
+        raise BlobStoreError("probing needs a local blob path")
+    result = probe_file(path, asset.original_filename)
+    with store.write() as session:
+        current = session.execute(select(Asset).where(Asset.sha256 == asset.sha256)).scalar_one()
+        if current.probed_at is not None:
+            return current
+        current.media_type = result.media_type
+        current.mime_type = result.mime_type
+        current.probe = result.metadata
+        current.parse_error = result.error
+        current.probed_at = datetime.now(UTC)
+        details: dict[str, Any] = {"tool": PROBE_TOOL, "media_type": result.media_type}
+        if result.error:
+            details["parse_error"] = result.error
+        store.custody.append(session, "probed", f"asset:{asset.sha256}", details)
+    return current
+
+
+class Ingest:
+    """Runs items through preservation, one at a time, reporting each result."""
+
+    def __init__(
+        self,
+        store: Store,
+        reporter: Reporter | None = None,
+        after_preserve: Iterable[AfterPreserve] = (),
+    ) -> None:
+        self.store = store
+        self.reporter = reporter or SilentReporter()
+        self.after_preserve = list(after_preserve)
+
+    def run(self, collected: Iterable[Collected]) -> Summary:
+        summary = Summary()
+        for entry in collected:
+            result = self._one(entry)
+            summary.results.append(result)
+            self.reporter.item_finished(result)
+        return summary
+
+    def _one(self, entry: Collected) -> Result:
+        if isinstance(entry, Problem):
+            return Result(entry.label, Outcome.FAILED, message=entry.message)
+        if entry.missing_reason is not None:
+            return self._missing(entry)
+        if entry.fetch is not None:
+            return self._fetched(entry)
+        assert entry.path is not None
+        return self._local(entry.label, entry.path, entry.sighting)
+
+    def _missing(self, item: Item) -> Result:
+        self.reporter.item_started(item.label, None)
+        with self.store.write() as session:
+            new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
+        return Result(
+            item.label, Outcome.MEDIA_MISSING, new_capture=new, message=item.missing_reason
+        )
+
+    def _fetched(self, item: Item) -> Result:
+        assert item.fetch is not None
+        self.reporter.item_started(item.label, None)
+        with tempfile.TemporaryDirectory(prefix="testament-fetch-") as folder:
+            try:
+                download = item.fetch(Path(folder))
+            except Exception as exc:
+                return Result(item.label, Outcome.FAILED, message=f"download failed: {exc}")
+            return self._local(item.label, download.path, download.sighting.merged(item.sighting))
+
+    def _local(self, label: str, path: Path, sighting: Sighting) -> Result:
+        try:
+            size = path.stat().st_size
+            self.reporter.item_started(label, size)
+            with path.open("rb") as source:
+                blob = self.store.blobs.put(source, self.reporter.bytes_done)
+        except OSError as exc:
+            return Result(label, Outcome.FAILED, message=f"cannot read ({exc.strerror or exc})")
+        except BlobStoreError as exc:
+            return Result(label, Outcome.FAILED, message=str(exc))
+        asset, created, new_capture = _record_blob(self.store, blob, sighting)
+        if asset.probed_at is None:
+            asset = probe_asset(self.store, asset)
+        for step in self.after_preserve:
+            step(self.store, asset)
+        if asset.parse_error:
+            outcome = Outcome.PARSE_ERROR
+        elif created:
+            outcome = Outcome.PRESERVED
+        else:
+            outcome = Outcome.ALREADY_PRESENT
+        if asset.parse_error and not created:
+            outcome = Outcome.ALREADY_PRESENT
+        return Result(label, outcome, asset.sha256, new_capture, asset.parse_error)

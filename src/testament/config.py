@@ -1,0 +1,63 @@
+"""Settings: where the store lives and which backends it uses.
+
+Everything has an embedded default under one home directory (SQLite and a local
+folder), so a laptop with no server works out of the box. A team points the same code
+at PostgreSQL and object storage through environment variables or flags.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "TESTAMENT_HOME"
+DATABASE_ENV = "TESTAMENT_DATABASE_URL"
+BLOBS_ENV = "TESTAMENT_BLOB_URL"
+ACTOR_ENV = "TESTAMENT_ACTOR"
+DEFAULT_HOME = "testament-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one store."""
+
+    home: Path
+    database_url: str
+    blob_url: str
+    actor: str
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def custody_head_path(self) -> Path:
+        return self.home / "custody.head"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+
+def default_actor() -> str:
+    """The OS user, which is who acts on evidence from the command line."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
+def resolve(
+    home: str | Path | None = None,
+    database_url: str | None = None,
+    blob_url: str | None = None,
+    actor: str | None = None,
+) -> Settings:
+    """Combine explicit values, environment variables and defaults, in that order."""
+    home_path = Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+    db = database_url or os.environ.get(DATABASE_ENV) or f"sqlite:///{home_path / 'catalog.sqlite'}"
+    blobs = blob_url or os.environ.get(BLOBS_ENV) or f"file://{home_path / 'blobs'}"
+    who = actor or os.environ.get(ACTOR_ENV) or default_actor()
+    return Settings(home=home_path, database_url=db, blob_url=blobs, actor=who)

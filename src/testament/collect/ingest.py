@@ -237,20 +237,20 @@ class Ingest:
     def run(self, collected: Iterable[Collected]) -> Summary:
         summary = Summary()
         for entry in collected:
-            result = self._one(entry)
-            summary.results.append(result)
-            self.reporter.item_finished(result)
+            for result in self._one(entry):
+                summary.results.append(result)
+                self.reporter.item_finished(result)
         return summary
 
-    def _one(self, entry: Collected) -> Result:
+    def _one(self, entry: Collected) -> list[Result]:
         if isinstance(entry, Problem):
-            return Result(entry.label, Outcome.FAILED, message=entry.message)
+            return [Result(entry.label, Outcome.FAILED, message=entry.message)]
         if entry.missing_reason is not None:
-            return self._missing(entry)
+            return [self._missing(entry)]
         if entry.fetch is not None:
             return self._fetched(entry)
         assert entry.path is not None
-        return self._local(entry.label, entry.path, entry.sighting)
+        return [self._local(entry.label, entry.path, entry.sighting)]
 
     def _missing(self, item: Item) -> Result:
         self.reporter.item_started(item.label, None)
@@ -260,15 +260,19 @@ class Ingest:
             item.label, Outcome.MEDIA_MISSING, new_capture=new, message=item.missing_reason
         )
 
-    def _fetched(self, item: Item) -> Result:
+    def _fetched(self, item: Item) -> list[Result]:
         assert item.fetch is not None
         self.reporter.item_started(item.label, None)
         with tempfile.TemporaryDirectory(prefix="testament-fetch-") as folder:
             try:
-                download = item.fetch(Path(folder))
-            except Exception as exc:
-                return Result(item.label, Outcome.FAILED, message=f"download failed: {exc}")
-            return self._local(item.label, download.path, download.sighting.merged(item.sighting))
+                downloads = item.fetch(Path(folder))
+            except Exception as exc:  # noqa: BLE001 - a failed download fails this item only
+                return [Result(item.label, Outcome.FAILED, message=f"download failed: {exc}")]
+            return [
+                self._local(f"{item.label} ({d.path.name})" if len(downloads) > 1 else item.label,
+                            d.path, d.sighting.merged(item.sighting))
+                for d in downloads
+            ]
 
     def _local(self, label: str, path: Path, sighting: Sighting) -> Result:
         try:

@@ -42,7 +42,10 @@ class Sighting:
 
 @dataclass(frozen=True)
 class Download:
-    """A file fetched for an item, with what the fetching learned about the post."""
+    """A file fetched for an item, with what the fetching learned about the post.
+
+    One fetch may bring several files: a post can carry more than one video or image.
+    """
 
     path: Path
     sighting: Sighting
@@ -52,14 +55,14 @@ class Download:
 class Item:
     """One thing to preserve.
 
-    Exactly one of `path` (a local file), `fetch` (a download into a folder) or
+    Exactly one of `path` (a local file), `fetch` (downloads into a given folder) or
     `missing_reason` (the media was not available, only its context) is set.
     """
 
     label: str
     sighting: Sighting
     path: Path | None = None
-    fetch: Callable[[Path], Download] | None = field(default=None, compare=False)
+    fetch: Callable[[Path], list[Download]] | None = field(default=None, compare=False)
     missing_reason: str | None = None
 
 

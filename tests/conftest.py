@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,29 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from testament import config
-from testament.cli.main import app
 from testament.store import Store, init_store
+from tests.system import need
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TESTAMENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need(condition: bool, message: str) -> None:
-    """Fail under CI, skip locally, when a system tool or service is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def need_tool(name: str, install_hint: str) -> str:
-    path = shutil.which(name)
-    need(path is not None, f"{name} not found; install it with: {install_hint}")
-    assert path is not None
-    return path
 
 
 def _postgres_database() -> Iterator[str]:
@@ -86,6 +68,8 @@ def cli(settings: config.Settings, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(config.HOME_ENV, str(settings.home))
     monkeypatch.setenv(config.DATABASE_ENV, settings.database_url)
     monkeypatch.setenv(config.ACTOR_ENV, settings.actor)
+    from testament.cli.main import app
+
     runner = CliRunner()
 
     def run(*args: str):

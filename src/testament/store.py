@@ -45,6 +45,7 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A transaction that may append custody events; commits on success."""
         with self._writer() as session, session.begin():
+            database.write_lock(session)
             yield session
         with self._reader() as session:
             self.custody.write_head(session)

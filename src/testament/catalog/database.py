@@ -6,8 +6,6 @@ fail) is the embedded default; PostgreSQL serves teams. Both are migrated by Ale
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +79,11 @@ def session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Ses
     return sessionmaker(bind, expire_on_commit=False)
 
 
-@contextmanager
-def write_lock(session: Session) -> Iterator[None]:
-    """Serialise writers that must see each other's results (the custody chain).
+def write_lock(session: Session) -> None:
+    """Serialise writers that must see each other's results (assets, the custody chain).
 
     A writer session on SQLite already holds the write lock (`BEGIN IMMEDIATE`); PostgreSQL
-    takes a transaction-scoped advisory lock.
+    takes a transaction-scoped advisory lock, released at commit or rollback.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7401)"))
-    yield

@@ -19,9 +19,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -147,3 +149,47 @@ class CustodyEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(32))
+
+
+class FingerprintRecord(Base):
+    """An asset's frame hashes (times, PDQ hashes, quality) packed in one binary column.
+
+    The catalog is the source of truth; the on-disk hash index is rebuilt from these rows.
+    Rows are written under the store's write lock, so their ids follow commit order and
+    the index can catch up by id.
+    """
+
+    __tablename__ = "fingerprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[float | None]
+    frame_count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    tool: Mapped[str] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FootageLink(Base):
+    """Two assets that show the same footage, and how: `relation` is A's relation to B.
+
+    `offset` is B's time minus A's time; for a still (A) from a video (B), `asset_time`
+    is the second of B it was taken from.
+    """
+
+    __tablename__ = "footage_links"
+    __table_args__ = (UniqueConstraint("asset_a_id", "asset_b_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_a_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    asset_b_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float]
+    coverage_a: Mapped[float]
+    coverage_b: Mapped[float]
+    offset: Mapped[float | None]
+    asset_time: Mapped[float | None]
+    segments: Mapped[list[dict[str, float]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ class AmbiguousOrMissing(Exception):
     """No record, or more than one, matches what was asked for."""
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -30,7 +30,7 @@ def capture_dict(capture: Capture) -> dict[str, Any]:
         "channel_id": capture.channel_id,
         "post_id": capture.post_id,
         "post_text": capture.post_text,
-        "posted_at": _iso(capture.posted_at),
+        "posted_at": iso(capture.posted_at),
         "forwarded_from": capture.forwarded_from,
         "views": capture.views,
         "reply_to": capture.reply_to,
@@ -40,7 +40,7 @@ def capture_dict(capture: Capture) -> dict[str, Any]:
         "media_missing": capture.media_missing,
         "missing_reason": capture.missing_reason,
         "tool": capture.tool,
-        "collected_at": _iso(capture.collected_at),
+        "collected_at": iso(capture.collected_at),
         "collected_by": capture.collected_by,
         "raw": capture.raw,
     }
@@ -57,8 +57,8 @@ def asset_dict(asset: Asset, *, with_captures: bool = False) -> dict[str, Any]:
         "original_filename": asset.original_filename,
         "probe": asset.probe,
         "parse_error": asset.parse_error,
-        "probed_at": _iso(asset.probed_at),
-        "stored_at": _iso(asset.stored_at),
+        "probed_at": iso(asset.probed_at),
+        "stored_at": iso(asset.stored_at),
         "stored_by": asset.stored_by,
         "capture_count": len(asset.captures),
     }

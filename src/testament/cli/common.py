@@ -12,12 +12,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from testament import config
 from testament.store import Store, StoreError, open_store
 
-console = Console()
-err_console = Console(stderr=True)
+# Soft wrapping keeps each message on one line, whole, whatever the terminal's width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 HomeOption = Annotated[
     Path | None,
@@ -40,7 +42,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print records as JSON.
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear line and stop: no tracebacks for a person to decipher."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -59,7 +60,8 @@ class ProgressReporter:
         style = STYLE[result.outcome]
         detail = f": {result.message}" if result.message else ""
         self.progress.console.print(
-            f"[{style}]{result.outcome.value}[/] {result.label}{detail}", highlight=False
+            f"[{style}]{result.outcome.value}[/] {escape(result.label)}{escape(detail)}",
+            highlight=False,
         )
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import typer
+import os
+import sys
 
-from testament.cli import assets, custody, ingest, store
+import typer
+from rich.markup import escape
+
+from testament.cli import assets, custody, demo, footage, ingest, store
+from testament.cli.common import err_console
 
 app = typer.Typer(
     name="testament",
@@ -19,3 +24,22 @@ app.command()(assets.assets)
 app.command()(assets.show)
 app.command()(store.verify)
 app.add_typer(custody.app, name="custody")
+app.command()(footage.match)
+app.command()(footage.footage)
+app.add_typer(footage.index_app, name="index")
+app.command()(demo.demo)
+
+
+def main() -> None:
+    """Entry point: an unexpected failure is one line, not a traceback (unless TESTAMENT_DEBUG)."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("TESTAMENT_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            "(set TESTAMENT_DEBUG=1 for details)",
+            highlight=False,
+        )
+        sys.exit(2)

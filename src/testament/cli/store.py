@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from testament.cli.common import (
@@ -79,9 +80,9 @@ def verify(
         print_json(report.as_dict())
     else:
         for problem in report.problems:
-            err_console.print(f"[bold red]FAIL[/] {problem}", highlight=False)
+            err_console.print(f"[bold red]FAIL[/] {escape(problem)}", highlight=False)
         for warning in report.warnings:
-            err_console.print(f"[yellow]warning[/] {warning}", highlight=False)
+            err_console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
         state = (
             "[green]intact[/]"
             if report.intact

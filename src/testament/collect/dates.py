@@ -6,11 +6,17 @@ from datetime import UTC, datetime
 
 
 def parse_datetime(text: str, *, default_zone: object = UTC) -> datetime:
-    """Parse ISO 8601 (with `Z`, an offset, or no zone meaning `default_zone`) or Unix seconds."""
+    """Parse ISO 8601 (with `Z`, an offset, or no zone meaning `default_zone`) or Unix seconds.
+
+    Raises ValueError with the offending text, for the caller to report.
+    """
     value = text.strip()
     if not value:
         raise ValueError("empty date")
-    if value.lstrip("-").replace(".", "", 1).isdigit():
+    # Nine or more digits are Unix seconds (from 1973 on); shorter runs such as 20201210
+    # are compact ISO dates, which spreadsheets often carry.
+    whole = value.lstrip("-").split(".", 1)[0]
+    if value.lstrip("-").replace(".", "", 1).isdigit() and len(whole) >= 9:
         return datetime.fromtimestamp(float(value), UTC)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +85,20 @@ class SilentReporter:
         pass
 
 
-AfterPreserve = Callable[[Store, Asset], None]
+class Step(Protocol):
+    """Work done on each preserved asset after it is catalogued (fingerprinting, ...)."""
+
+    def __call__(self, asset: Asset) -> None: ...
+
+    def finish(self) -> None:
+        """Called once when the run ends, even if it failed part-way."""
+
+
+def default_steps(store: Store) -> list[Step]:
+    """What the embedded default does in-process before `ingest` returns."""
+    from testament.footage.linking import Fingerprinting
+
+    return [Fingerprinting(store)]
 
 
 def capture_key(sha256: str | None, sighting: Sighting) -> str:
@@ -225,21 +238,23 @@ class Ingest:
     """Runs items through preservation, one at a time, reporting each result."""
 
     def __init__(
-        self,
-        store: Store,
-        reporter: Reporter | None = None,
-        after_preserve: Iterable[AfterPreserve] = (),
+        self, store: Store, reporter: Reporter | None = None, steps: Sequence[Step] | None = None
     ) -> None:
         self.store = store
         self.reporter = reporter or SilentReporter()
-        self.after_preserve = list(after_preserve)
+        self.steps = list(default_steps(store) if steps is None else steps)
 
     def run(self, collected: Iterable[Collected]) -> Summary:
+        """Preserve everything; returns once every step (fingerprints, matches) is done."""
         summary = Summary()
-        for entry in collected:
-            for result in self._one(entry):
-                summary.results.append(result)
-                self.reporter.item_finished(result)
+        try:
+            for entry in collected:
+                for result in self._one(entry):
+                    summary.results.append(result)
+                    self.reporter.item_finished(result)
+        finally:
+            for step in self.steps:
+                step.finish()
         return summary
 
     def _one(self, entry: Collected) -> list[Result]:
@@ -269,8 +284,11 @@ class Ingest:
             except Exception as exc:  # noqa: BLE001 - a failed download fails this item only
                 return [Result(item.label, Outcome.FAILED, message=f"download failed: {exc}")]
             return [
-                self._local(f"{item.label} ({d.path.name})" if len(downloads) > 1 else item.label,
-                            d.path, d.sighting.merged(item.sighting))
+                self._local(
+                    f"{item.label} ({d.path.name})" if len(downloads) > 1 else item.label,
+                    d.path,
+                    d.sighting.merged(item.sighting),
+                )
                 for d in downloads
             ]
 
@@ -287,14 +305,12 @@ class Ingest:
         asset, created, new_capture = _record_blob(self.store, blob, sighting)
         if asset.probed_at is None:
             asset = probe_asset(self.store, asset)
-        for step in self.after_preserve:
-            step(self.store, asset)
-        if asset.parse_error:
+        for step in self.steps:
+            step(asset)
+        if not created:
+            outcome = Outcome.ALREADY_PRESENT
+        elif asset.parse_error:
             outcome = Outcome.PARSE_ERROR
-        elif created:
-            outcome = Outcome.PRESERVED
         else:
-            outcome = Outcome.ALREADY_PRESENT
-        if asset.parse_error and not created:
-            outcome = Outcome.ALREADY_PRESENT
+            outcome = Outcome.PRESERVED
         return Result(label, outcome, asset.sha256, new_capture, asset.parse_error)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,25 +98,25 @@ class CustodyLog:
         actor: str | None = None,
     ) -> CustodyEvent:
         """Add one event; it becomes durable when the caller's transaction commits."""
-        with write_lock(session):
-            last = session.execute(
-                select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
-            ).scalar_one_or_none()
-            event = CustodyEvent(
-                seq=1 if last is None else last.seq + 1,
-                time=format_time(datetime.now(UTC)),
-                actor=actor or self.actor,
-                action=action,
-                subject=subject,
-                details=canonical_json(details or {}),
-                prev_hash=GENESIS_HASH if last is None else last.hash,
-                key_id=self.signer.key_id,
-            )
-            payload = signed_bytes(event)
-            event.hash = hashlib.sha256(payload).hexdigest()
-            event.signature = self.signer.sign(payload)
-            session.add(event)
-            session.flush()
+        write_lock(session)
+        last = session.execute(
+            select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        event = CustodyEvent(
+            seq=1 if last is None else last.seq + 1,
+            time=format_time(datetime.now(UTC)),
+            actor=actor or self.actor,
+            action=action,
+            subject=subject,
+            details=canonical_json(details or {}),
+            prev_hash=GENESIS_HASH if last is None else last.hash,
+            key_id=self.signer.key_id,
+        )
+        payload = signed_bytes(event)
+        event.hash = hashlib.sha256(payload).hexdigest()
+        event.signature = self.signer.sign(payload)
+        session.add(event)
+        session.flush()
         return event
 
     def write_head(self, session: Session) -> None:
@@ -130,8 +131,9 @@ class CustodyLog:
             return
         message = f"{last.seq}:{last.hash}".encode("ascii")
         body = {"seq": last.seq, "hash": last.hash, "signature": self.signer.sign(message)}
-        tmp = self.head_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(canonical_json(body) + "\n", encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=self.head_path.parent, prefix=".custody-head-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(canonical_json(body) + "\n")
         os.replace(tmp, self.head_path)
 
 

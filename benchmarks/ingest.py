@@ -1,0 +1,111 @@
+"""Ingest throughput against `sha256sum` + `cp` of the same data, measured in the same run.
+
+    python benchmarks/ingest.py [--size-mb 1024] [--images 1000] [--work DIR]
+
+Prints wall times, the ratio to the baseline, and the ingest's peak RSS. The baseline
+hashes and copies the same bytes with coreutils; the ingest also computes MD5 and
+SHA-512, fsyncs, catalogues, signs custody events and probes the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+BLOCK = 16 * 1024 * 1024
+
+
+def make_large_file(path: Path, size_mb: int) -> None:
+    """Incompressible bytes (repeating a 16 MiB random block; hashing cost is content-blind)."""
+    block = os.urandom(BLOCK)
+    with path.open("wb") as out:
+        remaining = size_mb * 1024 * 1024
+        while remaining > 0:
+            out.write(block[: min(remaining, BLOCK)])
+            remaining -= BLOCK
+
+
+def make_images(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        small = rng.integers(0, 256, size=(24, 32, 3), dtype=np.uint8)
+        image = Image.fromarray(small).resize((640, 480), Image.Resampling.BICUBIC)
+        image.save(folder / f"image{i:04}.jpg", quality=85)
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"command failed: {' '.join(command)}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def baseline(source: Path, target: Path) -> float:
+    """sha256sum of the data, then cp of the data (a file or a folder's files)."""
+    files = sorted(source.iterdir()) if source.is_dir() else [source]
+    target.mkdir(parents=True)
+    hash_time, _ = timed(["sha256sum", *map(str, files)])
+    copy_time, _ = timed(["cp", "-r", *map(str, files), str(target)])
+    return hash_time + copy_time
+
+
+def ingest(source: Path, home: Path) -> tuple[float, int]:
+    env = os.environ | {"TESTAMENT_HOME": str(home)}
+    testament = [sys.executable, "-m", "testament"]
+    subprocess.run([*testament, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return timed([*testament, "ingest", str(source)], env)
+
+
+def measure(label: str, source: Path, work: Path, repeats: int) -> None:
+    best_base, best_ours, peak = float("inf"), float("inf"), 0
+    for run in range(repeats):
+        best_base = min(best_base, baseline(source, work / f"copy-{label}-{run}"))
+        seconds, rss = ingest(source, work / f"home-{label}-{run}")
+        best_ours, peak = min(best_ours, seconds), max(peak, rss)
+        shutil.rmtree(work / f"copy-{label}-{run}")
+        shutil.rmtree(work / f"home-{label}-{run}")
+    print(
+        f"{label:<22} baseline {best_base:7.2f} s   testament {best_ours:7.2f} s   "
+        f"ratio {best_ours / best_base:5.2f}x   peak RSS {peak / 2**20:6.1f} MiB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N runs for each side")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args()
+    work = Path(args.work or tempfile.mkdtemp(prefix="testament-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        large = work / "large.bin"
+        make_large_file(large, args.size_mb)
+        images = work / "images"
+        make_images(images, args.images)
+        print(f"ingest benchmark: best of {args.repeats} runs, {os.cpu_count()} cores")
+        measure(f"{args.size_mb} MiB file", large, work, args.repeats)
+        measure(f"{args.images} small images", images, work, args.repeats)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs and starts what the test suite needs from the system, where it is missing:
+# openssl (signature checks without testament) and a PostgreSQL server on 127.0.0.1:5432.
+set -euo pipefail
+
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
+  echo "PostgreSQL at 127.0.0.1:5432 does not accept the postgres user without a password;" >&2
+  echo "set TESTAMENT_TEST_POSTGRES_URL to a URL of a database the tests may create databases from." >&2
+fi

@@ -1,0 +1,5 @@
+"""`python -m testament` runs the command line."""
+
+from testament.cli.main import main
+
+main()

@@ -1,0 +1,135 @@
+"""Fingerprinting at ingest, and linking each new asset to the footage it matches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from testament import __version__
+from testament.catalog.models import Asset, FingerprintRecord, FootageLink
+from testament.fingerprint import (
+    Fingerprint,
+    FingerprintError,
+    FootageMatch,
+    fingerprint_file,
+    match,
+)
+from testament.footage.index_cache import LiveIndex
+from testament.footage.packing import pack
+from testament.store import Store
+
+TOOL = f"testament-pdq {__version__}"
+MATCHABLE = ("video", "image")
+
+
+class Durations(Mapping[int, float | None]):
+    """Asset durations looked up on demand (None for images), for the matcher."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[int, float | None] = {}
+
+    def __getitem__(self, asset_id: int) -> float | None:
+        if asset_id not in self._known:
+            row = self.session.execute(
+                select(FingerprintRecord.kind, FingerprintRecord.duration).where(
+                    FingerprintRecord.asset_id == asset_id
+                )
+            ).first()
+            if row is None:
+                raise KeyError(asset_id)
+            self._known[asset_id] = row.duration if row.kind == "video" else None
+        return self._known[asset_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def _link(match_: FootageMatch, asset_id: int) -> FootageLink:
+    return FootageLink(
+        asset_a_id=asset_id,
+        asset_b_id=match_.asset_id,
+        relation=match_.relation,
+        score=match_.score,
+        coverage_a=match_.query_coverage,
+        coverage_b=match_.asset_coverage,
+        offset=match_.offset,
+        asset_time=match_.asset_time,
+        segments=[vars(segment) for segment in match_.segments],
+    )
+
+
+class Fingerprinting:
+    """The ingest step that hashes each new video or image and links it to known footage."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.index = LiveIndex(store.settings.index_dir)
+
+    def __call__(self, asset: Asset) -> None:
+        if asset.media_type not in MATCHABLE or asset.parse_error:
+            return
+        with self.store.read() as session:
+            if session.execute(
+                select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
+            ).first():
+                return
+        path = self.store.blobs.local_path(asset.sha256)
+        assert path is not None
+        try:
+            fingerprint: Fingerprint | None = fingerprint_file(path)
+            error = None
+        except FingerprintError as exc:
+            fingerprint, error = None, str(exc)
+        self._store_fingerprint(asset, fingerprint, error)
+        if fingerprint is not None and len(fingerprint):
+            self._link(asset, fingerprint)
+
+    def _store_fingerprint(
+        self, asset: Asset, fingerprint: Fingerprint | None, error: str | None
+    ) -> None:
+        details: dict[str, Any] = {"tool": TOOL}
+        with self.store.write() as session:
+            if session.execute(
+                select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
+            ).first():
+                return  # another process got there first
+            record = FingerprintRecord(
+                asset_id=asset.id,
+                kind=fingerprint.kind if fingerprint else asset.media_type,
+                duration=fingerprint.duration if fingerprint else None,
+                frame_count=len(fingerprint) if fingerprint else 0,
+                data=pack(fingerprint) if fingerprint else b"",
+                tool=TOOL,
+                error=error,
+            )
+            session.add(record)
+            details["frames"] = record.frame_count
+            if error:
+                details["error"] = error
+            self.store.custody.append(session, "fingerprinted", f"asset:{asset.sha256}", details)
+
+    def _link(self, asset: Asset, fingerprint: Fingerprint) -> None:
+        with self.store.read() as session:
+            index = self.index.current(session)
+            matches = [
+                m for m in match(fingerprint, index, Durations(session)) if m.asset_id != asset.id
+            ]
+        if not matches:
+            return
+        with self.store.write() as session:
+            known = set(
+                session.execute(
+                    select(FootageLink.asset_b_id).where(FootageLink.asset_a_id == asset.id)
+                ).scalars()
+            )
+            session.add_all(_link(m, asset.id) for m in matches if m.asset_id not in known)
+
+    def finish(self) -> None:
+        self.index.save()

@@ -64,7 +64,7 @@ def test_fingerprinting_is_on_the_custody_record(store: Store, case: dict[str, P
     sha = _ingest(store, case["original"])
     with store.read() as session:
         actions = [e.action for e in iter_events(session, f"asset:{sha}")]
-    assert actions == ["stored", "collected", "probed", "fingerprinted"]
+    assert actions == ["stored", "probed", "collected", "fingerprinted"]
 
 
 def test_match_command_json_shape(cli, store: Store, case: dict[str, Path], tmp_path: Path) -> None:

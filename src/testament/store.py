@@ -15,7 +15,7 @@ from testament import __version__
 from testament.catalog import database
 from testament.config import Settings
 from testament.locker.blobstore import LocalBlobStore, open_blob_store
-from testament.locker.custody import CustodyLog
+from testament.locker.custody import LAST_APPENDED, CustodyLog
 from testament.locker.keys import Signer, create_keys, load_signer, public_pem
 
 
@@ -44,11 +44,13 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that may append custody events; commits on success."""
-        with self._writer() as session, session.begin():
-            database.write_lock(session)
-            yield session
-        with self._reader() as session:
-            self.custody.write_head(session)
+        with self._writer() as session:
+            with session.begin():
+                database.write_lock(session)
+                yield session
+            appended = session.info.pop(LAST_APPENDED, None)
+        if appended is not None:
+            self.custody.write_head(*appended)
 
     def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
         """A custody event on its own, for actions that change nothing else."""

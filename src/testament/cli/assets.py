@@ -19,6 +19,7 @@ from testament.cli.common import (
     opened,
     print_json,
 )
+from testament.footage.groups import footage_groups
 from testament.locker.custody import event_as_dict, iter_events
 
 
@@ -57,6 +58,25 @@ def assets(
     console.print(f"{len(records)} assets", highlight=False)
 
 
+def _flat(value: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={item}" for key, item in value.items() if item not in (None, "", {}))
+
+
+def metadata_lines(probe: dict[str, Any]) -> list[str]:
+    """Probe metadata as readable lines: one per field, one per stream."""
+    lines = []
+    for key, value in probe.items():
+        if key == "streams" and isinstance(value, list):
+            for number, stream in enumerate(value):
+                details = {k: v for k, v in stream.items() if k not in ("index", "tags")}
+                lines.append(f"stream {stream.get('index', number)}: {_flat(details)}")
+        elif isinstance(value, dict):
+            lines.append(f"{key}: {_flat(value)}")
+        else:
+            lines.append(f"{key}: {value}")
+    return lines
+
+
 def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
     console.print(
         f"[bold]{record['sha256']}[/]  {record['original_filename'] or ''}", highlight=False
@@ -75,8 +95,8 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
         console.print(f"  [yellow]parse error[/] {record['parse_error']}", highlight=False)
     if record["probe"]:
         console.print("  [bold]metadata[/]")
-        for key, value in record["probe"].items():
-            console.print(f"    {key}: {value}", highlight=False, markup=False)
+        for line in metadata_lines(record["probe"]):
+            console.print(f"    {line}", highlight=False, markup=False)
     console.print(f"  [bold]captures[/] ({len(record['captures'])})")
     for capture in record["captures"]:
         where = " ".join(
@@ -90,6 +110,16 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
         )
         if capture["post_text"]:
             console.print(f"      “{capture['post_text'][:200]}”", highlight=False, markup=False)
+    if record["footage"]:
+        console.print(
+            f"  [bold]footage[/] (same footage as {len(record['footage']['members']) - 1} "
+            "other assets; `testament footage` for the group)"
+        )
+        for link in record["footage"]["links"]:
+            console.print(
+                f"    {link['a'][:12]} {link['relation'].replace('_', ' ')} {link['b'][:12]}",
+                highlight=False,
+            )
     console.print(f"  [bold]custody[/] ({len(events)} events)")
     for event in events:
         console.print(
@@ -112,6 +142,8 @@ def show(
         except AmbiguousOrMissing as exc:
             fail(str(exc))
         record = asset_dict(asset, with_captures=True)
+        groups = footage_groups(session, asset.id)
+        record["footage"] = groups[0].as_dict() if groups else None
         events = [event_as_dict(e) for e in iter_events(session, f"asset:{asset.sha256}")]
     record["custody"] = events
     if json_output:

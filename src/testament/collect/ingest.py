@@ -25,7 +25,7 @@ from testament.collect.items import Collected, Item, Problem, Sighting
 from testament.locker.blobstore import BlobStoreError, StoredBlob
 from testament.locker.custody import canonical_json
 from testament.media.probe import TOOL as PROBE_TOOL
-from testament.media.probe import probe_file
+from testament.media.probe import ProbeResult, probe_file
 from testament.store import Store
 
 
@@ -177,61 +177,77 @@ def _record_capture(
     return True
 
 
-def _record_blob(store: Store, blob: StoredBlob, sighting: Sighting) -> tuple[Asset, bool, bool]:
-    """Catalog the asset (if new) and the capture in one transaction."""
+def _is_catalogued(store: Store, sha256: str) -> bool:
+    with store.read() as session:
+        return session.execute(select(Asset.id).where(Asset.sha256 == sha256)).first() is not None
+
+
+def _probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult | None:
+    """Probe the preserved copy (not the source) of an asset the catalog does not know yet."""
+    if _is_catalogued(store, blob.digests.sha256):
+        return None
+    path = store.blobs.local_path(blob.digests.sha256)
+    if path is None:
+        raise BlobStoreError("probing needs a local blob path")
+    return probe_file(path, filename)
+
+
+def _new_asset(
+    store: Store, session: Session, blob: StoredBlob, filename: str | None, probe: ProbeResult
+) -> Asset:
     digests = blob.digests
+    now = datetime.now(UTC)
+    asset = Asset(
+        sha256=digests.sha256,
+        md5=digests.md5,
+        sha512=digests.sha512,
+        size=digests.size,
+        original_filename=filename,
+        stored_at=now,
+        stored_by=store.actor,
+        media_type=probe.media_type,
+        mime_type=probe.mime_type,
+        probe=probe.metadata,
+        parse_error=probe.error,
+        probed_at=now,
+    )
+    session.add(asset)
+    session.flush()
+    subject = f"asset:{digests.sha256}"
+    store.custody.append(
+        session,
+        "stored",
+        subject,
+        {
+            "size": digests.size,
+            "md5": digests.md5,
+            "sha512": digests.sha512,
+            "filename": filename,
+        },
+    )
+    details: dict[str, Any] = {"tool": PROBE_TOOL, "media_type": probe.media_type}
+    if probe.error:
+        details["parse_error"] = probe.error
+    store.custody.append(session, "probed", subject, details)
+    return asset
+
+
+def _record_blob(
+    store: Store, blob: StoredBlob, sighting: Sighting, probe: ProbeResult | None
+) -> tuple[Asset, bool, bool]:
+    """Catalog the asset (if new, with its probe) and the capture in one transaction."""
     with store.write() as session:
         asset = session.execute(
-            select(Asset).where(Asset.sha256 == digests.sha256)
+            select(Asset).where(Asset.sha256 == blob.digests.sha256)
         ).scalar_one_or_none()
         created = asset is None
         if asset is None:
-            asset = Asset(
-                sha256=digests.sha256,
-                md5=digests.md5,
-                sha512=digests.sha512,
-                size=digests.size,
-                original_filename=sighting.filename,
-                stored_at=datetime.now(UTC),
-                stored_by=store.actor,
-            )
-            session.add(asset)
-            session.flush()
-            store.custody.append(
-                session,
-                "stored",
-                f"asset:{digests.sha256}",
-                {
-                    "size": digests.size,
-                    "md5": digests.md5,
-                    "sha512": digests.sha512,
-                    "filename": sighting.filename,
-                },
-            )
+            if probe is None:  # another process catalogued it and then it vanished: re-probe
+                probe = _probe_blob(store, blob, sighting.filename)
+                assert probe is not None
+            asset = _new_asset(store, session, blob, sighting.filename, probe)
         new_capture = _record_capture(store, session, sighting, asset)
     return asset, created, new_capture
-
-
-def probe_asset(store: Store, asset: Asset) -> Asset:
-    """Probe the preserved copy and record what was found (or why it could not be read)."""
-    path = store.blobs.local_path(asset.sha256)
-    if path is None:
-        raise BlobStoreError("probing needs a local blob path")
-    result = probe_file(path, asset.original_filename)
-    with store.write() as session:
-        current = session.execute(select(Asset).where(Asset.sha256 == asset.sha256)).scalar_one()
-        if current.probed_at is not None:
-            return current
-        current.media_type = result.media_type
-        current.mime_type = result.mime_type
-        current.probe = result.metadata
-        current.parse_error = result.error
-        current.probed_at = datetime.now(UTC)
-        details: dict[str, Any] = {"tool": PROBE_TOOL, "media_type": result.media_type}
-        if result.error:
-            details["parse_error"] = result.error
-        store.custody.append(session, "probed", f"asset:{asset.sha256}", details)
-    return current
 
 
 class Ingest:
@@ -302,9 +318,9 @@ class Ingest:
             return Result(label, Outcome.FAILED, message=f"cannot read ({exc.strerror or exc})")
         except BlobStoreError as exc:
             return Result(label, Outcome.FAILED, message=str(exc))
-        asset, created, new_capture = _record_blob(self.store, blob, sighting)
-        if asset.probed_at is None:
-            asset = probe_asset(self.store, asset)
+        asset, created, new_capture = _record_blob(
+            self.store, blob, sighting, _probe_blob(self.store, blob, sighting.filename)
+        )
         for step in self.steps:
             step(asset)
         if not created:

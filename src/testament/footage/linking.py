@@ -73,13 +73,8 @@ class Fingerprinting:
         self.index = LiveIndex(store.settings.index_dir)
 
     def __call__(self, asset: Asset) -> None:
-        if asset.media_type not in MATCHABLE or asset.parse_error:
+        if asset.media_type not in MATCHABLE or asset.parse_error or self._done(asset):
             return
-        with self.store.read() as session:
-            if session.execute(
-                select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
-            ).first():
-                return
         path = self.store.blobs.local_path(asset.sha256)
         assert path is not None
         try:
@@ -87,49 +82,45 @@ class Fingerprinting:
             error = None
         except FingerprintError as exc:
             fingerprint, error = None, str(exc)
-        self._store_fingerprint(asset, fingerprint, error)
-        if fingerprint is not None and len(fingerprint):
-            self._link(asset, fingerprint)
-
-    def _store_fingerprint(
-        self, asset: Asset, fingerprint: Fingerprint | None, error: str | None
-    ) -> None:
-        details: dict[str, Any] = {"tool": TOOL}
+        matches = self._matches(asset, fingerprint) if fingerprint else []
         with self.store.write() as session:
-            if session.execute(
-                select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
-            ).first():
+            if self._done(asset, session):
                 return  # another process got there first
-            record = FingerprintRecord(
-                asset_id=asset.id,
-                kind=fingerprint.kind if fingerprint else asset.media_type,
-                duration=fingerprint.duration if fingerprint else None,
-                frame_count=len(fingerprint) if fingerprint else 0,
-                data=pack(fingerprint) if fingerprint else b"",
-                tool=TOOL,
-                error=error,
-            )
-            session.add(record)
-            details["frames"] = record.frame_count
-            if error:
-                details["error"] = error
-            self.store.custody.append(session, "fingerprinted", f"asset:{asset.sha256}", details)
+            self._record(session, asset, fingerprint, error)
+            session.add_all(_link(found, asset.id) for found in matches)
 
-    def _link(self, asset: Asset, fingerprint: Fingerprint) -> None:
+    def _done(self, asset: Asset, session: Session | None = None) -> bool:
+        query = select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
+        if session is not None:
+            return session.execute(query).first() is not None
+        with self.store.read() as reader:
+            return reader.execute(query).first() is not None
+
+    def _matches(self, asset: Asset, fingerprint: Fingerprint) -> list[FootageMatch]:
+        if not len(fingerprint):
+            return []
         with self.store.read() as session:
             index = self.index.current(session)
-            matches = [
-                m for m in match(fingerprint, index, Durations(session)) if m.asset_id != asset.id
-            ]
-        if not matches:
-            return
-        with self.store.write() as session:
-            known = set(
-                session.execute(
-                    select(FootageLink.asset_b_id).where(FootageLink.asset_a_id == asset.id)
-                ).scalars()
-            )
-            session.add_all(_link(m, asset.id) for m in matches if m.asset_id not in known)
+            found = match(fingerprint, index, Durations(session))
+        return [m for m in found if m.asset_id != asset.id]
+
+    def _record(
+        self, session: Session, asset: Asset, fingerprint: Fingerprint | None, error: str | None
+    ) -> None:
+        record = FingerprintRecord(
+            asset_id=asset.id,
+            kind=fingerprint.kind if fingerprint else asset.media_type,
+            duration=fingerprint.duration if fingerprint else None,
+            frame_count=len(fingerprint) if fingerprint else 0,
+            data=pack(fingerprint) if fingerprint else b"",
+            tool=TOOL,
+            error=error,
+        )
+        session.add(record)
+        details: dict[str, Any] = {"tool": TOOL, "frames": record.frame_count}
+        if error:
+            details["error"] = error
+        self.store.custody.append(session, "fingerprinted", f"asset:{asset.sha256}", details)
 
     def finish(self) -> None:
         self.index.save()

@@ -30,6 +30,8 @@ from testament.catalog.models import CustodyEvent
 from testament.locker.keys import Signer, signature_valid
 
 GENESIS_HASH = "0" * 64
+# Where a session remembers the last event it appended, for the head file after commit.
+LAST_APPENDED = "custody_last_appended"
 
 
 def canonical_json(value: Any) -> str:
@@ -117,20 +119,16 @@ class CustodyLog:
         event.signature = self.signer.sign(payload)
         session.add(event)
         session.flush()
+        session.info[LAST_APPENDED] = (event.seq, event.hash)
         return event
 
-    def write_head(self, session: Session) -> None:
-        """Record the newest committed event in the signed head file (after commit)."""
-        last = session.execute(
-            select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
-        ).scalar_one_or_none()
-        if last is None:
-            return
+    def write_head(self, seq: int, hash_: str) -> None:
+        """Record a committed event as the newest in the signed head file (after commit)."""
         current = read_head(self.head_path)
-        if current is not None and current.seq >= last.seq:
+        if current is not None and current.seq >= seq:
             return
-        message = f"{last.seq}:{last.hash}".encode("ascii")
-        body = {"seq": last.seq, "hash": last.hash, "signature": self.signer.sign(message)}
+        message = f"{seq}:{hash_}".encode("ascii")
+        body = {"seq": seq, "hash": hash_, "signature": self.signer.sign(message)}
         fd, tmp = tempfile.mkstemp(dir=self.head_path.parent, prefix=".custody-head-")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(canonical_json(body) + "\n")

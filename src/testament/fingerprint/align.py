@@ -1,0 +1,93 @@
+"""Temporal alignment: many frame matches agreeing on one time offset make a video match.
+
+Each frame hit votes for an offset (asset time minus query time). Lookalike frames (the
+same room, the same flag, a black frame) vote for scattered offsets; a real copy's frames
+pile up on one. The winning offset is refined to the weighted median of the votes near it,
+and the query frames that agree with it are grouped into segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from testament.fingerprint.model import Segment
+
+BIN = 0.25  # seconds per offset vote bin
+TOLERANCE = 0.75  # a hit agrees with an offset when within this many seconds of it
+MAX_HOLE = 2.0  # unmatched seconds tolerated inside one segment
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The best offset for one asset, and how each query frame fares at it."""
+
+    offset: float
+    distance: np.ndarray  # int32 [frames] best agreeing distance per query frame (BITS if none)
+
+
+def best_offset(
+    frame_times: np.ndarray,
+    frame: np.ndarray,
+    asset_time: np.ndarray,
+    distance: np.ndarray,
+    max_distance: int,
+    no_match: int,
+) -> Alignment:
+    """Vote over offsets of one asset's hits and return the strongest agreement."""
+    offsets = asset_time - frame_times[frame]
+    weight = (max_distance + 1 - distance) / (max_distance + 1)
+    bins = np.round(offsets / BIN).astype(np.int64)
+    # One vote per query frame and bin: a static shot must not outvote a moving one.
+    order = np.lexsort((-weight, frame, bins))
+    bins_s, frame_s, weight_s = bins[order], frame[order], weight[order]
+    unique = np.ones(len(order), dtype=bool)
+    unique[1:] = (bins_s[1:] != bins_s[:-1]) | (frame_s[1:] != frame_s[:-1])
+    votes_bins, votes = np.unique(bins_s[unique], return_inverse=True)
+    totals = np.bincount(votes, weights=weight_s[unique])
+    reach = round(TOLERANCE / BIN)
+    smoothed = np.array(
+        [totals[np.abs(votes_bins - b) <= reach].sum() for b in votes_bins], dtype=np.float64
+    )
+    center = votes_bins[int(np.argmax(smoothed))] * BIN
+    near = np.abs(offsets - center) <= TOLERANCE
+    offset = _weighted_median(offsets[near], weight[near])
+    agree = np.abs(offsets - offset) <= TOLERANCE
+    best = np.full(len(frame_times), no_match, dtype=np.int32)
+    np.minimum.at(best, frame[agree], distance[agree])
+    return Alignment(offset=float(offset), distance=best)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def frame_spans(frame_times: np.ndarray, duration: float) -> np.ndarray:
+    """How long each kept frame stands for: until the next kept frame (or the end)."""
+    ends = np.append(frame_times[1:], max(duration, frame_times[-1]))
+    return np.maximum(ends - frame_times, 0.0)
+
+
+def segments(
+    frame_times: np.ndarray, matched: np.ndarray, duration: float, offset: float
+) -> tuple[Segment, ...]:
+    """Runs of matched query frames, bridging holes up to MAX_HOLE seconds."""
+    spans = frame_spans(frame_times, duration)
+    found: list[Segment] = []
+    start: float | None = None
+    end = 0.0
+    for t, span, ok in zip(frame_times, spans, matched, strict=True):
+        if not ok:
+            continue
+        if start is not None and t - end > MAX_HOLE:
+            found.append(Segment(start, end, start + offset, end + offset))
+            start = None
+        if start is None:
+            start = float(t)
+        end = float(t + span)
+    if start is not None:
+        found.append(Segment(start, end, start + offset, end + offset))
+    return tuple(found)

@@ -1,0 +1,166 @@
+"""The hash index: every indexed frame hash, searchable by Hamming distance.
+
+Rows are numbered in the order they are added; faiss holds the 32-byte codes (with the
+row as id) and numpy arrays map a row to its asset (int32) and time (float32): 48 bytes
+per hash under IVF (code, 64-bit id, 8 bytes of mapping), 40 while flat.
+
+A small index is flat (exact, brute force). Past FLAT_LIMIT hashes it is rebuilt as an
+inverted file (IndexBinaryIVF) trained on a sample of its own codes, and rebuilt again
+whenever it has grown fourfold, so lists stay near TARGET_LIST codes long.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from testament.fingerprint.model import Fingerprint
+from testament.fingerprint.pdq import HASH_BYTES
+
+BITS = HASH_BYTES * 8
+MIN_QUALITY = 50  # PDQ's own advice: hashes of flatter pictures are not evidence
+FLAT_LIMIT = 200_000
+TARGET_LIST = 1_000  # codes per inverted list on average right after a rebuild
+NPROBE = 24
+TRAIN_PER_LIST = 40
+_CODES, _ROWS, _META = "hashes.faiss", "rows.npz", "index.json"
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Search results as parallel arrays: which query hash, which asset, when, how far."""
+
+    query: np.ndarray  # int32 row of the query hash
+    asset_id: np.ndarray  # int32
+    time: np.ndarray  # float32 seconds in the asset
+    distance: np.ndarray  # int32 bits
+
+
+def _nlist_for(n: int) -> int:
+    return 1 << max(6, round(math.log2(max(1, n // TARGET_LIST))))
+
+
+class HashIndex:
+    """Frame hashes of indexed assets → (asset id, time), searchable by Hamming distance."""
+
+    def __init__(self) -> None:
+        self._index: faiss.IndexBinary = faiss.IndexBinaryFlat(BITS)
+        self._asset = np.zeros(0, dtype=np.int32)
+        self._time = np.zeros(0, dtype=np.float32)
+        self._size = 0
+        self.nprobe = NPROBE
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def is_ivf(self) -> bool:
+        return isinstance(self._index, faiss.IndexBinaryIVF)
+
+    def add(self, asset_id: int, fingerprint: Fingerprint) -> None:
+        """Index the usable frames of one asset (PDQ quality at least MIN_QUALITY)."""
+        keep = fingerprint.quality >= MIN_QUALITY
+        codes = np.ascontiguousarray(fingerprint.hashes[keep], dtype=np.uint8)
+        if len(codes) == 0:
+            return
+        times = fingerprint.times[keep].astype(np.float32)
+        self._append(np.full(len(codes), asset_id, dtype=np.int32), times, codes)
+
+    def _append(self, assets: np.ndarray, times: np.ndarray, codes: np.ndarray) -> None:
+        start, end = self._size, self._size + len(codes)
+        if end > len(self._asset):
+            capacity = max(end, 2 * len(self._asset), 1024)
+            self._asset = np.resize(self._asset, capacity)
+            self._time = np.resize(self._time, capacity)
+        self._asset[start:end] = assets
+        self._time[start:end] = times
+        if self.is_ivf:
+            self._index.add_with_ids(codes, np.arange(start, end, dtype=np.int64))
+        else:
+            self._index.add(codes)
+        self._size = end
+        limit = 4 * self._index.nlist * TARGET_LIST if self.is_ivf else FLAT_LIMIT
+        if end > limit:
+            self.rebuild()
+
+    def _codes(self) -> np.ndarray:
+        """All stored codes in row order (rebuilding needs them; no second copy is kept)."""
+        if not self.is_ivf:
+            return faiss.vector_to_array(self._index.xb).reshape(self._size, HASH_BYTES)
+        codes = np.empty((self._size, HASH_BYTES), dtype=np.uint8)
+        lists = self._index.invlists
+        for number in range(lists.nlist):
+            size = lists.list_size(number)
+            if size == 0:
+                continue
+            ids = faiss.rev_swig_ptr(lists.get_ids(number), size).copy()
+            data = faiss.rev_swig_ptr(lists.get_codes(number), size * HASH_BYTES)
+            codes[ids] = data.reshape(size, HASH_BYTES)
+        return codes
+
+    def rebuild(self, nlist: int | None = None) -> None:
+        """Re-train the inverted file for the current size (or flatten a small index)."""
+        codes = self._codes()
+        if nlist is None and self._size <= FLAT_LIMIT:
+            index: faiss.IndexBinary = faiss.IndexBinaryFlat(BITS)
+            index.add(codes)
+            self._index = index
+            return
+        nlist = nlist or _nlist_for(self._size)
+        quantizer = faiss.IndexBinaryFlat(BITS)
+        ivf = faiss.IndexBinaryIVF(quantizer, BITS, nlist)
+        ivf.own_fields = True
+        quantizer.this.disown()
+        ivf.cp.niter = 10
+        rng = np.random.default_rng(0)
+        sample = min(self._size, nlist * TRAIN_PER_LIST)
+        ivf.train(codes[np.sort(rng.choice(self._size, sample, replace=False))])
+        ivf.add_with_ids(codes, np.arange(self._size, dtype=np.int64))
+        ivf.nprobe = self.nprobe
+        self._index = ivf
+
+    def search(self, hashes: np.ndarray, k: int, max_distance: int) -> Hits:
+        """The k nearest indexed hashes of each query hash, those within max_distance."""
+        if self._size == 0 or len(hashes) == 0:
+            empty = np.zeros(0, dtype=np.int32)
+            return Hits(empty, empty, np.zeros(0, dtype=np.float32), empty)
+        if self.is_ivf:
+            self._index.nprobe = self.nprobe
+        # One thread per query: OpenMP spinning on busy cores costs more than it saves.
+        faiss.omp_set_num_threads(1)
+        k = min(k, self._size)
+        distances, rows = self._index.search(np.ascontiguousarray(hashes, dtype=np.uint8), k)
+        keep = (rows >= 0) & (distances <= max_distance)
+        query = np.nonzero(keep)[0].astype(np.int32)
+        found = rows[keep]
+        return Hits(query, self._asset[found], self._time[found], distances[keep].astype(np.int32))
+
+    def memory_bytes(self) -> int:
+        """Bytes of RAM the index needs per its contents (codes, ids, mapping arrays)."""
+        ids = 8 * self._size if self.is_ivf else 0
+        return self._size * (HASH_BYTES + 8) + ids
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index_binary(self._index, str(folder / _CODES))
+        np.savez(folder / _ROWS, asset=self._asset[: self._size], time=self._time[: self._size])
+        (folder / _META).write_text(json.dumps({"size": self._size, "nprobe": self.nprobe}))
+
+    @classmethod
+    def load(cls, folder: Path) -> HashIndex:
+        folder = Path(folder)
+        loaded = cls()
+        loaded._index = faiss.read_index_binary(str(folder / _CODES))
+        with np.load(folder / _ROWS) as rows:
+            loaded._asset = rows["asset"].astype(np.int32)
+            loaded._time = rows["time"].astype(np.float32)
+        meta = json.loads((folder / _META).read_text())
+        loaded._size = int(meta["size"])
+        loaded.nprobe = int(meta["nprobe"])
+        return loaded

@@ -1,0 +1,153 @@
+"""Matching a query (file or fingerprint) against the index: which assets show its footage.
+
+Stills are decided by their best frame hit, since one picture has nothing else to agree
+with. Videos are decided by alignment: hits per asset vote for a time offset, and the
+score is how many of the query frames that should overlap the asset (given that offset)
+do match there, and how closely. A handful of lookalike frames cannot reach the score a
+copy reaches, however close each one is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from testament.fingerprint.align import TOLERANCE, best_offset, frame_spans, segments
+from testament.fingerprint.index import BITS, HashIndex, Hits
+from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
+from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
+
+FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
+STILL_DISTANCE = 56  # a still matches a frame up to this many bits on its own
+STRONG = 32  # hits this close count fully; strength falls to 0 at the limit
+VIDEO_NEIGHBOURS = 32
+STILL_NEIGHBOURS = 64
+MIN_FRAMES = 4  # agreeing frames needed before a video match is trusted fully
+MIN_SCORE = 0.3
+TIGHT = 24  # median distance (re-encode level) that lets a brief partial agreement count
+BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
+COVERS = 0.9  # coverage that counts as the whole of a video
+
+
+def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
+    return np.clip((limit - distance) / (limit - STRONG), 0.0, 1.0)
+
+
+def _still_match(hits: Hits, asset_id: int, duration: float | None) -> FootageMatch | None:
+    best = int(hits.distance.min())
+    if best > STILL_DISTANCE:
+        return None
+    times = hits.time[hits.distance == best]
+    score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
+    if duration is None:
+        return FootageMatch(asset_id, "same_footage", score, 1.0, 1.0, None, None, ())
+    at = float(np.median(times))
+    return FootageMatch(
+        asset_id, "still_from", score, 1.0, 0.0, None, at, (Segment(0.0, 0.0, at, at),)
+    )
+
+
+def _video_in_image(query: Query, hits: Hits, asset_id: int) -> FootageMatch | None:
+    best = int(hits.distance.min())
+    if best > STILL_DISTANCE:
+        return None
+    at = float(query.frame_times[query.frame[hits.query[hits.distance == best][0]]])
+    duration = query.duration or 0.0
+    spans = frame_spans(query.frame_times, duration)
+    share = float(spans[np.searchsorted(query.frame_times, at)] / duration) if duration else 0.0
+    score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
+    segment = (Segment(at, at, 0.0, 0.0),)
+    return FootageMatch(asset_id, "contains", score, share, 1.0, None, None, segment)
+
+
+def _relation(query_coverage: float, asset_coverage: float) -> str:
+    if query_coverage >= COVERS and asset_coverage >= COVERS:
+        return "same_footage"
+    if query_coverage >= COVERS:
+        return "clip_of"
+    if asset_coverage >= COVERS:
+        return "contains"
+    return "overlaps"
+
+
+def _video_match(query: Query, hits: Hits, asset_id: int, duration: float) -> FootageMatch | None:
+    best: FootageMatch | None = None
+    q_duration = query.duration or 0.0
+    # Frames without a usable hash (black, flat) neither match nor break a segment.
+    usable = np.unique(query.frame)
+    times = query.frame_times[usable]
+    position = np.searchsorted(usable, query.frame)
+    frames = len(times)
+    for mirrored in (False, True):
+        rows = query.mirrored[hits.query] == mirrored
+        if not rows.any():
+            continue
+        alignment = best_offset(
+            times,
+            position[hits.query[rows]],
+            hits.time[rows].astype(np.float64),
+            hits.distance[rows],
+            FRAME_DISTANCE,
+            BITS,
+        )
+        offset = alignment.offset
+        shifted = times + offset
+        expected = (shifted >= -TOLERANCE) & (shifted <= duration + TOLERANCE)
+        matched = expected & (alignment.distance <= FRAME_DISTANCE)
+        count = int(matched.sum())
+        if count == 0 or frames == 0:
+            continue
+        strength = float(_strength(alignment.distance[matched], FRAME_DISTANCE).mean())
+        share = count / int(expected.sum())
+        score = share * (0.5 + 0.5 * strength) * min(1.0, count / MIN_FRAMES)
+        if score < MIN_SCORE or (best is not None and score <= best.score):
+            continue
+        found = segments(times, matched, q_duration, offset)
+        covered = sum(s.query_end - s.query_start for s in found)
+        loose = np.median(alignment.distance[matched]) > TIGHT
+        partial = covered < COVERS * q_duration
+        if loose and partial and covered < BRIEF:
+            continue  # lookalike scenery agrees briefly; a copy with a logo agrees throughout
+        in_asset = sum(
+            max(0.0, min(s.asset_end, duration) - max(s.asset_start, 0.0)) for s in found
+        )
+        q_cov = min(1.0, covered / q_duration) if q_duration else 1.0
+        a_cov = min(1.0, in_asset / duration) if duration else 1.0
+        best = FootageMatch(
+            asset_id, _relation(q_cov, a_cov), score, q_cov, a_cov, offset, None, found
+        )
+    return best
+
+
+def match(
+    query: Path | str | Fingerprint | Query,
+    index: HashIndex,
+    durations: Mapping[int, float | None],
+) -> list[FootageMatch]:
+    """Assets whose footage the query shows, best first; `durations` is None for images."""
+    if isinstance(query, Fingerprint):
+        query = query_from_fingerprint(query)
+    elif not isinstance(query, Query):
+        query = analyze_file(Path(query))
+    still = query.kind == "image"
+    hits = index.search(
+        query.hashes,
+        STILL_NEIGHBOURS if still else VIDEO_NEIGHBOURS,
+        STILL_DISTANCE if still else FRAME_DISTANCE,
+    )
+    found: list[FootageMatch] = []
+    for asset_id in np.unique(hits.asset_id):
+        mine = hits.asset_id == asset_id
+        subset = Hits(hits.query[mine], hits.asset_id[mine], hits.time[mine], hits.distance[mine])
+        duration = durations.get(int(asset_id))
+        if still:
+            result = _still_match(subset, int(asset_id), duration)
+        elif duration is None:
+            result = _video_in_image(query, subset, int(asset_id))
+        else:
+            result = _video_match(query, subset, int(asset_id), duration)
+        if result is not None:
+            found.append(result)
+    return sorted(found, key=lambda m: (-m.score, -m.query_coverage, m.asset_id))

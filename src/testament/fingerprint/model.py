@@ -1,0 +1,58 @@
+"""The records the matching engine produces: fingerprints and footage matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class FingerprintError(Exception):
+    """A file could not be decoded into frames to hash (the message is one line)."""
+
+
+Box = tuple[float, float, float, float]
+"""A region as fractions of the frame: left, top, right, bottom."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Per-frame PDQ hashes of one video or image, as stored at ingest.
+
+    `crop` is the picture region that was hashed (letterbox bars or a static frame around
+    the picture removed), as fractions of the decoded frame; None when the whole frame was.
+    """
+
+    kind: str  # "video" | "image"
+    duration: float | None
+    times: np.ndarray  # float64 [n]
+    hashes: np.ndarray  # uint8 [n, 32]
+    quality: np.ndarray  # uint8 [n]
+    crop: Box | None = None
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the query that shows the same footage as a stretch of the asset."""
+
+    query_start: float
+    query_end: float
+    asset_start: float
+    asset_end: float
+
+
+@dataclass(frozen=True)
+class FootageMatch:
+    """How a query relates to one indexed asset; `relation` reads "the query is ... the asset"."""
+
+    asset_id: int
+    relation: str  # same_footage | clip_of | contains | overlaps | still_from
+    score: float
+    query_coverage: float
+    asset_coverage: float
+    offset: float | None
+    asset_time: float | None
+    segments: tuple[Segment, ...]

@@ -1,0 +1,152 @@
+"""Thumbnails and keyframes: small JPEG derivatives that the workbench shows instead of originals.
+
+Each is stored in the blob store and recorded as a Derivative naming its source, with
+a custody event; the original is only read. The blurred, greyscale rendering that the
+workbench shows by default is made from these at serve time, so a person's choice to
+reveal never depends on a second stored copy.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import av
+from PIL import Image, ImageFilter, ImageOps
+from sqlalchemy import select
+
+from testament.catalog.models import Asset, Derivative
+from testament.store import Store
+
+TOOL = "testament.media.thumbnails"
+TOOL_VERSION = f"1 (Pillow {Image.__version__}, PyAV {av.__version__})"
+SIZE = 480
+KEYFRAMES = 6
+KINDS = ("thumbnail", "keyframe")
+
+
+class PreviewError(Exception):
+    """The asset's media could not be decoded into a preview."""
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image.thumbnail((SIZE, SIZE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def _video_frames(path: str, duration: float | None) -> Iterator[tuple[float, Image.Image]]:
+    """Frames at evenly spaced times (the first a little after the start)."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        length = duration or (float(container.duration) / av.time_base if container.duration else 0)
+        times = [length * (i + 0.1) / KEYFRAMES for i in range(KEYFRAMES)] if length else [0.0]
+        for wanted in times:
+            container.seek(int(wanted * av.time_base), any_frame=False, backward=True)
+            for frame in container.decode(stream):
+                if frame.time is None or frame.time >= wanted - 0.05:
+                    yield (frame.time if frame.time is not None else wanted), frame.to_image()
+                    break
+
+
+def make_previews(
+    path: str, media_type: str, duration: float | None
+) -> list[tuple[str, float | None, bytes]]:
+    """(kind, time in seconds, JPEG bytes) for a still or a video; empty for other media."""
+    try:
+        if media_type == "image":
+            with Image.open(path) as image:
+                return [("thumbnail", None, _jpeg(image))]
+        if media_type == "video":
+            frames = [(t, _jpeg(image)) for t, image in _video_frames(path, duration)]
+            if not frames:
+                return []
+            return [("thumbnail", frames[0][0], frames[0][1])] + [
+                ("keyframe", t, data) for t, data in frames
+            ]
+    except (OSError, av.FFmpegError, ValueError) as exc:
+        raise PreviewError(f"cannot make previews: {exc}") from exc
+    return []
+
+
+def previews(store: Store, asset: Asset) -> list[Derivative]:
+    with store.read() as session:
+        return list(
+            session.execute(
+                select(Derivative)
+                .where(Derivative.asset_id == asset.id, Derivative.kind.in_(KINDS))
+                .order_by(Derivative.id)
+            ).scalars()
+        )
+
+
+def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
+    """The asset's previews, made and recorded now if it has none yet.
+
+    Media that cannot be decoded gets none; the asset page says so instead.
+    """
+    existing = previews(store, asset)
+    if existing or asset.parse_error or asset.media_type not in ("image", "video"):
+        return existing
+    path = store.blobs.local_path(asset.sha256)
+    if path is None:
+        return []
+    duration = (asset.probe or {}).get("duration")
+    try:
+        made = make_previews(
+            str(path), asset.media_type, duration if isinstance(duration, float) else None
+        )
+    except PreviewError:
+        return []
+    blobs = [(kind, t, store.blobs.put(io.BytesIO(data))) for kind, t, data in made]
+    with store.write() as session:
+        if previews(store, asset):  # another request made them meanwhile
+            return previews(store, asset)
+        for kind, t, blob in blobs:
+            params = {"max_size": SIZE} | ({} if t is None else {"time": round(t, 3)})
+            session.add(
+                Derivative(
+                    asset_id=asset.id,
+                    kind=kind,
+                    sha256=blob.digests.sha256,
+                    media_type="image/jpeg",
+                    tool=TOOL,
+                    tool_version=TOOL_VERSION,
+                    params=params,
+                )
+            )
+            store.custody.append(
+                session,
+                "derived",
+                f"asset:{asset.sha256}",
+                {"kind": kind, "sha256": blob.digests.sha256, "tool": TOOL} | params,
+            )
+    return previews(store, asset)
+
+
+def protective(data: bytes) -> bytes:
+    """A heavily blurred, greyscale rendering: enough to orient, not enough to see harm."""
+    with Image.open(io.BytesIO(data)) as image:
+        grey = ImageOps.grayscale(image)
+        radius = max(6, max(grey.size) // 28)
+        blurred = grey.resize((max(1, grey.width // 4), max(1, grey.height // 4))).filter(
+            ImageFilter.GaussianBlur(radius / 4)
+        )
+        out = io.BytesIO()
+        blurred.resize(grey.size, Image.Resampling.BILINEAR).save(out, "JPEG", quality=70)
+        return out.getvalue()
+
+
+class Thumbnails:
+    """An ingest step that makes previews as each asset is preserved."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, asset: Asset) -> None:
+        ensure_previews(self.store, asset)
+
+    def finish(self) -> None:
+        """Nothing is batched."""

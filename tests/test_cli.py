@@ -1,0 +1,115 @@
+"""The command line as a person uses it: summaries, JSON records, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from testament.cli.main import app
+from testament.store import Store
+from tests.media import make_corrupt_video, make_image, make_video
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    make_video(folder / "clip.mp4", seconds=1.0)
+    make_image(folder / "still.jpg")
+    make_corrupt_video(folder / "broken.mp4")
+    (folder / ".DS_Store").write_bytes(b"clutter")
+    return folder
+
+
+def test_ingest_summary_and_idempotence(cli, store: Store, tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    args = (
+        "ingest",
+        str(folder),
+        "--platform",
+        "telegram",
+        "--channel",
+        "@chan",
+        "--posted-at",
+        "2020-12-10T12:00:00+03:00",
+        "--note",
+        "from a colleague",
+    )
+    first = cli(*args)
+    assert first.exit_code == 0, first.output
+    assert (
+        "2 preserved, 0 already present, 1 preserved with parse error, "
+        "0 recorded without media, 0 failed (3 new captures)"
+    ) in first.stdout
+    assert "broken.mp4: cannot parse as video" in first.stderr
+    again = cli(*args, "--json")
+    body = json.loads(again.stdout)
+    assert body["summary"]["already_present"] == 3 and body["summary"]["new_captures"] == 0
+
+
+def test_assets_show_and_custody_json(cli, store: Store, tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    cli("ingest", str(folder), "--platform", "telegram", "--posted-at", "2020-12-10T12:00:00+03:00")
+    assets = json.loads(cli("assets", "--json").stdout)
+    assert sorted(a["media_type"] for a in assets) == ["image", "video", "video"]
+    broken = next(a for a in assets if a["parse_error"])
+    assert broken["original_filename"] == "broken.mp4"
+    clip = next(a for a in assets if a["original_filename"] == "clip.mp4")
+    shown = json.loads(cli("show", clip["sha256"][:8], "--json").stdout)
+    (capture,) = shown["captures"]
+    assert capture["platform"] == "telegram"
+    assert capture["posted_at"] == "2020-12-10T09:00:00Z"
+    assert capture["source_path"] == str((folder / "clip.mp4").resolve())
+    assert capture["collected_by"] == "tester"
+    assert [e["action"] for e in shown["custody"]] == [
+        "stored",
+        "probed",
+        "collected",
+        "fingerprinted",
+    ]
+    assert shown["probe"]["duration"] == 1.0
+    events = json.loads(cli("custody", "log", "--json").stdout)
+    assert events[0]["action"] == "init" and len(events) > len(shown["custody"])
+    assert (
+        json.loads(cli("custody", "log", clip["sha256"][:8], "--json").stdout) == shown["custody"]
+    )
+    text = cli("show", broken["sha256"][:8]).stdout
+    assert "parse error" in text and "cannot parse as video" in text
+
+
+def test_missing_path_fails_in_one_line_and_sets_exit_status(
+    cli, store: Store, tmp_path: Path
+) -> None:
+    make_image(tmp_path / "ok.jpg")
+    result = cli("ingest", str(tmp_path / "nowhere"), str(tmp_path / "ok.jpg"))
+    assert result.exit_code == 1
+    assert f"failed {tmp_path / 'nowhere'}: no such file or folder" in result.stderr
+    assert "1 preserved" in result.stdout
+
+
+def test_unknown_prefix_and_bad_date_are_one_line(cli, store: Store, tmp_path: Path) -> None:
+    missing = cli("show", "abcdef12")
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == "error: no asset with sha256 starting abcdef12"
+    bad = cli("show", "xyz")
+    assert "not a sha256 prefix" in bad.stderr
+    date = cli("ingest", str(tmp_path), "--posted-at", "last tuesday")
+    assert date.exit_code == 2 and "--posted-at" in date.stderr and "last tuesday" in date.stderr
+
+
+def test_uninitialised_store_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["assets", "--home", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: no testament store at {tmp_path / 'none'} (run 'testament init')"
+    )
+
+
+def test_init_is_idempotent_and_keeps_the_key(tmp_path: Path) -> None:
+    runner = CliRunner()
+    home = str(tmp_path / "home")
+    first = json.loads(runner.invoke(app, ["init", "--home", home, "--json"]).stdout)
+    second = json.loads(runner.invoke(app, ["init", "--home", home, "--json"]).stdout)
+    assert first["created"] and not second["created"]
+    assert first["key_id"] == second["key_id"]

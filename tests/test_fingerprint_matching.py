@@ -1,0 +1,218 @@
+"""Footage matching on synthetic scenes: copies match with the right relation and offset,
+different footage does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from testament.fingerprint import (
+    FingerprintError,
+    FootageMatch,
+    HashIndex,
+    fingerprint_file,
+    match,
+)
+from tests.media import make_corrupt_video, scene_frame
+
+W, H, FPS, SEED, LENGTH = 320, 180, 25, 7, 8.0
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+def write_video(
+    path: Path,
+    *,
+    start: float = 0.0,
+    seconds: float = LENGTH,
+    seed: int = SEED,
+    transform: Transform | None = None,
+    crf: int = 23,
+) -> Path:
+    """A video of scene `seed` from `start`, each frame passed through `transform`."""
+    with av.open(str(path), "w") as container:
+        stream = None
+        for i in range(round(seconds * FPS)):
+            image = scene_frame(seed, start + i / FPS, W, H)
+            if transform is not None:
+                image = transform(image)
+            if stream is None:
+                stream = container.add_stream("libx264", rate=FPS, options={"crf": str(crf)})
+                stream.height, stream.width = image.shape[:2]
+                stream.pix_fmt = "yuv420p"
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        assert stream is not None
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def letterbox(image: np.ndarray) -> np.ndarray:
+    """A 16:9 picture put in a 4:3 frame with black bars above and below."""
+    height = image.shape[1] * 3 // 4
+    out = np.zeros((height, image.shape[1], 3), dtype=np.uint8)
+    top = (height - image.shape[0]) // 2
+    out[top : top + image.shape[0]] = image
+    return out
+
+
+def logo(image: np.ndarray) -> np.ndarray:
+    """A channel's bright logo over about 15% of the frame (top right)."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    out[: int(h * 0.39), int(w * 0.61) :] = (250, 250, 250)
+    out[int(h * 0.1) : int(h * 0.3), int(w * 0.7) : int(w * 0.9)] = (200, 20, 20)
+    return out
+
+
+def mirror(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image[:, ::-1])
+
+
+def phone(image: np.ndarray) -> np.ndarray:
+    """A portrait phone screen recording: the video small in the middle of a static UI."""
+    out = np.full((568, 320, 3), 30, dtype=np.uint8)
+    out[40:70, 20:300] = 200  # status bar text
+    out[500:540, 60:260] = 90  # buttons
+    out[190 : 190 + H, :] = image
+    return out
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("footage")
+    made = {
+        "original": write_video(folder / "original.mp4"),
+        "reencode": write_video(folder / "reencode.mp4", crf=38),
+        "mirrored": write_video(folder / "mirrored.mp4", transform=mirror),
+        "letterboxed": write_video(folder / "letterboxed.mp4", transform=letterbox),
+        "logo": write_video(folder / "logo.mp4", transform=logo),
+        "phone": write_video(folder / "phone.mp4", transform=phone),
+        "clip": write_video(folder / "clip.mp4", start=3.0, seconds=3.0),
+        "other": write_video(folder / "other.mp4", seed=SEED + 100),
+    }
+    still = Image.fromarray(scene_frame(SEED, 5.2, 640, 360))
+    still.save(folder / "still.jpg", quality=70)
+    made["still"] = folder / "still.jpg"
+    window = Image.new("RGB", (900, 640), (200, 200, 200))
+    draw = ImageDraw.Draw(window)
+    draw.rectangle((0, 0, 899, 36), fill=(60, 60, 70))  # title bar
+    draw.text((12, 12), "player - evidence.mp4", fill=(255, 255, 255))
+    window.paste(still.resize((800, 450)), (50, 70))
+    draw.rectangle((50, 540, 850, 600), fill=(40, 40, 40))  # controls
+    window.save(folder / "screenshot.png")
+    made["screenshot"] = folder / "screenshot.png"
+    return made
+
+
+@pytest.fixture(scope="module")
+def indexed(media: dict[str, Path]) -> tuple[HashIndex, dict[int, float | None]]:
+    """The original and an unrelated video, indexed as assets 1 and 2."""
+    index = HashIndex()
+    durations: dict[int, float | None] = {}
+    for asset_id, name in ((1, "original"), (2, "other")):
+        fingerprint = fingerprint_file(media[name])
+        index.add(asset_id, fingerprint)
+        durations[asset_id] = fingerprint.duration
+    return index, durations
+
+
+def only(matches: list[FootageMatch], asset_id: int = 1) -> FootageMatch:
+    assert [m.asset_id for m in matches] == [asset_id], matches
+    return matches[0]
+
+
+def test_fingerprint_of_a_video(media: dict[str, Path]) -> None:
+    fingerprint = fingerprint_file(media["original"])
+    assert fingerprint.kind == "video"
+    assert fingerprint.duration == pytest.approx(LENGTH, abs=0.05)
+    assert fingerprint.hashes.shape == (len(fingerprint.times), 32)
+    assert fingerprint.hashes.dtype == np.uint8 and fingerprint.quality.dtype == np.uint8
+    assert np.all(np.diff(fingerprint.times) <= 0.5 + 1e-6)  # no moment far from a kept frame
+    assert len(fingerprint.times) < LENGTH * FPS  # not every frame
+    assert fingerprint.crop is None
+
+
+def test_letterbox_bars_are_cropped_away(media: dict[str, Path]) -> None:
+    left, top, right, bottom = fingerprint_file(media["letterboxed"]).crop or (0, 0, 1, 1)
+    assert (left, right) == (0.0, 1.0)
+    assert top == pytest.approx(0.125, abs=0.02) and bottom == pytest.approx(0.875, abs=0.02)
+
+
+@pytest.mark.parametrize("copy", ["original", "reencode", "mirrored", "letterboxed", "logo"])
+def test_copies_are_the_same_footage(media, indexed, copy: str) -> None:
+    found = only(match(media[copy], *indexed))
+    assert found.relation == "same_footage"
+    assert found.offset == pytest.approx(0.0, abs=0.5)
+    assert found.score > 0.5
+
+
+def test_phone_screen_recording_is_the_same_footage(media, indexed) -> None:
+    found = only(match(media["phone"], *indexed))
+    assert found.relation == "same_footage"
+    assert found.offset == pytest.approx(0.0, abs=0.5)
+
+
+def test_clip_from_the_middle(media, indexed) -> None:
+    found = only(match(media["clip"], *indexed))
+    assert found.relation == "clip_of"
+    assert found.offset == pytest.approx(3.0, abs=0.5)
+    assert found.asset_coverage == pytest.approx(3.0 / LENGTH, abs=0.1)
+    segment = found.segments[0]
+    assert segment.asset_start == pytest.approx(3.0, abs=0.5)
+
+
+def test_longer_video_contains_the_clip(media) -> None:
+    index = HashIndex()
+    clip = fingerprint_file(media["clip"])
+    index.add(5, clip)
+    found = only(match(media["original"], index, {5: clip.duration}), 5)
+    assert found.relation == "contains"
+    assert found.offset == pytest.approx(-3.0, abs=0.5)
+
+
+@pytest.mark.parametrize("still", ["still", "screenshot"])
+def test_still_is_placed_at_its_second(media, indexed, still: str) -> None:
+    found = only(match(media[still], *indexed))
+    assert found.relation == "still_from"
+    assert found.asset_time == pytest.approx(5.2, abs=0.5)
+
+
+def test_image_against_image_and_video_against_image(media) -> None:
+    index = HashIndex()
+    index.add(9, fingerprint_file(media["still"]))
+    assert only(match(media["screenshot"], index, {9: None}), 9).relation == "same_footage"
+    found = only(match(media["original"], index, {9: None}), 9)
+    assert found.relation == "contains"
+    assert found.segments[0].query_start == pytest.approx(5.2, abs=0.5)
+
+
+def test_fingerprint_can_be_the_query(media, indexed) -> None:
+    found = only(match(fingerprint_file(media["reencode"]), *indexed))
+    assert found.relation == "same_footage"
+
+
+def test_different_footage_does_not_match(media, indexed) -> None:
+    index, durations = indexed
+    assert [m.asset_id for m in match(media["other"], index, durations)] == [2]
+
+
+def test_same_place_different_moments_do_not_match(tmp_path: Path) -> None:
+    """Two parts of one long pan over the same scenery are not one footage."""
+    first = write_video(tmp_path / "first.mp4", start=0.0, seconds=6.0)
+    later = write_video(tmp_path / "later.mp4", start=9.0, seconds=6.0)
+    index = HashIndex()
+    fingerprint = fingerprint_file(first)
+    index.add(1, fingerprint)
+    assert match(later, index, {1: fingerprint.duration}) == []
+
+
+def test_undecodable_file_raises_one_line(tmp_path: Path) -> None:
+    with pytest.raises(FingerprintError) as caught:
+        fingerprint_file(make_corrupt_video(tmp_path / "broken.mp4"))
+    assert "\n" not in str(caught.value)

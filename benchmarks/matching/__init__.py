@@ -1,0 +1,1 @@
+"""Footage-matching benchmark: transform suite, evaluation and the vPDQ baseline."""

@@ -15,6 +15,7 @@ import gc
 import multiprocessing
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,18 +76,25 @@ class Built:
 
 
 def build(target_hashes: int) -> Built:
-    """Add synthetic assets until the index holds ``target_hashes`` hashes."""
+    """Build, as `testament index rebuild` does, an index of ``target_hashes`` hashes."""
     gc.collect()
     before = rss_bytes()
-    index = HashIndex()
+    assets = 0
+
+    def synthetic() -> Iterator[tuple[int, Fingerprint]]:
+        nonlocal assets
+        hashes = 0
+        while hashes < target_hashes:
+            fingerprint = synthetic_asset(assets)
+            yield assets, fingerprint
+            hashes += len(fingerprint)
+            assets += 1
+
     start = time.perf_counter()
-    asset_id = 0
-    while len(index) < target_hashes:
-        index.add(asset_id, synthetic_asset(asset_id))
-        asset_id += 1
+    index = HashIndex.build(synthetic())
     seconds = time.perf_counter() - start
     gc.collect()
-    return Built(index, asset_id, seconds, rss_bytes() - before)
+    return Built(index, assets, seconds, rss_bytes() - before)
 
 
 def _loaded_rss(folder: str) -> tuple[int, int]:

@@ -84,3 +84,34 @@ def test_adding_a_fingerprint_without_usable_frames(size: int) -> None:
     index = HashIndex()
     index.add(1, fingerprint(np.zeros((size, 32), dtype=np.uint8), quality=0))
     assert len(index) == 0
+
+
+def test_bulk_build_trains_once_and_finds_what_add_finds(monkeypatch) -> None:
+    monkeypatch.setattr(index_module, "FLAT_LIMIT", 2_000)
+    monkeypatch.setattr(index_module, "TARGET_LIST", 50)
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 256, (6_000, 32), dtype=np.uint8)
+    assets = np.repeat(np.arange(1, 61, dtype=np.int32), 100)
+    times = np.tile(np.arange(100, dtype=np.float32) * 0.5, 60)
+    built = HashIndex.from_arrays(assets, times, codes)
+    assert len(built) == 6_000 and built.is_ivf
+    assert built.memory_bytes() <= 48 * len(built)
+    hits = built.search(near(codes[[5, 4_321]], 12, rng), k=4, max_distance=40)
+    assert list(hits.asset_id) == [1, 44] and list(hits.time) == [2.5, 10.5]
+    assert np.array_equal(built.asset_times(44), times[:100])
+    pairs = [(1, fingerprint(codes[:100])), (2, fingerprint(codes[100:150], quality=10))]
+    small = HashIndex.build(pairs)
+    assert len(small) == 100 and not small.is_ivf  # low-quality frames are left out
+
+
+def test_inner_hashes_are_indexed_at_the_frame_time() -> None:
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 256, (20, 32), dtype=np.uint8)
+    inner = rng.integers(0, 256, (20, 32), dtype=np.uint8)
+    base = fingerprint(codes)
+    with_inner = Fingerprint(base.kind, base.duration, base.times, codes, base.quality, None, inner)
+    index = HashIndex()
+    index.add(7, with_inner)
+    assert len(index) == 40
+    hits = index.search(inner[[3]], k=1, max_distance=0)
+    assert list(hits.time) == [1.5]

@@ -15,6 +15,7 @@ from testament.fingerprint import (
     FingerprintError,
     FootageMatch,
     HashIndex,
+    analyze_file_for_ingest,
     fingerprint_file,
     match,
 )
@@ -74,6 +75,18 @@ def mirror(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, ::-1])
 
 
+def cropped(image: np.ndarray) -> np.ndarray:
+    """10% of the width and height cut away, mostly from the left and top."""
+    h, w = image.shape[:2]
+    top, left = int(h * 0.07), int(w * 0.07)
+    return np.ascontiguousarray(image[top : top + int(h * 0.9), left : left + int(w * 0.9)])
+
+
+def rotated(image: np.ndarray) -> np.ndarray:
+    """Turned by 3 degrees on the same canvas, black corners."""
+    return np.asarray(Image.fromarray(image).rotate(3.0, Image.Resampling.BILINEAR))
+
+
 def phone(image: np.ndarray) -> np.ndarray:
     """A portrait phone screen recording: the video small in the middle of a static UI."""
     out = np.full((568, 320, 3), 30, dtype=np.uint8)
@@ -94,6 +107,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "logo": write_video(folder / "logo.mp4", transform=logo),
         "phone": write_video(folder / "phone.mp4", transform=phone),
         "clip": write_video(folder / "clip.mp4", start=3.0, seconds=3.0),
+        "cropped": write_video(folder / "cropped.mp4", transform=cropped),
+        "rotated": write_video(folder / "rotated.mp4", transform=rotated),
         "other": write_video(folder / "other.mp4", seed=SEED + 100),
     }
     still = Image.fromarray(scene_frame(SEED, 5.2, 640, 360))
@@ -107,6 +122,15 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     draw.rectangle((50, 540, 850, 600), fill=(40, 40, 40))  # controls
     window.save(folder / "screenshot.png")
     made["screenshot"] = folder / "screenshot.png"
+    # A dark desktop player: the picture among flat chrome, found by its straight edges.
+    desk = Image.new("RGB", (1280, 800), (33, 33, 33))
+    draw = ImageDraw.Draw(desk)
+    draw.rectangle((0, 0, 1279, 36), fill=(60, 60, 60))
+    draw.text((12, 10), "Media Player - upload.mp4", fill=(255, 255, 255))
+    desk.paste(still.resize((1000, 562)), (140, 90))
+    draw.rectangle((0, 740, 1279, 799), fill=(50, 50, 50))
+    desk.save(folder / "desktop.png")
+    made["desktop"] = folder / "desktop.png"
     return made
 
 
@@ -144,7 +168,9 @@ def test_letterbox_bars_are_cropped_away(media: dict[str, Path]) -> None:
     assert top == pytest.approx(0.125, abs=0.02) and bottom == pytest.approx(0.875, abs=0.02)
 
 
-@pytest.mark.parametrize("copy", ["original", "reencode", "mirrored", "letterboxed", "logo"])
+@pytest.mark.parametrize(
+    "copy", ["cropped", "rotated", "original", "reencode", "mirrored", "letterboxed", "logo"]
+)
 def test_copies_are_the_same_footage(media, indexed, copy: str) -> None:
     found = only(match(media[copy], *indexed))
     assert found.relation == "same_footage"
@@ -176,7 +202,7 @@ def test_longer_video_contains_the_clip(media) -> None:
     assert found.offset == pytest.approx(-3.0, abs=0.5)
 
 
-@pytest.mark.parametrize("still", ["still", "screenshot"])
+@pytest.mark.parametrize("still", ["still", "screenshot", "desktop"])
 def test_still_is_placed_at_its_second(media, indexed, still: str) -> None:
     found = only(match(media[still], *indexed))
     assert found.relation == "still_from"
@@ -216,3 +242,33 @@ def test_undecodable_file_raises_one_line(tmp_path: Path) -> None:
     with pytest.raises(FingerprintError) as caught:
         fingerprint_file(make_corrupt_video(tmp_path / "broken.mp4"))
     assert "\n" not in str(caught.value)
+
+
+def test_ingest_analysis_is_one_decode_of_fingerprint_and_query(media, indexed) -> None:
+    stored = fingerprint_file(media["mirrored"])
+    fingerprint, query = analyze_file_for_ingest(media["mirrored"])
+    assert np.array_equal(fingerprint.hashes, stored.hashes)
+    assert fingerprint.inner is not None and np.array_equal(fingerprint.inner, stored.inner)
+    assert np.array_equal(fingerprint.times, stored.times) and fingerprint.crop == stored.crop
+    assert query.mirrored.any()  # the rich query links a mirrored copy
+    assert only(match(query, *indexed)).relation == "same_footage"
+    image, still_query = analyze_file_for_ingest(media["still"])
+    assert image.kind == "image" and still_query.kind == "image"
+
+
+def test_asset_with_a_flat_stretch_matches_on_its_usable_frames(tmp_path: Path) -> None:
+    """Only a second of the asset has texture; a copy agreeing there is the same footage."""
+
+    def fade(image: np.ndarray, t: list[float] = [0.0]) -> np.ndarray:  # noqa: B006
+        t[0] += 1 / FPS
+        if t[0] > 1.2:  # out of focus: flat grey from here on
+            return np.full_like(image, 128)
+        return image
+
+    asset = write_video(tmp_path / "asset.mp4", seconds=4.0, transform=fade)
+    copy = write_video(tmp_path / "copy.mp4", seconds=1.2, crf=36)
+    index = HashIndex()
+    fingerprint = fingerprint_file(asset)
+    index.add(1, fingerprint)
+    found = only(match(copy, index, {1: fingerprint.duration}))
+    assert found.offset == pytest.approx(0.0, abs=0.5)

@@ -30,8 +30,14 @@ def scene_frame(seed: int, t: float, width: int, height: int) -> np.ndarray:
 
 
 def write_video(
-    path: Path, *, seed: int, seconds: float, width: int = 640, height: int = 360,
-    fps: int = 25, crf: int = 23,
+    path: Path,
+    *,
+    seed: int,
+    seconds: float,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 25,
+    crf: int = 23,
 ) -> Path:
     """An H.264 MP4 of a seeded scene."""
     with av.open(str(path), "w") as container:
@@ -58,34 +64,78 @@ def _telegram_export(folder: Path, video: Path, still: Path) -> None:
 
     def message(n: int, minutes: int, **fields: object) -> dict[str, object]:
         at = posted + timedelta(minutes=minutes)
-        return {"id": n, "type": "message", "date": at.strftime("%Y-%m-%dT%H:%M:%S"),
-                "date_unixtime": str(int(at.timestamp())), "from": "Demo Channel"} | fields
+        return {
+            "id": n,
+            "type": "message",
+            "date": at.strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_unixtime": str(int(at.timestamp())),
+            "from": "Demo Channel",
+        } | fields
 
     export = {
-        "name": "Demo Channel", "type": "public_channel", "id": 1234567890,
+        "name": "Demo Channel",
+        "type": "public_channel",
+        "id": 1234567890,
         "messages": [
-            message(101, 0, file="video_files/clip.mp4", media_type="video_file",
-                    mime_type="video/mp4", duration_seconds=8,
-                    text=["Synthetic demo clip ", {"type": "hashtag", "text": "#demo"}]),
-            message(102, 12, photo="photos/photo_1.jpg", text="A still from the clip",
-                    forwarded_from="Another Demo Channel"),
-            message(103, 30, file="(File not included. Change data exporting settings to "
-                    "download.)", media_type="video_file", text="A video that was not exported"),
+            message(
+                101,
+                0,
+                file="video_files/clip.mp4",
+                media_type="video_file",
+                mime_type="video/mp4",
+                duration_seconds=8,
+                text=["Synthetic demo clip ", {"type": "hashtag", "text": "#demo"}],
+            ),
+            message(
+                102,
+                12,
+                photo="photos/photo_1.jpg",
+                text="A still from the clip",
+                forwarded_from="Another Demo Channel",
+            ),
+            message(
+                103,
+                30,
+                file="(File not included. Change data exporting settings to download.)",
+                media_type="video_file",
+                text="A video that was not exported",
+            ),
         ],
     }
-    (folder / "result.json").write_text(json.dumps(export, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+    (folder / "result.json").write_text(
+        json.dumps(export, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def _spreadsheet(path: Path) -> None:
     rows = [
-        {"file": "downloads/reupload.mp4", "platform": "x", "channel": "@demo_reposter",
-         "url": "https://x.example/demo_reposter/status/1", "posted_at": "2020-12-11T08:00:00Z",
-         "text": "Re-upload of the demo clip", "note": "lower quality copy"},
-        {"file": "downloads/unrelated.mp4", "platform": "youtube", "channel": "Demo Uploads",
-         "url": "", "posted_at": "2020-12-12", "text": "Unrelated footage", "note": ""},
-        {"file": "", "platform": "telegram", "channel": "@nowhere", "url": "",
-         "posted_at": "not a date", "text": "A row with neither a file nor a URL", "note": ""},
+        {
+            "file": "downloads/reupload.mp4",
+            "platform": "x",
+            "channel": "@demo_reposter",
+            "url": "https://x.example/demo_reposter/status/1",
+            "posted_at": "2020-12-11T08:00:00Z",
+            "text": "Re-upload of the demo clip",
+            "note": "lower quality copy",
+        },
+        {
+            "file": "downloads/unrelated.mp4",
+            "platform": "youtube",
+            "channel": "Demo Uploads",
+            "url": "",
+            "posted_at": "2020-12-12",
+            "text": "Unrelated footage",
+            "note": "",
+        },
+        {
+            "file": "",
+            "platform": "telegram",
+            "channel": "@nowhere",
+            "url": "",
+            "posted_at": "not a date",
+            "text": "A row with neither a file nor a URL",
+            "note": "",
+        },
     ]
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from testament.cli import assets, custody, demo, footage, ingest, store
+from testament.cli import assets, custody, demo, footage, ingest, serve, store, users
 from testament.cli.common import err_console
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ app.command()(footage.match)
 app.command()(footage.footage)
 app.add_typer(footage.index_app, name="index")
 app.command()(demo.demo)
+app.command()(serve.serve)
+app.add_typer(users.app, name="user")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from testament.fingerprint.extract import fingerprint_file
 from testament.fingerprint.index import HashIndex, Hits
 from testament.fingerprint.matcher import match
 from testament.fingerprint.model import Fingerprint, FingerprintError, FootageMatch, Segment
-from testament.fingerprint.query import Query, analyze_file
+from testament.fingerprint.query import Query, analyze_file, analyze_file_for_ingest
 
 __all__ = [
     "Fingerprint",
@@ -18,6 +18,7 @@ __all__ = [
     "Query",
     "Segment",
     "analyze_file",
+    "analyze_file_for_ingest",
     "fingerprint_file",
     "match",
 ]

@@ -17,6 +17,7 @@ from testament.fingerprint.model import Segment
 BIN = 0.25  # seconds per offset vote bin
 TOLERANCE = 0.75  # a hit agrees with an offset when within this many seconds of it
 MAX_HOLE = 2.0  # unmatched seconds tolerated inside one segment
+STEP = 0.5  # a kept frame stands for at most this long when counting holes and agreement
 
 
 @dataclass(frozen=True)
@@ -72,21 +73,35 @@ def frame_spans(frame_times: np.ndarray, duration: float) -> np.ndarray:
 
 
 def segments(
-    frame_times: np.ndarray, matched: np.ndarray, duration: float, offset: float
+    frame_times: np.ndarray,
+    matched: np.ndarray,
+    duration: float,
+    offset: float,
+    checkable: np.ndarray | None = None,
 ) -> tuple[Segment, ...]:
-    """Runs of matched query frames, bridging holes up to MAX_HOLE seconds."""
+    """Runs of matched query frames, bridging holes up to MAX_HOLE seconds.
+
+    Only checkable frames that fail to match count as a hole: a stretch where the asset
+    has no usable hash (flat, dark, blurred) neither matches nor breaks a segment.
+    """
     spans = frame_spans(frame_times, duration)
+    if checkable is None:
+        checkable = np.ones(len(frame_times), dtype=bool)
     found: list[Segment] = []
     start: float | None = None
     end = 0.0
-    for t, span, ok in zip(frame_times, spans, matched, strict=True):
+    hole = 0.0
+    for t, span, ok, check in zip(frame_times, spans, matched, checkable, strict=True):
         if not ok:
+            if check and start is not None:
+                hole += min(span, STEP)
+                if hole > MAX_HOLE:
+                    found.append(Segment(start, end, start + offset, end + offset))
+                    start = None
             continue
-        if start is not None and t - end > MAX_HOLE:
-            found.append(Segment(start, end, start + offset, end + offset))
-            start = None
         if start is None:
             start = float(t)
+        hole = 0.0
         end = float(t + span)
     if start is not None:
         found.append(Segment(start, end, start + offset, end + offset))

@@ -127,6 +127,16 @@ def textured_box(luma: np.ndarray, block: int = 8) -> PixelBox | None:
     return box
 
 
+INNER_SIDE = 0.894  # the central region kept as a second hash: 80% of the area
+
+
+def central(luma: np.ndarray, side: float = INNER_SIDE) -> np.ndarray:
+    """The centred region spanning `side` of each dimension."""
+    height, width = luma.shape
+    dy, dx = round(height * (1 - side) / 2), round(width * (1 - side) / 2)
+    return luma[dy : height - dy, dx : width - dx]
+
+
 def crop(luma: np.ndarray, box: PixelBox | None) -> np.ndarray:
     if box is None:
         return luma
@@ -159,3 +169,70 @@ def video_box(thumbs: np.ndarray) -> PixelBox | None:
     if _is_whole(bars, width, height):
         return None
     return bars
+
+
+EDGE_STEP = 12  # luma difference between neighbours that counts as an edge pixel
+EDGE_LINES = 4  # strongest candidate lines kept per direction
+EDGE_BOXES = 6  # best-supported candidate boxes returned
+BUSY_STD = 12.0  # a candidate box must hold a picture, not a flat fill
+
+
+def _peaks(score: np.ndarray, count: int, floor: float) -> list[int]:
+    """Positions of the `count` strongest local maxima of a profile above `floor`."""
+    order = np.argsort(-score, kind="stable")
+    picked: list[int] = []
+    for i in order.tolist():
+        if score[i] < floor or len(picked) >= count:
+            break
+        if all(abs(i - p) > 3 for p in picked):
+            picked.append(i)
+    return picked
+
+
+def edge_boxes(luma: np.ndarray) -> list[PixelBox]:
+    """Candidate picture boxes of a still bounded by long straight edges.
+
+    A picture pasted in a player, a page or a phone interface has straight borders: rows
+    and columns where neighbouring pixels differ along most of the border's length. The
+    strongest lines of each direction (plus the image sides) are paired into boxes and
+    the boxes best supported along all four sides are returned.
+    """
+    pixels = luma.astype(np.int16)
+    height, width = pixels.shape
+    # Edge between column x-1 and x is at x; between row y-1 and y is at y.
+    vertical = np.zeros((height, width + 1), dtype=bool)
+    vertical[:, 1:width] = np.abs(np.diff(pixels, axis=1)) > EDGE_STEP
+    horizontal = np.zeros((height + 1, width), dtype=bool)
+    horizontal[1:height, :] = np.abs(np.diff(pixels, axis=0)) > EDGE_STEP
+    # The image's own sides may bound the picture, but count as half an edge, so a box
+    # drawn by real edges inside the image ranks first.
+    vertical[::2, 0] = vertical[::2, width] = True
+    horizontal[0, ::2] = horizontal[height, ::2] = True
+    cols = sorted({0, width, *_peaks(vertical.mean(axis=0), EDGE_LINES, 0.1)})
+    rows = sorted({0, height, *_peaks(horizontal.mean(axis=1), EDGE_LINES, 0.1)})
+    v_cum = np.vstack([np.zeros((1, width + 1)), np.cumsum(vertical, axis=0)])
+    h_cum = np.hstack([np.zeros((height + 1, 1)), np.cumsum(horizontal, axis=1)])
+    scored: list[tuple[float, PixelBox]] = []
+    for i, left in enumerate(cols):
+        for right in cols[i + 1 :]:
+            if right - left < MIN_SIDE * width:
+                continue
+            for j, top in enumerate(rows):
+                for bottom in rows[j + 1 :]:
+                    if bottom - top < MIN_SIDE * height:
+                        continue
+                    box = (left, top, right, bottom)
+                    if _is_whole(box, width, height):
+                        continue
+                    span = bottom - top
+                    sides = (
+                        (v_cum[bottom, left] - v_cum[top, left]) / span,
+                        (v_cum[bottom, right] - v_cum[top, right]) / span,
+                        (h_cum[top, right] - h_cum[top, left]) / (right - left),
+                        (h_cum[bottom, right] - h_cum[bottom, left]) / (right - left),
+                    )
+                    support = sum(sides) / 4
+                    if min(sides) >= 0.45 and pixels[top:bottom, left:right].std() > BUSY_STD:
+                        scored.append((support, box))
+    scored.sort(key=lambda item: -item[0])
+    return [box for _, box in scored[:EDGE_BOXES]]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from testament.fingerprint.borders import PixelBox, crop, trim_uniform, video_box
+from testament.fingerprint.borders import PixelBox, central, crop, trim_uniform, video_box
 from testament.fingerprint.frames import THUMB, VideoSampler
 from testament.fingerprint.model import Box, Fingerprint
 from testament.fingerprint.pdq import hash_luma
@@ -46,9 +46,10 @@ def image_box(luma: np.ndarray) -> PixelBox | None:
     return None if box == (0, 0, width, height) else box
 
 
-def _fingerprint_image(luma: np.ndarray) -> Fingerprint:
+def fingerprint_image(luma: np.ndarray) -> Fingerprint:
     box = image_box(luma)
-    digest, quality = hash_luma(crop(luma, box))
+    picture = crop(luma, box)
+    digest, quality = hash_luma(picture)
     return Fingerprint(
         kind="image",
         duration=None,
@@ -56,6 +57,7 @@ def _fingerprint_image(luma: np.ndarray) -> Fingerprint:
         hashes=digest[None, :],
         quality=np.array([quality], dtype=np.uint8),
         crop=fraction_box(box, luma.shape[1], luma.shape[0]),
+        inner=hash_luma(central(picture))[0][None, :],
     )
 
 
@@ -63,15 +65,18 @@ def _fingerprint_video(path: Path) -> Fingerprint:
     sampler = VideoSampler(path)
     times: list[float] = []
     hashes: list[np.ndarray] = []
+    inner: list[np.ndarray] = []
     quality: list[int] = []
     pending: list[np.ndarray] = []
     box: PixelBox | None = None
     decided = False
 
     def add(thumb: np.ndarray) -> None:
-        digest, q = hash_luma(crop(thumb, box))
+        picture = crop(thumb, box)
+        digest, q = hash_luma(picture)
         hashes.append(digest)
         quality.append(q)
+        inner.append(hash_luma(central(picture))[0])
 
     for t, thumb in sampler:
         times.append(t)
@@ -95,6 +100,7 @@ def _fingerprint_video(path: Path) -> Fingerprint:
         hashes=np.stack(hashes),
         quality=np.asarray(quality, dtype=np.uint8),
         crop=fraction_box(box, THUMB, THUMB),
+        inner=np.stack(inner),
     )
 
 
@@ -103,5 +109,5 @@ def fingerprint_file(path: Path) -> Fingerprint:
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        return _fingerprint_image(luma)
+        return fingerprint_image(luma)
     return _fingerprint_video(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,18 @@ class Hits:
     distance: np.ndarray  # int32 bits
 
 
+def indexable(fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
+    """Times (float32) and hashes of the rows one fingerprint puts in the index."""
+    keep = fingerprint.quality >= MIN_QUALITY
+    times = fingerprint.times[keep].astype(np.float32)
+    codes = np.asarray(fingerprint.hashes[keep], dtype=np.uint8)
+    inner = getattr(fingerprint, "inner", None)
+    if inner is not None and len(inner) == len(fingerprint.times):
+        times = np.concatenate([times, times])
+        codes = np.concatenate([codes, np.asarray(inner[keep], dtype=np.uint8)])
+    return times, np.ascontiguousarray(codes)
+
+
 def _nlist_for(n: int) -> int:
     return 1 << max(6, round(math.log2(max(1, n // TARGET_LIST))))
 
@@ -53,6 +66,7 @@ class HashIndex:
         self._asset = np.zeros(0, dtype=np.int32)
         self._time = np.zeros(0, dtype=np.float32)
         self._size = 0
+        self._ranges: dict[int, list[tuple[int, int]]] = {}  # asset -> row runs
         self.nprobe = NPROBE
 
     def __len__(self) -> int:
@@ -63,16 +77,72 @@ class HashIndex:
         return isinstance(self._index, faiss.IndexBinaryIVF)
 
     def add(self, asset_id: int, fingerprint: Fingerprint) -> None:
-        """Index the usable frames of one asset (PDQ quality at least MIN_QUALITY)."""
-        keep = fingerprint.quality >= MIN_QUALITY
-        codes = np.ascontiguousarray(fingerprint.hashes[keep], dtype=np.uint8)
+        """Index the usable frames of one asset (PDQ quality at least MIN_QUALITY).
+
+        Each usable frame contributes its hash and, when the fingerprint has one, the hash
+        of its central region (`Fingerprint.inner`); both map to the frame's time.
+        """
+        times, codes = indexable(fingerprint)
         if len(codes) == 0:
             return
-        times = fingerprint.times[keep].astype(np.float32)
         self._append(np.full(len(codes), asset_id, dtype=np.int32), times, codes)
+
+    @classmethod
+    def build(cls, pairs: Iterable[tuple[int, Fingerprint]]) -> HashIndex:
+        """An index of many assets at once: IVF trained once for the final size."""
+        assets, times, codes = [], [], []
+        for asset_id, fingerprint in pairs:
+            t, c = indexable(fingerprint)
+            assets.append(np.full(len(c), asset_id, dtype=np.int32))
+            times.append(t)
+            codes.append(c)
+        if not codes:
+            return cls()
+        return cls.from_arrays(np.concatenate(assets), np.concatenate(times), np.concatenate(codes))
+
+    @classmethod
+    def from_arrays(cls, asset_ids: np.ndarray, times: np.ndarray, hashes: np.ndarray) -> HashIndex:
+        """An index of already filtered rows (asset id, time, 32-byte hash), built once.
+
+        Past FLAT_LIMIT rows the inverted file is trained once for this size, instead of
+        the growth-driven rebuilds of `add` (10M hashes: one k-means, one pass of adds).
+        """
+        index = cls()
+        assets = np.ascontiguousarray(asset_ids, dtype=np.int32)
+        codes = np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, HASH_BYTES)
+        index._asset = assets.copy()
+        index._time = np.asarray(times, dtype=np.float32).copy()
+        index._size = len(codes)
+        index._note_ranges(assets, 0)
+        if index._size <= FLAT_LIMIT:
+            index._index.add(codes)
+        else:
+            index._index = index._train(codes, _nlist_for(index._size))
+        return index
+
+    def asset_times(self, asset_id: int) -> np.ndarray:
+        """Sorted times (s) of an asset's indexed hashes: where it can be matched at all."""
+        runs = self._ranges.get(int(asset_id), [])
+        if not runs:
+            return np.zeros(0, dtype=np.float32)
+        return np.sort(np.concatenate([self._time[a:b] for a, b in runs]))
+
+    def _note_ranges(self, assets: np.ndarray, offset: int) -> None:
+        if len(assets) == 0:
+            return
+        cuts = np.flatnonzero(assets[1:] != assets[:-1]) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [len(assets)]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            runs = self._ranges.setdefault(int(assets[a]), [])
+            if runs and runs[-1][1] == offset + a:
+                runs[-1] = (runs[-1][0], offset + b)
+            else:
+                runs.append((offset + a, offset + b))
 
     def _append(self, assets: np.ndarray, times: np.ndarray, codes: np.ndarray) -> None:
         start, end = self._size, self._size + len(codes)
+        self._note_ranges(assets, start)
         if end > len(self._asset):
             capacity = max(end, 2 * len(self._asset), 1024)
             self._asset = np.resize(self._asset, capacity)
@@ -111,18 +181,22 @@ class HashIndex:
             index.add(codes)
             self._index = index
             return
-        nlist = nlist or _nlist_for(self._size)
+        self._index = self._train(codes, nlist or _nlist_for(self._size))
+
+    def _train(self, codes: np.ndarray, nlist: int) -> faiss.IndexBinaryIVF:
+        """An inverted file trained on a sample of `codes`, holding all of them."""
         quantizer = faiss.IndexBinaryFlat(BITS)
         ivf = faiss.IndexBinaryIVF(quantizer, BITS, nlist)
         ivf.own_fields = True
         quantizer.this.disown()
         ivf.cp.niter = 10
         rng = np.random.default_rng(0)
-        sample = min(self._size, nlist * TRAIN_PER_LIST)
-        ivf.train(codes[np.sort(rng.choice(self._size, sample, replace=False))])
-        ivf.add_with_ids(codes, np.arange(self._size, dtype=np.int64))
+        size = len(codes)
+        sample = min(size, nlist * TRAIN_PER_LIST)
+        ivf.train(codes[np.sort(rng.choice(size, sample, replace=False))])
+        ivf.add_with_ids(codes, np.arange(size, dtype=np.int64))
         ivf.nprobe = self.nprobe
-        self._index = ivf
+        return ivf
 
     def search(self, hashes: np.ndarray, k: int, max_distance: int) -> Hits:
         """The k nearest indexed hashes of each query hash, those within max_distance."""
@@ -163,4 +237,5 @@ class HashIndex:
         meta = json.loads((folder / _META).read_text())
         loaded._size = int(meta["size"])
         loaded.nprobe = int(meta["nprobe"])
+        loaded._note_ranges(loaded._asset[: loaded._size], 0)
         return loaded

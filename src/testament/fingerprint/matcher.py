@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from testament.fingerprint.align import TOLERANCE, best_offset, frame_spans, segments
+from testament.fingerprint.align import STEP, TOLERANCE, best_offset, frame_spans, segments
 from testament.fingerprint.index import BITS, HashIndex, Hits
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
@@ -29,6 +29,8 @@ MIN_SCORE = 0.3
 TIGHT = 24  # median distance (re-encode level) that lets a brief partial agreement count
 BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
 COVERS = 0.9  # coverage that counts as the whole of a video
+USABLE_SHARE = 0.6  # of an asset's usable time that counts as more than brief agreement
+NEAR_STORED = 0.3  # s: a query frame is checkable when an indexed asset frame is this close
 
 
 def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
@@ -72,7 +74,27 @@ def _relation(query_coverage: float, asset_coverage: float) -> str:
     return "overlaps"
 
 
-def _video_match(query: Query, hits: Hits, asset_id: int, duration: float) -> FootageMatch | None:
+def _matchable(shifted: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """Which shifted query times lie near an indexed frame of the asset (not flat there)."""
+    if len(stored) == 0:
+        return np.zeros(len(shifted), dtype=bool)
+    at = np.clip(np.searchsorted(stored, shifted), 1, max(1, len(stored) - 1))
+    gap = np.minimum(
+        np.abs(stored[at - 1] - shifted), np.abs(stored[np.minimum(at, len(stored) - 1)] - shifted)
+    )
+    return gap <= NEAR_STORED
+
+
+def _usable_span(stored: np.ndarray) -> float:
+    """Seconds of an asset that its indexed frames stand for (each at most STEP)."""
+    if len(stored) == 0:
+        return 0.0
+    return float(np.minimum(np.diff(stored, append=stored[-1] + STEP), STEP).sum())
+
+
+def _video_match(
+    query: Query, hits: Hits, asset_id: int, duration: float, stored: np.ndarray
+) -> FootageMatch | None:
     best: FootageMatch | None = None
     q_duration = query.duration or 0.0
     # Frames without a usable hash (black, flat) neither match nor break a segment.
@@ -95,6 +117,9 @@ def _video_match(query: Query, hits: Hits, asset_id: int, duration: float) -> Fo
         offset = alignment.offset
         shifted = times + offset
         expected = (shifted >= -TOLERANCE) & (shifted <= duration + TOLERANCE)
+        # Only where the asset has indexed frames can the query be checked: flat stretches
+        # of the asset (blur, darkness) are neither evidence for nor against.
+        expected &= _matchable(shifted, stored)
         matched = expected & (alignment.distance <= FRAME_DISTANCE)
         count = int(matched.sum())
         if count == 0 or frames == 0:
@@ -104,11 +129,14 @@ def _video_match(query: Query, hits: Hits, asset_id: int, duration: float) -> Fo
         score = share * (0.5 + 0.5 * strength) * min(1.0, count / MIN_FRAMES)
         if score < MIN_SCORE or (best is not None and score <= best.score):
             continue
-        found = segments(times, matched, q_duration, offset)
+        found = segments(times, matched, q_duration, offset, expected)
         covered = sum(s.query_end - s.query_start for s in found)
         loose = np.median(alignment.distance[matched]) > TIGHT
         partial = covered < COVERS * q_duration
-        if loose and partial and covered < BRIEF:
+        # Brief means brief for this asset: one that is mostly flat (blur, darkness) can
+        # only ever agree for as long as it has usable frames.
+        brief = min(BRIEF, USABLE_SHARE * _usable_span(stored))
+        if loose and partial and covered < brief:
             continue  # lookalike scenery agrees briefly; a copy with a logo agrees throughout
         in_asset = sum(
             max(0.0, min(s.asset_end, duration) - max(s.asset_start, 0.0)) for s in found
@@ -147,7 +175,8 @@ def match(
         elif duration is None:
             result = _video_in_image(query, subset, int(asset_id))
         else:
-            result = _video_match(query, subset, int(asset_id), duration)
+            stored = index.asset_times(int(asset_id)).astype(np.float64)
+            result = _video_match(query, subset, int(asset_id), duration, stored)
         if result is not None:
             found.append(result)
     return sorted(found, key=lambda m: (-m.score, -m.query_coverage, m.asset_id))

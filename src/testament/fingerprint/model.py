@@ -21,6 +21,9 @@ class Fingerprint:
 
     `crop` is the picture region that was hashed (letterbox bars or a static frame around
     the picture removed), as fractions of the decoded frame; None when the whole frame was.
+    `inner` holds, per frame, the hash of the central region of that picture (80% of its
+    area), which a cropped or slightly rotated copy lines up with; None in fingerprints
+    made before it existed (they are matched on `hashes` alone).
     """
 
     kind: str  # "video" | "image"
@@ -29,6 +32,7 @@ class Fingerprint:
     hashes: np.ndarray  # uint8 [n, 32]
     quality: np.ndarray  # uint8 [n]
     crop: Box | None = None
+    inner: np.ndarray | None = None  # uint8 [n, 32]
 
     def __len__(self) -> int:
         return len(self.times)

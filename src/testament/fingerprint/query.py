@@ -16,13 +16,15 @@ import numpy as np
 
 from testament.fingerprint.borders import (
     PixelBox,
+    central,
     crop,
+    edge_boxes,
     textured_box,
     trim_uniform,
     video_box,
 )
-from testament.fingerprint.extract import open_luma
-from testament.fingerprint.frames import VideoSampler
+from testament.fingerprint.extract import CROP_FRAMES, fingerprint_image, fraction_box, open_luma
+from testament.fingerprint.frames import THUMB, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma_mirrored
@@ -43,11 +45,15 @@ class Query:
 def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
     """A query from stored hashes alone (no mirrored or re-cropped variants)."""
     rows = np.flatnonzero(fingerprint.quality >= MIN_QUALITY).astype(np.int32)
+    hashes = fingerprint.hashes[rows]
+    if fingerprint.inner is not None and len(fingerprint.inner) == len(fingerprint.times):
+        hashes = np.concatenate([hashes, fingerprint.inner[rows]])
+        rows = np.concatenate([rows, rows])
     return Query(
         kind=fingerprint.kind,
         duration=fingerprint.duration,
         frame_times=np.asarray(fingerprint.times, dtype=np.float64),
-        hashes=np.ascontiguousarray(fingerprint.hashes[rows]),
+        hashes=np.ascontiguousarray(hashes, dtype=np.uint8),
         frame=rows,
         mirrored=np.zeros(len(rows), dtype=bool),
     )
@@ -59,13 +65,29 @@ class _Rows:
         self.frame: list[int] = []
         self.mirrored: list[bool] = []
 
-    def add(self, frame: int, luma: np.ndarray, boxes: list[PixelBox | None]) -> None:
+    def add(
+        self, frame: int, luma: np.ndarray, boxes: list[PixelBox | None], inner: bool = True
+    ) -> None:
+        """Hash each distinct box (and the centre of the first), as is and mirrored."""
         seen: set[PixelBox | None] = set()
+        pictures = []
         for box in boxes:
-            if box in seen:
+            if box not in seen:
+                seen.add(box)
+                pictures.append(crop(luma, box))
+        if inner:
+            pictures.insert(1, central(pictures[0]))
+        for picture in pictures:
+            plain, mirror, quality = hash_luma_mirrored(picture)
+            if quality < MIN_QUALITY:
                 continue
-            seen.add(box)
-            plain, mirror, quality = hash_luma_mirrored(crop(luma, box))
+            self.hashes += [plain, mirror]
+            self.frame += [frame, frame]
+            self.mirrored += [False, True]
+
+    def add_hashes(self, frame: int, hashed: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+        """Rows already hashed elsewhere: (plain, mirrored, quality) per picture."""
+        for plain, mirror, quality in hashed:
             if quality < MIN_QUALITY:
                 continue
             self.hashes += [plain, mirror]
@@ -94,10 +116,21 @@ def still_boxes(luma: np.ndarray) -> list[PixelBox | None]:
     inner = textured_box(luma)
     if inner is not None:
         boxes.append(inner)
-        left, top, _, _ = inner
-        tl, tt, tr, tb = trim_uniform(crop(luma, inner))
-        boxes.append((left + tl, top + tt, left + tr, top + tb))
+        boxes.append(_trimmed(luma, inner))
+    for box in edge_boxes(luma):
+        boxes.append(box)
+        # An edge box often runs on into flat chrome (a player's bottom bar under its
+        # darkened controls, where the edge between them is too weak to count).
+        trimmed = _trimmed(luma, box)
+        if trimmed != box:
+            boxes.append(trimmed)
     return boxes
+
+
+def _trimmed(luma: np.ndarray, box: PixelBox) -> PixelBox:
+    left, top, _, _ = box
+    tl, tt, tr, tb = trim_uniform(crop(luma, box))
+    return (left + tl, top + tt, left + tr, top + tb)
 
 
 def analyze_file(path: Path) -> Query:
@@ -116,3 +149,65 @@ def analyze_file(path: Path) -> Query:
     for number, thumb in enumerate(thumbs):
         rows.add(number, thumb, [box, None])
     return rows.query("video", sampler.duration, times)
+
+
+def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
+    """The stored fingerprint and the rich query of one file, from a single decode.
+
+    The fingerprint is exactly what `fingerprint_file` returns; the query is hashed like
+    `analyze_file`'s (picture region, its centre and the whole frame, each also mirrored),
+    except that a video's picture region is the stored one (decided from its first
+    CROP_FRAMES kept frames) rather than one decided from all its frames.
+    """
+    path = Path(path)
+    luma = open_luma(path)
+    if luma is not None:
+        rows = _Rows()
+        rows.add(0, luma, still_boxes(luma))
+        return fingerprint_image(luma), rows.query("image", None, np.zeros(1))
+    sampler = VideoSampler(path)
+    rows = _Rows()
+    times: list[float] = []
+    hashes: list[np.ndarray] = []
+    inner: list[np.ndarray] = []
+    quality: list[int] = []
+    pending: list[np.ndarray] = []
+    box: PixelBox | None = None
+
+    def add(number: int, thumb: np.ndarray) -> None:
+        picture = crop(thumb, box)
+        plain, mirror, q = hash_luma_mirrored(picture)
+        centre, centre_mirror, centre_q = hash_luma_mirrored(central(picture))
+        hashes.append(plain)
+        inner.append(centre)
+        quality.append(q)
+        rows.add_hashes(number, [(plain, mirror, q), (centre, centre_mirror, centre_q)])
+        if box is not None:
+            rows.add(number, thumb, [None], inner=False)
+
+    for t, thumb in sampler:
+        times.append(t)
+        if len(pending) < CROP_FRAMES and len(times) == len(pending) + 1:
+            pending.append(thumb)
+            if len(pending) < CROP_FRAMES:
+                continue
+            box = video_box(np.stack(pending))
+            for number, held in enumerate(pending):
+                add(number, held)
+            continue
+        add(len(times) - 1, thumb)
+    if len(pending) < CROP_FRAMES:
+        box = video_box(np.stack(pending))
+        for number, held in enumerate(pending):
+            add(number, held)
+    frame_times = np.asarray(times, dtype=np.float64)
+    fingerprint = Fingerprint(
+        kind="video",
+        duration=sampler.duration,
+        times=frame_times,
+        hashes=np.stack(hashes),
+        quality=np.asarray(quality, dtype=np.uint8),
+        crop=fraction_box(box, THUMB, THUMB),
+        inner=np.stack(inner),
+    )
+    return fingerprint, rows.query("video", sampler.duration, frame_times)

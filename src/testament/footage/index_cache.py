@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import FingerprintRecord
-from testament.fingerprint import HashIndex
+from testament.fingerprint import Fingerprint, HashIndex
 from testament.footage.packing import unpack
 
 STATE = "state.json"
@@ -113,8 +113,16 @@ class LiveIndex:
 
     def rebuild(self, session: Session) -> HashIndex:
         """A fresh index from every fingerprint in the catalog, saved."""
-        self._index, self._last_id = HashIndex(), 0
-        self._last_id = _catch_up(session, self._index, 0)
+        last_id = 0
+
+        def pairs() -> Iterator[tuple[int, Fingerprint]]:
+            nonlocal last_id
+            for record in _rows_after(session, 0):
+                last_id = record.id
+                yield record.asset_id, unpack(record.data)
+
+        self._index = HashIndex.build(pairs())  # trained once for the final size
+        self._last_id = last_id
         with _locked(self.folder):
             _save(self.folder, self._index, self._last_id)
         return self._index

@@ -14,7 +14,8 @@ from testament.fingerprint import (
     Fingerprint,
     FingerprintError,
     FootageMatch,
-    fingerprint_file,
+    Query,
+    analyze_file_for_ingest,
     match,
 )
 from testament.footage.index_cache import LiveIndex
@@ -78,11 +79,11 @@ class Fingerprinting:
         path = self.store.blobs.local_path(asset.sha256)
         assert path is not None
         try:
-            fingerprint: Fingerprint | None = fingerprint_file(path)
+            fingerprint, query = analyze_file_for_ingest(path)
             error = None
         except FingerprintError as exc:
-            fingerprint, error = None, str(exc)
-        matches = self._matches(asset, fingerprint) if fingerprint else []
+            fingerprint, query, error = None, None, str(exc)
+        matches = self._matches(asset, query) if fingerprint and len(fingerprint) else []
         with self.store.write() as session:
             if self._done(asset, session):
                 return  # another process got there first
@@ -96,12 +97,11 @@ class Fingerprinting:
         with self.store.read() as reader:
             return reader.execute(query).first() is not None
 
-    def _matches(self, asset: Asset, fingerprint: Fingerprint) -> list[FootageMatch]:
-        if not len(fingerprint):
-            return []
+    def _matches(self, asset: Asset, query: Query) -> list[FootageMatch]:
+        """Known footage the new asset shows: mirrored and re-framed copies included."""
         with self.store.read() as session:
             index = self.index.current(session)
-            found = match(fingerprint, index, Durations(session))
+            found = match(query, index, Durations(session))
         return [m for m in found if m.asset_id != asset.id]
 
     def _record(

@@ -9,7 +9,7 @@ import numpy as np
 
 from testament.fingerprint import Fingerprint
 
-FORMAT = 1
+FORMAT = 2  # 2 added the per-frame hash of the picture's centre (`inner`)
 
 
 def pack(fingerprint: Fingerprint) -> bytes:
@@ -20,21 +20,23 @@ def pack(fingerprint: Fingerprint) -> bytes:
         "duration": fingerprint.duration,
         "crop": list(fingerprint.crop) if fingerprint.crop else None,
     }
+    arrays = {
+        "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
+        "times": np.asarray(fingerprint.times, dtype=np.float64),
+        "hashes": np.asarray(fingerprint.hashes, dtype=np.uint8),
+        "quality": np.asarray(fingerprint.quality, dtype=np.uint8),
+    }
+    if fingerprint.inner is not None:
+        arrays["inner"] = np.asarray(fingerprint.inner, dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        header=np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
-        times=np.asarray(fingerprint.times, dtype=np.float64),
-        hashes=np.asarray(fingerprint.hashes, dtype=np.uint8),
-        quality=np.asarray(fingerprint.quality, dtype=np.uint8),
-    )
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
 def unpack(data: bytes) -> Fingerprint:
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
         header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT:
+        if header.get("format") not in (1, FORMAT):
             raise ValueError(f"unknown fingerprint format {header.get('format')!r}")
         crop = header["crop"]
         return Fingerprint(
@@ -44,4 +46,5 @@ def unpack(data: bytes) -> Fingerprint:
             hashes=arrays["hashes"],
             quality=arrays["quality"],
             crop=tuple(crop) if crop else None,
+            inner=arrays["inner"] if "inner" in arrays.files else None,
         )

@@ -1,0 +1,1 @@
+"""Incidents, the violation taxonomy, the verification workflow, and search."""

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from testament.catalog.models import Base
+from testament.catalog.schema import Base
 
 engine = context.config.attributes["engine"]
 

@@ -1,0 +1,9 @@
+"""Every model module, imported so that `Base.metadata` knows all tables (for Alembic)."""
+
+from testament.accounts import models as accounts_models
+from testament.catalog import models as catalog_models
+from testament.investigate import models as investigate_models
+
+Base = catalog_models.Base
+
+__all__ = ["Base", "accounts_models", "catalog_models", "investigate_models"]

@@ -1,0 +1,1 @@
+"""The workbench routes, one module per area."""

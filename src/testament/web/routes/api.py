@@ -1,0 +1,319 @@
+"""The JSON API under /api: assets, captures, incidents, matching and search.
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from the account page or
+`testament user token`); a logged-in browser session works too, with its CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from testament.catalog.models import Asset, Capture, FootageLink
+from testament.catalog.records import AmbiguousOrMissing, asset_dict, capture_dict, iso
+from testament.fingerprint import FingerprintError
+from testament.investigate import incidents as logic
+from testament.investigate.fields import IncidentFields
+from testament.investigate.models import Incident
+from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
+from testament.web.matching import MatchingUnavailable
+from testament.web.routes import assets as asset_routes
+from testament.web.routes.incidents import _acting, get_incident, link_segment
+from testament.web.routes.matching import match_upload
+from testament.web.routes.search import run_search
+
+router = APIRouter(prefix="/api", tags=["api"])
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class StatusChange(BaseModel):
+    status: str = Field(description="new, in_progress or needs_review")
+    note: str = Field("", max_length=2000)
+
+
+class ReviewIn(BaseModel):
+    decision: str = Field(description="verified, disputed or rejected")
+    note: str = Field("", max_length=5000)
+
+
+class CommentIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class LinkIn(BaseModel):
+    sha256: str = Field(min_length=4, max_length=64)
+    start: float | None = Field(None, description="seconds from the asset's start")
+    end: float | None = None
+    note: str = Field("", max_length=2000)
+
+
+def incident_dict(incident: Incident, *, full: bool = False, session=None) -> dict[str, Any]:
+    record = {
+        "id": incident.id,
+        "status": incident.status,
+        "created_by": incident.created_by.username,
+        "created_at": iso(incident.created_at),
+        "updated_at": iso(incident.updated_at),
+        **logic.snapshot(incident),
+        "assets": [
+            {
+                "link_id": a.id,
+                "sha256": a.asset.sha256,
+                "start": a.start,
+                "end": a.end,
+                "note": a.note,
+            }
+            for a in incident.assets
+        ],
+    }
+    if full and session is not None:
+        comments = logic.comments(session, incident)
+        record["feed"] = [
+            {
+                "time": iso(e.time),
+                "actor": e.actor.username,
+                "kind": e.kind,
+                "details": e.details,
+                **(
+                    {"comment": comments[e.details["comment_id"]].body}
+                    if e.kind == "comment" and e.details.get("comment_id") in comments
+                    else {}
+                ),
+            }
+            for e in logic.feed_events(session, incident)
+        ]
+    return record
+
+
+def _refused(exc: Exception) -> HTTPException:
+    return HTTPException(400, str(exc))
+
+
+@router.get("/me")
+def me(viewer: Annotated[Viewer, Depends(any_user)]) -> dict[str, Any]:
+    return {"username": viewer.username, "role": viewer.role}
+
+
+@router.get("/assets")
+def list_assets(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    media_type: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    with store_of(request).read() as session:
+        query = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
+        if media_type:
+            query = query.where(Asset.media_type == media_type)
+        return [asset_dict(a) for a in session.execute(query).scalars()]
+
+
+@router.get("/assets/{sha256}")
+def get_asset(
+    request: Request, sha256: str, viewer: Annotated[Viewer, Depends(any_user)]
+) -> dict[str, Any]:
+    store = store_of(request)
+    asset_id = asset_routes.load_asset(store, sha256).id
+    with store.read() as session:
+        asset = session.get(Asset, asset_id)
+        links = (
+            session.execute(
+                select(FootageLink).where(
+                    (FootageLink.asset_a_id == asset.id) | (FootageLink.asset_b_id == asset.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids = {i for link in links for i in (link.asset_a_id, link.asset_b_id)}
+        shas = dict(session.execute(select(Asset.id, Asset.sha256).where(Asset.id.in_(ids))).all())
+        supports = logic.incidents_for_asset(session, asset)
+        record = asset_dict(asset, with_captures=True)
+    return record | {
+        "footage_links": [
+            {
+                "a": shas[link.asset_a_id],
+                "relation": link.relation,
+                "b": shas[link.asset_b_id],
+                "offset": link.offset,
+                "asset_time": link.asset_time,
+                "score": link.score,
+            }
+            for link in links
+        ],
+        "incidents": [
+            {"id": i.id, "title": i.title, "status": i.status, "start": seg.start, "end": seg.end}
+            for i, seg in supports
+        ],
+    }
+
+
+@router.get("/assets/{sha256}/original", response_class=Response)
+def get_original(
+    request: Request,
+    sha256: str,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    download: bool = True,
+) -> Response:
+    """The preserved bytes; every download is recorded in the audit log."""
+    return asset_routes.original(request, sha256, viewer, download)
+
+
+@router.get("/captures")
+def list_captures(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    platform: str | None = None,
+    channel: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    with store_of(request).read() as session:
+        query = select(Capture).order_by(Capture.id).limit(limit).offset(offset)
+        if platform:
+            query = query.where(Capture.platform == platform)
+        if channel:
+            query = query.where(Capture.channel == channel)
+        return [capture_dict(c) for c in session.execute(query).scalars()]
+
+
+@router.get("/incidents")
+def list_incidents(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    status: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    with store_of(request).read() as session:
+        query = select(Incident).order_by(Incident.id).limit(limit).offset(offset)
+        if status:
+            query = query.where(Incident.status == status)
+        return [incident_dict(i) for i in session.execute(query).unique().scalars()]
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident_api(
+    request: Request, incident_id: int, viewer: Annotated[Viewer, Depends(any_user)]
+) -> dict[str, Any]:
+    with store_of(request).read() as session:
+        return incident_dict(get_incident(session, incident_id), full=True, session=session)
+
+
+def _change(request: Request, viewer: Viewer, incident_id: int | None, action) -> dict[str, Any]:
+    store = store_of(request)
+    try:
+        with store.write() as session:
+            incident = get_incident(session, incident_id) if incident_id is not None else None
+            result = action(session, _acting(session, viewer), incident)
+            incident_id = result.id if isinstance(result, Incident) else incident.id
+    except (logic.IncidentError, AmbiguousOrMissing) as exc:
+        raise _refused(exc) from exc
+    with store.read() as session:
+        return incident_dict(get_incident(session, incident_id), full=True, session=session)
+
+
+@router.post("/incidents", status_code=201)
+def create_incident(
+    request: Request, fields: IncidentFields, viewer: Annotated[Viewer, Depends(investigator)]
+) -> dict[str, Any]:
+    return _change(request, viewer, None, lambda s, user, _: logic.create(s, user, fields))
+
+
+@router.put("/incidents/{incident_id}")
+def update_incident(
+    request: Request,
+    incident_id: int,
+    fields: IncidentFields,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> dict[str, Any]:
+    return _change(
+        request, viewer, incident_id, lambda s, user, i: logic.update(s, user, i, fields)
+    )
+
+
+@router.post("/incidents/{incident_id}/status")
+def set_status(
+    request: Request,
+    incident_id: int,
+    change: StatusChange,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> dict[str, Any]:
+    return _change(
+        request,
+        viewer,
+        incident_id,
+        lambda s, user, i: logic.set_working_status(s, user, i, change.status, change.note),
+    )
+
+
+@router.post("/incidents/{incident_id}/reviews")
+def review(
+    request: Request,
+    incident_id: int,
+    body: ReviewIn,
+    viewer: Annotated[Viewer, Depends(reviewer)],
+) -> dict[str, Any]:
+    return _change(
+        request,
+        viewer,
+        incident_id,
+        lambda s, user, i: logic.review(s, user, i, body.decision, body.note),
+    )
+
+
+@router.post("/incidents/{incident_id}/comments")
+def comment(
+    request: Request,
+    incident_id: int,
+    body: CommentIn,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> dict[str, Any]:
+    return _change(
+        request, viewer, incident_id, lambda s, user, i: logic.comment(s, user, i, body.body)
+    )
+
+
+@router.post("/incidents/{incident_id}/assets")
+def link_asset(
+    request: Request,
+    incident_id: int,
+    body: LinkIn,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> dict[str, Any]:
+    def link(session, user, incident):
+        start = "" if body.start is None else str(body.start)
+        end = "" if body.end is None else str(body.end)
+        link_segment(session, user, incident, body.sha256, start, end, body.note)
+
+    return _change(request, viewer, incident_id, link)
+
+
+@router.post("/match")
+async def match(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    file: Annotated[UploadFile, File()],
+) -> dict[str, Any]:
+    """Which footage a still or clip shows, and where; the file is not preserved."""
+    try:
+        return await match_upload(request, file)
+    except MatchingUnavailable as exc:
+        raise HTTPException(503, f"matching is not available: {exc}") from exc
+    except (FingerprintError, ValueError) as exc:
+        raise HTTPException(422, f"this file could not be matched: {exc}") from exc
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(any_user)],
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+) -> list[dict[str, Any]]:
+    return run_search(store_of(request), q)

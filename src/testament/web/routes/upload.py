@@ -1,0 +1,81 @@
+"""Uploading files and URLs through the ingest, with progress shown while it runs."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from testament.collect.urls import is_url
+from testament.web.auth import Viewer, investigator, store_of
+from testament.web.jobs import Job
+from testament.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
+CHUNK = 1 << 20
+
+
+def safe_name(name: str | None, index: int) -> str:
+    """A file name to save under (the browser's name is hostile input); keeps the extension."""
+    base = UNSAFE_NAME.sub("_", Path(name or "").name).strip(" .")[:180]
+    return base or f"upload-{index}"
+
+
+def _job(request: Request, viewer: Viewer, job_id: str) -> Job:
+    job = request.app.state.jobs.get(job_id)
+    if job is None or (job.owner != viewer.username and not viewer.may("admin")):
+        raise HTTPException(404, "No such upload in this server's memory (it may have restarted).")
+    return job
+
+
+@router.get("/upload")
+def upload_page(request: Request, viewer: Annotated[Viewer, Depends(investigator)]) -> Response:
+    return render(request, "upload.html", error=None)
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(investigator)],
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI reads the default
+    urls: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    chosen = [f for f in files if f.filename]
+    lines = [line.strip() for line in urls.splitlines() if line.strip()]
+    bad = [line for line in lines if not is_url(line)]
+    if bad or not (chosen or lines):
+        error = (
+            f"Not a web address: {bad[0]}" if bad else "Choose at least one file or paste a URL."
+        )
+        return render(request, "upload.html", status_code=400, error=error)
+    folder = Path(tempfile.mkdtemp(prefix="testament-upload-"))
+    saved = []
+    for index, upload_file in enumerate(chosen):
+        target = folder / str(index) / safe_name(upload_file.filename, index)
+        target.parent.mkdir()
+        with target.open("wb") as out:
+            while chunk := await upload_file.read(CHUNK):
+                out.write(chunk)
+        saved.append((target, upload_file.filename or target.name))
+    job = request.app.state.jobs.start(store_of(request), viewer.username, saved, lines, folder)
+    return RedirectResponse(f"/upload/{job.id}", status_code=303)
+
+
+@router.get("/upload/{job_id}")
+def upload_status(
+    request: Request, job_id: str, viewer: Annotated[Viewer, Depends(investigator)]
+) -> Response:
+    return render(request, "upload_status.html", job=_job(request, viewer, job_id))
+
+
+@router.get("/upload/{job_id}/progress")
+def upload_progress(
+    request: Request, job_id: str, viewer: Annotated[Viewer, Depends(investigator)]
+) -> Response:
+    """The progress fragment that the status page polls (htmx)."""
+    return render(request, "upload_progress.html", job=_job(request, viewer, job_id))

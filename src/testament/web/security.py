@@ -1,0 +1,124 @@
+"""Browser-facing defences: security headers with a strict CSP, CSRF tokens, login throttling.
+
+CSRF uses a double-submit token: a random value in an HttpOnly, SameSite=Strict cookie
+that every state-changing request must repeat in a form field or the X-CSRF-Token
+header. Pages render the value; another site can neither read it nor send the cookie.
+Requests authenticated with an API token carry no ambient credentials and are exempt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlparse
+
+from fastapi import HTTPException, Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware
+
+CSRF_COOKIE = "testament_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Scripts and styles only from this server; map tiles also from the tile server."""
+    tiles = ""
+    parsed = urlparse(tile_url.replace("{s}", "a"))
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        host = parsed.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parsed.netloc
+        tiles = f" {parsed.scheme}://{host}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data:{tiles}; media-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds the CSP and friends to every response and gives each browser a CSRF cookie."""
+
+    def __init__(self, app, csp: Callable[[], str], secure_cookies: bool) -> None:
+        super().__init__(app)
+        self.csp = csp
+        self.secure_cookies = secure_cookies
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        new_token = None
+        if not request.cookies.get(CSRF_COOKIE):
+            new_token = secrets.token_urlsafe(32)
+        request.state.csrf = request.cookies.get(CSRF_COOKIE) or new_token
+        response = await call_next(request)
+        headers = response.headers
+        headers["Content-Security-Policy"] = self.csp()
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers.setdefault("Cache-Control", "no-store")
+        if new_token:
+            response.set_cookie(
+                CSRF_COOKIE,
+                new_token,
+                httponly=True,
+                samesite="strict",
+                secure=self.secure_cookies,
+                path="/",
+            )
+        return response
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request repeats the CSRF cookie, unless it uses an API token."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        raise HTTPException(
+            403, "The form's security token is missing or out of date; reload the page and retry."
+        )
+
+
+class LoginThrottle:
+    """At most `limit` failed logins per name and per client address in `window` seconds."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures[key]
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def wait_seconds(self, username: str, client: str) -> int:
+        """0 when a login may be tried now; otherwise how long to wait."""
+        now = time.monotonic()
+        waits = [
+            int(times[0] + self.window - now) + 1
+            for key, limit in ((f"user:{username}", self.limit), (f"ip:{client}", self.limit * 4))
+            if len(times := self._recent(key, now)) >= limit
+        ]
+        return max(waits, default=0)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        self._failures[f"user:{username}"].append(now)
+        self._failures[f"ip:{client}"].append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"user:{username}", None)

@@ -1,0 +1,114 @@
+"""Security of the workbench: CSRF, CSP, cookies, login throttling, escaping hostile text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from testament.accounts.models import User
+from testament.web.app import STATIC
+from testament.web.pages import TEMPLATES
+from tests import web_support as ws
+
+
+def test_state_changing_requests_need_the_csrf_token(store) -> None:
+    ws.make_user(store, "amira", "admin")
+    browser = ws.client(store)
+    token = ws.csrf(browser)
+    refused = browser.post("/login", data={"username": "amira", "password": ws.PASSWORD})
+    assert refused.status_code == 403
+    ws.login(browser, "amira")
+    assert browser.post("/incidents", data={"title": "x"}).status_code == 403
+    wrong = browser.post("/incidents", data={"title": "x", "csrf_token": token[::-1]})
+    assert wrong.status_code == 403
+    assert browser.post("/incidents", data={"title": "x", "csrf_token": token}).status_code == 303
+
+
+def test_headers_and_cookies(store) -> None:
+    ws.make_user(store, "amira", "viewer")
+    browser = ws.client(store)
+    page = browser.get("/login")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["x-frame-options"] == "DENY"
+    token = browser.cookies["testament_csrf"]
+    response = browser.post(
+        "/login", data={"username": "amira", "password": ws.PASSWORD, "csrf_token": token}
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_no_inline_scripts_or_handlers_in_templates() -> None:
+    for path in [*TEMPLATES.glob("*.html")]:
+        html = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path.name
+        assert not re.search(r"\son[a-z]+\s*=", html), path.name
+        assert not re.search(r"\|\s*safe\b(?!_url)", html), path.name
+    assert (STATIC / "vendor" / "htmx-2.0.11.min.js").exists()
+
+
+def test_login_is_rate_limited(store) -> None:
+    ws.make_user(store, "amira", "viewer")
+    browser = ws.client(store)
+    token = ws.csrf(browser)
+    for _ in range(5):
+        bad = {"username": "amira", "password": "wrong password", "csrf_token": token}
+        assert browser.post("/login", data=bad).status_code == 401
+    good = {"username": "amira", "password": ws.PASSWORD, "csrf_token": token}
+    response = browser.post("/login", data=good)
+    assert response.status_code == 429
+    assert "Try again in" in response.text
+
+
+def test_passwords_are_argon2_and_one_time_passwords_must_change(store, cli) -> None:
+    result = cli("user", "add", "Amira", "--role", "admin")
+    assert result.exit_code == 0, result.output
+    password = re.search(r"One-time password: (\S+)", result.output).group(1)
+    with store.read() as session:
+        user = session.query(User).filter_by(username="amira").one()
+        assert user.password_hash.startswith("$argon2id$")
+    browser = ws.client(store)
+    ws.login(browser, "amira", password)
+    assert browser.get("/library").headers["location"] == "/account/password"
+    assert cli("user", "add", "amira").exit_code == 2
+    assert "unknown role" in cli("user", "add", "bob", "--role", "boss").output
+
+
+def test_hostile_post_text_is_escaped_everywhere(store, tmp_path: Path) -> None:
+    ws.make_user(store, "amira", "viewer")
+    sha256 = ws.hostile_image(store, tmp_path)
+    browser = ws.client(store)
+    ws.login(browser, "amira")
+    pages = [
+        f"/assets/{sha256}",
+        "/library",
+        "/library?view=table",
+        "/search?q=ceasefire",
+        "/library?channel=" + ws.HOSTILE,
+    ]
+    for page in pages:
+        html = browser.get(page).text
+        assert "<script>alert" not in html and "<img src=x" not in html, page
+    asset_page = browser.get(f"/assets/{sha256}").text
+    assert "&lt;script&gt;alert(&#34;post&#34;)&lt;/script&gt;" in asset_page
+    assert 'href="javascript:' not in asset_page
+
+
+def test_login_redirects_only_to_local_pages(store) -> None:
+    ws.make_user(store, "amira", "viewer")
+    browser = ws.client(store)
+    token = ws.csrf(browser)
+    for target, expected in (("//evil.example/x", "/library"), ("/incidents", "/incidents")):
+        browser.cookies.clear()
+        token = ws.csrf(browser)
+        response = browser.post(
+            "/login",
+            data={
+                "username": "amira",
+                "password": ws.PASSWORD,
+                "csrf_token": token,
+                "next": target,
+            },
+        )
+        assert response.headers["location"] == expected

@@ -17,7 +17,7 @@ system-packages:
 	bash scripts/system-packages.sh
 
 demo: setup
-	$(BIN)/testament demo
+	$(BIN)/testament demo --serve
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

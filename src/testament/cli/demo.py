@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from testament.cli import assets, ingest, store
-from testament.cli.common import DatabaseOption, HomeOption, console
+from testament.accounts import users
+from testament.cli import assets, footage, ingest, serve, store
+from testament.cli.common import DatabaseOption, HomeOption, console, opened
 from testament.demo import build_case
 
 
@@ -22,10 +23,28 @@ def _step(title: str, action: Callable[[], None]) -> None:
             console.print(f"[dim](exit status {exit_.exit_code})[/]")
 
 
+def _demo_users(home: Path | None, database_url: str | None) -> list[tuple[str, str, str]]:
+    """An admin and a reviewer for the demo (a second person is needed to verify)."""
+    accounts = []
+    with opened(home, database_url) as store, store.write() as session:
+        for name, role in (("demo-admin", "admin"), ("demo-reviewer", "reviewer")):
+            existing = users.find_user(session, name)
+            if existing is None:
+                _user, password = users.add_user(session, name, role)
+            else:
+                password = users.reset_password(session, existing)
+            accounts.append((name, role, password))
+    return accounts
+
+
 def demo(
     folder: Annotated[
         Path, typer.Option("--dir", help="Where to write the synthetic case.")
     ] = Path("demo-case"),
+    open_workbench: Annotated[
+        bool, typer.Option("--serve", help="Then open the workbench on the demo case.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -38,3 +57,12 @@ def demo(
         _step(f"testament ingest {target}", lambda t=target: ingest.ingest([str(t)], **opts))
     _step("testament assets", lambda: assets.assets(**opts))
     _step("testament verify", lambda: store.verify(**opts))
+    _step("testament footage", lambda: footage.footage(**opts))
+    if not open_workbench:
+        return
+    console.rule("[bold]$ testament serve", align="left")
+    for name, role, password in _demo_users(home, database_url):
+        console.print(
+            f"log in as {name} ({role}) with one-time password {password}", highlight=False
+        )
+    serve.serve(port=port, **opts)

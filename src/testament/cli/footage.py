@@ -116,7 +116,7 @@ def _print_group(number: int, group: dict[str, Any]) -> None:
         where = (
             f" at {link['asset_time']:.2f}s"
             if link["asset_time"] is not None
-            else f" offset {link['offset']:+.2f}s"
+            else f" offset {round(link['offset'], 2) + 0.0:+.2f}s"
             if link["offset"] is not None
             else ""
         )

@@ -236,3 +236,43 @@ def edge_boxes(luma: np.ndarray) -> list[PixelBox]:
                         scored.append((support, box))
     scored.sort(key=lambda item: -item[0])
     return [box for _, box in scored[:EDGE_BOXES]]
+
+
+STATIC_STD = 3.0  # a pixel whose luma varies less than this over time is static
+STATIC_ROW = 0.9  # a row of an overlay band is at least this share static
+BAND_MIN, BAND_MAX = 0.04, 0.35  # an overlay band spans this share of the height
+BAND_FRAMES = 8  # kept frames needed before a static band can be told from a still shot
+
+
+def static_band(thumbs: np.ndarray, box: PixelBox | None) -> int | None:
+    """First row of a static overlay band across the bottom of a video (a news banner).
+
+    The band's rows stay still in nearly every pixel while the picture above moves; it is
+    textured (text, graphics), so it is not a bar. Looked for within the picture's columns
+    over the whole height (the picture region may already stop above the band). None when
+    there is no such band.
+    """
+    n, height, width = thumbs.shape
+    if n < BAND_FRAMES:
+        return None
+    left, _, right, _ = box if box is not None else (0, 0, width, height)
+    pixels = thumbs[:, :, left:right].astype(np.float32)
+    static = (pixels.std(axis=0) < STATIC_STD).mean(axis=1)
+    top = height
+    while top > 0 and static[top - 1] >= STATIC_ROW:
+        top -= 1
+    band = height - top
+    if not BAND_MIN * height <= band <= BAND_MAX * height:
+        return None
+    if np.median(static[:top]) >= 0.5:
+        return None  # the picture above does not move: nothing to tell the band by
+    if pixels[:, top:].mean(axis=0).std() <= UNIFORM_STD:
+        return None  # a flat bar, handled by the picture region
+    return top
+
+
+def fill_band(luma: np.ndarray, top: int) -> np.ndarray:
+    """The picture with rows from `top` down replaced by the last row above them."""
+    filled = luma.copy()
+    filled[top:] = luma[top - 1]
+    return filled

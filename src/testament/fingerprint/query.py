@@ -19,6 +19,8 @@ from testament.fingerprint.borders import (
     central,
     crop,
     edge_boxes,
+    fill_band,
+    static_band,
     textured_box,
     trim_uniform,
     video_box,
@@ -146,9 +148,23 @@ def analyze_file(path: Path) -> Query:
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])
     box = video_box(thumbs)
+    band = static_band(thumbs, box)
     for number, thumb in enumerate(thumbs):
         rows.add(number, thumb, [box, None])
+        if band is not None:
+            rows.add(number, central(_banded(thumb, box, band)), [None], inner=False)
     return rows.query("video", sampler.duration, times)
+
+
+def _banded(thumb: np.ndarray, box: PixelBox | None, band: int) -> np.ndarray:
+    """The picture's columns over the whole height, the overlay band filled from above.
+
+    PDQ sees the frame's low frequencies: a banner's bright text and block change them,
+    the last picture row drawn down over it much less; the centre then drops most of it.
+    """
+    height, width = thumb.shape
+    left, _, right, _ = box if box is not None else (0, 0, width, height)
+    return fill_band(thumb[:, left:right], band)
 
 
 def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:

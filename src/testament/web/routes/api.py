@@ -20,7 +20,6 @@ from testament.investigate import incidents as logic
 from testament.investigate.fields import IncidentFields
 from testament.investigate.models import Incident
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
-from testament.web.matching import MatchingUnavailable
 from testament.web.routes import assets as asset_routes
 from testament.web.routes.incidents import _acting, get_incident, link_segment
 from testament.web.routes.matching import match_upload
@@ -304,8 +303,6 @@ async def match(
     """Which footage a still or clip shows, and where; the file is not preserved."""
     try:
         return await match_upload(request, file)
-    except MatchingUnavailable as exc:
-        raise HTTPException(503, f"matching is not available: {exc}") from exc
     except (FingerprintError, ValueError) as exc:
         raise HTTPException(422, f"this file could not be matched: {exc}") from exc
 

@@ -13,13 +13,13 @@ from testament.accounts import audit
 from testament.catalog.models import Asset, Derivative
 from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.fingerprint import FingerprintError
+from testament.footage.query import match_file
 from testament.investigate.incidents import incidents_for_asset
 from testament.locker.custody import iter_events
 from testament.media.thumbnails import ensure_previews, protective
 from testament.store import Store
 from testament.web.auth import Viewer, any_user, store_of
 from testament.web.footage import group_of
-from testament.web.matching import MatchingUnavailable, find_matches
 from testament.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -163,15 +163,14 @@ def asset_matches(
     store = store_of(request)
     asset = load_asset(store, sha256)
     path = store.blobs.local_path(asset.sha256)
+    assert path is not None  # the local blob store always has one
     result, error = None, None
     try:
-        if path is None:
-            raise MatchingUnavailable("matching needs the original in a local blob store")
-        result = find_matches(store, path)
-    except MatchingUnavailable as exc:
-        error = f"Matching is not available: {exc}"
+        result = match_file(store, path)
     except FingerprintError as exc:
         error = f"This file could not be matched: {exc}"
+    else:  # the asset itself is no news on its own page
+        result["matches"] = [m for m in result["matches"] if m["sha256"] != asset.sha256]
     with store.read() as session:
         known = {
             a.sha256: a

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from testament.catalog.models import Asset
 from testament.fingerprint import FingerprintError
+from testament.footage.query import match_file
 from testament.web.auth import Viewer, any_user, store_of
-from testament.web.matching import MatchingUnavailable, find_matches
 from testament.web.pages import render
 from testament.web.routes.upload import CHUNK, safe_name
 
@@ -29,7 +29,7 @@ def match_page(request: Request, viewer: Annotated[Viewer, Depends(any_user)]) -
 async def match_upload(request: Request, file: UploadFile) -> dict:
     """Match an uploaded file without preserving it.
 
-    Raises MatchingUnavailable, FingerprintError (undecodable) or ValueError (empty).
+    Raises FingerprintError (undecodable) or ValueError (empty).
     """
     with tempfile.TemporaryDirectory(prefix="testament-match-") as folder:
         path = Path(folder) / safe_name(file.filename, 0)
@@ -38,7 +38,7 @@ async def match_upload(request: Request, file: UploadFile) -> dict:
                 out.write(chunk)
         if path.stat().st_size == 0:
             raise ValueError("the file is empty")
-        return await run_in_threadpool(find_matches, store_of(request), path)
+        return await run_in_threadpool(match_file, store_of(request), path)
 
 
 @router.post("/match")
@@ -50,8 +50,6 @@ async def match(
     result, error = None, None
     try:
         result = await match_upload(request, file)
-    except MatchingUnavailable as exc:
-        error = f"Matching is not available: {exc}"
     except (FingerprintError, ValueError) as exc:
         error = f"This file could not be matched: {exc}"
     with store_of(request).read() as session:

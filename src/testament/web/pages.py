@@ -62,6 +62,21 @@ def filesize(value: int) -> str:
     return f"{size:.1f} GB"
 
 
+def plain(value: Any, separator: str = "; ") -> str:
+    """A changed field's value as a person reads it: lists and records without Python syntax."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        return separator.join(plain(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{key.replace('_', ' ')} {plain(item, ' / ')}"
+            for key, item in value.items()
+            if item not in (None, "", [], {})
+        )
+    return str(value)
+
+
 def query_with(request: Request, **changes: Any) -> str:
     """The current query string with some parameters changed (None removes one)."""
     params = dict(request.query_params)
@@ -74,7 +89,12 @@ def query_with(request: Request, **changes: Any) -> str:
 
 
 templates.env.filters.update(
-    safe_url=safe_url, when=when, seconds=seconds, filesize=filesize, datetime_input=datetime_input
+    safe_url=safe_url,
+    when=when,
+    seconds=seconds,
+    filesize=filesize,
+    datetime_input=datetime_input,
+    plain=plain,
 )
 templates.env.globals.update(
     statuses=vocabulary.STATUS_LABELS, vocabulary=vocabulary, roles=ROLES, query_with=query_with

@@ -242,6 +242,12 @@ STATIC_STD = 3.0  # a pixel whose luma varies less than this over time is static
 STATIC_ROW = 0.9  # a row of an overlay band is at least this share static
 BAND_MIN, BAND_MAX = 0.04, 0.35  # an overlay band spans this share of the height
 BAND_FRAMES = 8  # kept frames needed before a static band can be told from a still shot
+MASK_FRAMES = 256  # kept frames sampled (evenly) to tell static pixels
+
+
+def sampled(n: int) -> np.ndarray:
+    """Indices of at most MASK_FRAMES of n frames, evenly spread (bounded memory and time)."""
+    return np.linspace(0, n - 1, min(n, MASK_FRAMES)).round().astype(np.int64)
 
 
 def static_band(thumbs: np.ndarray, box: PixelBox | None) -> int | None:
@@ -256,7 +262,7 @@ def static_band(thumbs: np.ndarray, box: PixelBox | None) -> int | None:
     if n < BAND_FRAMES:
         return None
     left, _, right, _ = box if box is not None else (0, 0, width, height)
-    pixels = thumbs[:, :, left:right].astype(np.float32)
+    pixels = thumbs[sampled(n), :, left:right].astype(np.float32)
     static = (pixels.std(axis=0) < STATIC_STD).mean(axis=1)
     top = height
     while top > 0 and static[top - 1] >= STATIC_ROW:
@@ -276,3 +282,60 @@ def fill_band(luma: np.ndarray, top: int) -> np.ndarray:
     filled = luma.copy()
     filled[top:] = luma[top - 1]
     return filled
+
+
+STATIC_SHARE = (0.005, 0.6)  # a static overlay covers this share of a moving picture
+
+
+def static_mask(pictures: np.ndarray) -> np.ndarray | None:
+    """Pixels that stay still over a moving video [n, h, w] (a logo, a caption); or None.
+
+    None when there are too few frames to tell, when almost nothing is still, or when most
+    of the picture is still (a still shot, a slideshow: nothing to tell an overlay by).
+    """
+    n = len(pictures)
+    if n < BAND_FRAMES:
+        return None
+    mask = pictures[sampled(n)].astype(np.float32).std(axis=0) < STATIC_STD
+    if not STATIC_SHARE[0] <= mask.mean() <= STATIC_SHARE[1]:
+        return None
+    return mask
+
+
+class RowFill:
+    """Fills masked pixels from the nearest unmasked ones left and right in their row.
+
+    The neighbours and weights are worked out once per mask, so filling a frame is one
+    gather (tens of microseconds). Rows with no unmasked pixel are left as they are.
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        columns = np.arange(mask.shape[1])
+        rows_at, cols_at, left_at, right_at, weight = [], [], [], [], []
+        for y in np.flatnonzero(mask.any(axis=1) & ~mask.all(axis=1)):
+            free = np.flatnonzero(~mask[y])
+            holes = np.flatnonzero(mask[y])
+            at = np.searchsorted(free, holes)
+            # Past the last free pixel (or before the first) both neighbours are that one.
+            right = np.minimum(at, len(free) - 1)
+            left = np.maximum(at - 1, 0)
+            span = free[right] - free[left]
+            share = np.where(span > 0, (columns[holes] - free[left]) / np.maximum(span, 1), 0.0)
+            rows_at.append(np.full(len(holes), y))
+            cols_at.append(holes)
+            left_at.append(free[left])
+            right_at.append(free[right])
+            weight.append(share)
+        empty = np.zeros(0, dtype=np.int64)
+        self.rows = np.concatenate(rows_at) if rows_at else empty
+        self.cols = np.concatenate(cols_at) if cols_at else empty
+        self.left = np.concatenate(left_at) if left_at else empty
+        self.right = np.concatenate(right_at) if right_at else empty
+        self.weight = np.concatenate(weight).astype(np.float32) if weight else np.zeros(0)
+
+    def __call__(self, luma: np.ndarray) -> np.ndarray:
+        out = luma.copy()
+        a = luma[self.rows, self.left].astype(np.float32)
+        b = luma[self.rows, self.right].astype(np.float32)
+        out[self.rows, self.cols] = np.round(a + (b - a) * self.weight).astype(luma.dtype)
+        return out

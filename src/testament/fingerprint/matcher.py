@@ -29,7 +29,7 @@ MIN_SCORE = 0.3
 TIGHT = 24  # median distance (re-encode level) that lets a brief partial agreement count
 BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
 COVERS = 0.9  # coverage that counts as the whole of a video
-USABLE_SHARE = 0.6  # of an asset's usable time that counts as more than brief agreement
+USABLE_SHARE = 0.5  # of an asset's usable time that counts as more than brief agreement
 NEAR_STORED = 0.3  # s: a query frame is checkable when an indexed asset frame is this close
 
 

@@ -9,6 +9,7 @@ treat a mirrored copy as a copy of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +17,14 @@ import numpy as np
 
 from testament.fingerprint.borders import (
     PixelBox,
+    RowFill,
     central,
     crop,
     edge_boxes,
     fill_band,
+    sampled,
     static_band,
+    static_mask,
     textured_box,
     trim_uniform,
     video_box,
@@ -29,7 +33,7 @@ from testament.fingerprint.extract import CROP_FRAMES, fingerprint_image, fracti
 from testament.fingerprint.frames import THUMB, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.pdq import hash_luma_mirrored
+from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,14 @@ class _Rows:
             self.hashes += [plain, mirror]
             self.frame += [frame, frame]
             self.mirrored += [False, True]
+
+    def add_plain(self, frame: int, picture: np.ndarray) -> None:
+        """One picture hashed as is only (an extra variant: half the cost of both ways)."""
+        plain, quality = hash_luma(picture)
+        if quality >= MIN_QUALITY:
+            self.hashes.append(plain)
+            self.frame.append(frame)
+            self.mirrored.append(False)
 
     def add_hashes(self, frame: int, hashed: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
         """Rows already hashed elsewhere: (plain, mirrored, quality) per picture."""
@@ -148,23 +160,49 @@ def analyze_file(path: Path) -> Query:
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])
     box = video_box(thumbs)
-    band = static_band(thumbs, box)
+    unveil = _overlay_remover(thumbs, box)
     for number, thumb in enumerate(thumbs):
         rows.add(number, thumb, [box, None])
-        if band is not None:
-            rows.add(number, central(_banded(thumb, box, band)), [None], inner=False)
+        if unveil is not None:
+            rows.add_plain(number, central(unveil(thumb)))
     return rows.query("video", sampler.duration, times)
 
 
-def _banded(thumb: np.ndarray, box: PixelBox | None, band: int) -> np.ndarray:
-    """The picture's columns over the whole height, the overlay band filled from above.
+def _overlay_remover(
+    thumbs: np.ndarray, box: PixelBox | None
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A frame -> picture function that paints over static overlays, or None if none.
 
-    PDQ sees the frame's low frequencies: a banner's bright text and block change them,
-    the last picture row drawn down over it much less; the centre then drops most of it.
+    PDQ sees a frame's low frequencies, and a banner's or logo's bright block shifts them.
+    A static band across the bottom (a news banner) is filled with the last picture row
+    above it (the picture's columns over the whole height: the picture region may stop
+    above the band); other still pixels in a moving picture (a logo, a caption) are
+    filled from their moving neighbours in the row. Hashed centred and unmirrored, as one
+    extra variant (about 0.2 ms per kept frame).
     """
-    height, width = thumb.shape
-    left, _, right, _ = box if box is not None else (0, 0, width, height)
-    return fill_band(thumb[:, left:right], band)
+    height, width = thumbs.shape[1:]
+    band = static_band(thumbs, box)
+    if band is not None:
+        left, _, right, _ = box if box is not None else (0, 0, width, height)
+
+        def picture(thumb: np.ndarray) -> np.ndarray:
+            return fill_band(thumb[:, left:right], band)
+
+    else:
+
+        def picture(thumb: np.ndarray) -> np.ndarray:
+            return crop(thumb, box)
+
+    pictures = np.stack([picture(thumbs[i]) for i in sampled(len(thumbs))])
+    if band is not None:
+        pictures[:, band:] = 0  # already painted over; not a logo to fill again
+    mask = static_mask(pictures)
+    if mask is not None and band is not None:
+        mask[band:] = False
+    if mask is None:
+        return picture if band is not None else None
+    fill = RowFill(mask)
+    return lambda thumb: fill(picture(thumb))
 
 
 def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
@@ -173,7 +211,9 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     The fingerprint is exactly what `fingerprint_file` returns; the query is hashed like
     `analyze_file`'s (picture region, its centre and the whole frame, each also mirrored),
     except that a video's picture region is the stored one (decided from its first
-    CROP_FRAMES kept frames) rather than one decided from all its frames.
+    CROP_FRAMES kept frames) rather than one decided from all its frames, and that the
+    static-overlay variant is left out (finding an overlay needs frames from all over the
+    video before the first is hashed).
     """
     path = Path(path)
     luma = open_luma(path)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs from the system, where it is missing:
-# openssl (signature checks without testament), Chromium (browser tests of the workbench)
+# openssl (signature checks without testament), poppler-utils (pdftoppm, to look at
+# report PDFs), Chromium (browser tests of the workbench)
 # and a PostgreSQL server on 127.0.0.1:5432.
 set -euo pipefail
 
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if ((${#missing[@]})); then

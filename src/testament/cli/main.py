@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from testament.cli import assets, custody, demo, footage, ingest, serve, store, users
+from testament.cli import assets, custody, demo, export, footage, ingest, serve, store, users
 from testament.cli.common import err_console
 
 app = typer.Typer(
@@ -30,6 +30,10 @@ app.add_typer(footage.index_app, name="index")
 app.command()(demo.demo)
 app.command()(serve.serve)
 app.add_typer(users.app, name="user")
+app.add_typer(export.app, name="export")
+app.command("verify-package")(export.verify_package_command)
+app.add_typer(export.import_app, name="import")
+app.add_typer(export.report_app, name="report")
 
 
 def main() -> None:

@@ -1,0 +1,291 @@
+"""`testament export ...` and `testament verify-package`: evidence packages and their checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from testament.catalog.records import AmbiguousOrMissing, find_asset
+from testament.cli.common import DatabaseOption, HomeOption, console, err_console, fail, opened
+from testament.investigate.models import Incident
+from testament.report import tables, timestamps
+from testament.report.incident_import import ImportFileError, import_incidents
+from testament.report.packages import PackageError, PackageResult, build_package
+from testament.report.verify_package import PackageUnreadable, verify_package
+
+if TYPE_CHECKING:
+    from testament.report.document import Document
+
+app = typer.Typer(help="Evidence packages and tables for others.", no_args_is_help=True)
+
+OutOption = Annotated[
+    Path, typer.Option("--out", help="A .zip file, or a new folder for the bag.", dir_okay=True)
+]
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--include", help="Also include: derivatives (thumbnails, keyframes)."),
+]
+RedactOption = Annotated[
+    bool, typer.Option("--redact", help="Blur faces in derived copies (not available yet).")
+]
+TsaUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tsa-url",
+        envvar=timestamps.TSA_URL_ENV,
+        help="RFC 3161 timestamp authority to stamp the tag manifest.",
+        show_default=False,
+    ),
+]
+TsaCaOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--tsa-ca",
+        envvar=timestamps.TSA_CA_ENV,
+        help="PEM certificates of the timestamp authority (needed with --tsa-url).",
+        show_default=False,
+    ),
+]
+
+
+def _options(
+    include: list[str] | None, redact: bool, tsa_url: str | None, tsa_ca: Path | None
+) -> tuple[bool, timestamps.Authority | None]:
+    if redact:
+        fail(
+            "--redact: face redaction is not available in this version (no face detector "
+            "is installed); export without --redact and redact separately"
+        )
+    unknown = sorted(set(include or []) - {"derivatives"})
+    if unknown:
+        fail(f"--include: unknown {', '.join(unknown)} (choose: derivatives)")
+    authority = None
+    if tsa_url:
+        if tsa_ca is None:
+            fail("--tsa-url needs --tsa-ca (the authority's PEM certificates) to check its tokens")
+        try:
+            authority = timestamps.Authority.load(tsa_url, tsa_ca)
+        except timestamps.TimestampError as exc:
+            fail(str(exc))
+    return "derivatives" in (include or []), authority
+
+
+def _report(result: PackageResult) -> None:
+    console.print(
+        f"wrote {escape(str(result.path))}: {result.assets} asset(s), "
+        f"{result.derivatives} derivative(s), {result.events} custody event(s)",
+        highlight=False,
+    )
+    if result.timestamp is not None:
+        console.print(
+            f"timestamped {result.timestamp.time.isoformat()} by "
+            f"{escape(result.timestamp.authority)}",
+            highlight=False,
+        )
+
+
+@app.command("assets")
+def export_assets(
+    sha256_prefixes: Annotated[list[str], typer.Argument(help="Assets by SHA-256 prefix.")],
+    out: OutOption,
+    include: IncludeOption = None,
+    redact: RedactOption = False,
+    tsa_url: TsaUrlOption = None,
+    tsa_ca: TsaCaOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Package chosen assets as a BagIt bag that anyone can verify."""
+    derivatives, authority = _options(include, redact, tsa_url, tsa_ca)
+    with opened(home, database_url) as store:
+        with store.read() as session:
+            try:
+                ids = [find_asset(session, prefix).id for prefix in sha256_prefixes]
+            except AmbiguousOrMissing as exc:
+                fail(str(exc))
+        try:
+            result = build_package(store, ids, out, with_derivatives=derivatives, tsa=authority)
+        except (PackageError, timestamps.TimestampError) as exc:
+            fail(str(exc))
+    _report(result)
+
+
+@app.command("incident")
+def export_incident(
+    incident_id: Annotated[int, typer.Argument(help="The incident's number.")],
+    out: OutOption,
+    include: IncludeOption = None,
+    redact: RedactOption = False,
+    tsa_url: TsaUrlOption = None,
+    tsa_ca: TsaCaOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Package an incident with every asset that supports it."""
+    derivatives, authority = _options(include, redact, tsa_url, tsa_ca)
+    with opened(home, database_url) as store:
+        with store.read() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                fail(f"no incident {incident_id}")
+            ids = sorted({link.asset_id for link in incident.assets})
+        if not ids:
+            fail(f"incident {incident_id} has no linked assets to package")
+        try:
+            result = build_package(
+                store,
+                ids,
+                out,
+                incident_id=incident_id,
+                with_derivatives=derivatives,
+                tsa=authority,
+            )
+        except (PackageError, timestamps.TimestampError) as exc:
+            fail(str(exc))
+    _report(result)
+
+
+def verify_package_command(
+    package: Annotated[Path, typer.Argument(help="A package: .zip file or bag folder.")],
+    tsa_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--tsa-ca",
+            help="Check the timestamp against these authority certificates, not the package's.",
+        ),
+    ] = None,
+) -> None:
+    """Check an evidence package on its own (no store needed); exit 1 if anything is wrong."""
+    try:
+        report = verify_package(package, tsa_ca)
+    except PackageUnreadable as exc:
+        fail(str(exc))
+    for note in report.notes:
+        console.print(escape(note), highlight=False)
+    for problem in report.problems:
+        console.print(f"[bold red]problem:[/] {escape(problem)}", highlight=False)
+    summary = (
+        f"{report.files} files, {report.assets} assets and {report.events} custody events checked"
+    )
+    if report.intact:
+        console.print(f"{summary}: intact", highlight=False)
+        return
+    console.print(f"{summary}: {len(report.problems)} problem(s)", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("table")
+def export_table(
+    kind: Annotated[str, typer.Argument(help="incidents, assets or captures")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or geojson")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
+    ] = None,
+    bom: Annotated[
+        bool, typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (Excel).")
+    ] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """A whole table for spreadsheets, scripts or maps."""
+    if kind not in tables.KINDS:
+        fail(f"unknown table {kind!r}; choose one of {', '.join(tables.KINDS)}")
+    with opened(home, database_url) as store, store.read() as session:
+        try:
+            text = tables.render(session, kind, fmt)
+        except ValueError as exc:
+            fail(str(exc))
+    encoding = "utf-8-sig" if bom and fmt == "csv" else "utf-8"
+    if out is None:
+        sys.stdout.buffer.write(text.encode(encoding))
+    else:
+        out.write_text(text, encoding=encoding, newline="")
+
+
+import_app = typer.Typer(help="Bring tables back in.", no_args_is_help=True)
+
+
+@import_app.command("table")
+def import_table(
+    path: Annotated[Path, typer.Argument(help="A CSV of incidents, as `export table` writes.")],
+    author: Annotated[str, typer.Option("--as", help="The workbench user recorded as the author.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create incidents from a CSV; bad rows are named by line and nothing of them is saved."""
+    with opened(home, database_url) as store:
+        try:
+            result = import_incidents(store, path, author)
+        except ImportFileError as exc:
+            fail(str(exc))
+    for error in result.errors:
+        err_console.print(f"[bold red]bad row[/] {escape(error)}", highlight=False)
+    console.print(
+        f"{len(result.created)} incident(s) imported, {len(result.errors)} bad row(s)",
+        highlight=False,
+    )
+    if result.errors:
+        raise typer.Exit(1)
+
+
+# Reports import matplotlib and fpdf2 when run, so that other commands start quickly.
+report_app = typer.Typer(help="Reports to read: one incident, or the whole case.")
+FormatOption = Annotated[str, typer.Option("--format", help="html or pdf")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("html", "pdf"):
+        fail(f"--format: {fmt!r} is not html or pdf")
+
+
+def _write_report(document: Document, fmt: str, out: Path | None, default: str) -> None:
+    from testament.report.document import to_html, to_pdf
+
+    target = out or Path(f"{default}.{fmt}")
+    if fmt == "html":
+        target.write_text(to_html(document), encoding="utf-8")
+    else:
+        target.write_bytes(to_pdf(document))
+    console.print(f"wrote {escape(str(target))}", highlight=False)
+
+
+@report_app.command("incident")
+def report_incident(
+    incident_id: Annotated[int, typer.Argument(help="The incident's number.")],
+    fmt: FormatOption = "html",
+    out: Annotated[Path | None, typer.Option("--out", help="Default: incident-ID.FORMAT")] = None,
+    unblurred: Annotated[
+        bool, typer.Option("--unblurred", help="Show stills as they are, not blurred.")
+    ] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """An incident with its evidence, for reading and printing."""
+    from testament.report.incident_report import incident_document
+
+    _check_format(fmt)
+    with opened(home, database_url) as store:
+        try:
+            document = incident_document(store, incident_id, unblurred=unblurred)
+        except LookupError as exc:
+            fail(str(exc))
+        _write_report(document, fmt, out, f"incident-{incident_id}")
+
+
+@report_app.command("case")
+def report_case(
+    fmt: FormatOption = "html",
+    out: Annotated[Path | None, typer.Option("--out", help="Default: case-report.FORMAT")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Statistics for the whole store, with a timeline and a map."""
+    from testament.report.case_report import case_document
+
+    _check_format(fmt)
+    with opened(home, database_url) as store:
+        _write_report(case_document(store), fmt, out, "case-report")

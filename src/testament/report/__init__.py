@@ -1,0 +1,1 @@
+"""Evidence packages, their independent verification, tables and reports."""

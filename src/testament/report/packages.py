@@ -1,0 +1,247 @@
+"""Evidence packages: BagIt bags (RFC 8493) that anyone can check without testament.
+
+A package holds the originals byte for byte, optionally their derivatives, a JSON record
+per asset and capture, the incident record, every custody event about its contents with
+the exact signed bytes and signatures, and the store's public key. SHA-256 and SHA-512
+manifests cover the payload and tag manifests cover the rest, so `sha256sum -c` and
+`openssl pkeyutl -verify` are enough to check it (README.txt inside says how).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import bagit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from testament import __version__
+from testament.catalog.models import Asset, CustodyEvent
+from testament.catalog.records import asset_dict, capture_dict
+from testament.investigate.models import Incident
+from testament.locker.custody import event_as_dict, signed_bytes
+from testament.locker.keys import public_pem
+from testament.report import timestamps
+from testament.report.records import derivative_dict, derivatives_of, incident_record
+from testament.store import Store
+
+CHECKSUMS = ["sha256", "sha512"]
+PUBLIC_KEY = "data/custody/public-key.pem"
+EVENTS = "data/custody/events.json"
+SIGNED_DIR = "data/custody/signed"
+README = "README.txt"
+TEMPLATE = Path(__file__).parent / "templates" / "package-readme.txt"
+
+
+class PackageError(Exception):
+    """The package cannot be made as asked (nothing to export, destination exists)."""
+
+
+@dataclass
+class PackageResult:
+    path: Path
+    package_id: str
+    assets: int
+    derivatives: int
+    events: int
+    tagmanifest_sha256: str
+    timestamp: timestamps.TimestampInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _extension(asset: Asset) -> str:
+    name = asset.original_filename or ""
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix and len(suffix) <= 8 and suffix[1:].isalnum() else ".bin"
+
+
+def _payload(bag_dir: Path, relative: str) -> Path:
+    """Where a payload file goes before `make_bag` moves the folder's contents into data/."""
+    return bag_dir / relative.removeprefix("data/")
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _events(session: Session, subjects: set[str], key_subject: str) -> list[CustodyEvent]:
+    """Every event about the package's subjects, and the event that introduced the key."""
+    query = (
+        select(CustodyEvent)
+        .where(
+            CustodyEvent.subject.in_(subjects)
+            | ((CustodyEvent.subject == key_subject) & (CustodyEvent.action == "init"))
+        )
+        .order_by(CustodyEvent.seq)
+    )
+    return list(session.execute(query).scalars())
+
+
+def _write_custody(root: Path, events: list[CustodyEvent], store: Store) -> None:
+    """events.json for people and programs; signed bytes (.json) and .sig per event for openssl."""
+    _write_json(_payload(root, EVENTS), [event_as_dict(e) for e in events])
+    signed = _payload(root, SIGNED_DIR)
+    signed.mkdir(parents=True, exist_ok=True)
+    for event in events:
+        stem = f"{event.seq:08d}"
+        (signed / f"{stem}.json").write_bytes(signed_bytes(event))
+        (signed / f"{stem}.sig").write_bytes(base64.b64decode(event.signature))
+    _payload(root, PUBLIC_KEY).write_text(public_pem(store.signer), encoding="ascii")
+
+
+def _copy_blob(store: Store, sha256: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with store.blobs.open(sha256) as source, target.open("wb") as out:
+        shutil.copyfileobj(source, out, 1024 * 1024)
+
+
+def _write_assets(
+    store: Store, session: Session, root: Path, assets: list[Asset], with_derivatives: bool
+) -> int:
+    """Originals, derivatives and their records; returns how many derivatives were written."""
+    written = 0
+    for asset in assets:
+        original = f"data/originals/{asset.sha256}{_extension(asset)}"
+        _copy_blob(store, asset.sha256, _payload(root, original))
+        record = asset_dict(asset) | {"package_path": original}
+        derivatives = derivatives_of(session, asset.id) if with_derivatives else []
+        record["derivatives"] = []
+        for derivative in derivatives:
+            path = f"data/derivatives/{asset.sha256}/{derivative.kind}-{derivative.sha256}.jpg"
+            _copy_blob(store, derivative.sha256, _payload(root, path))
+            record["derivatives"].append(derivative_dict(derivative) | {"package_path": path})
+            written += 1
+        record["captures"] = [c.id for c in asset.captures]
+        _write_json(_payload(root, f"data/records/assets/{asset.sha256}.json"), record)
+        for capture in asset.captures:
+            _write_json(
+                _payload(root, f"data/records/captures/{capture.id}.json"), capture_dict(capture)
+            )
+    return written
+
+
+def _readme(info: dict[str, str], key_id: str, timestamped: bool) -> str:
+    text = Template(TEMPLATE.read_text(encoding="utf-8")).safe_substitute(
+        package_id=info["External-Identifier"],
+        description=info["External-Description"],
+        created=info["Bagging-Date"],
+        key_id=key_id,
+    )
+    if not timestamped:
+        text = text.split("\n[timestamp]\n")[0].rstrip() + "\n"
+    return text.replace("[timestamp]\n", "")
+
+
+def _zip(folder: Path, out: Path) -> None:
+    """One top-level folder in the zip, originals stored as they are (already compressed)."""
+    tmp = out.with_name(f".{out.name}.part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(folder)
+                stored = relative.parts[:2] in (("data", "originals"), ("data", "derivatives"))
+                archive.write(
+                    path,
+                    f"{out.stem}/{relative.as_posix()}",
+                    compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
+                )
+    tmp.replace(out)
+
+
+def build_package(
+    store: Store,
+    asset_ids: Iterable[int],
+    out: Path,
+    *,
+    incident_id: int | None = None,
+    with_derivatives: bool = False,
+    tsa: timestamps.Authority | None = None,
+) -> PackageResult:
+    """Write the package to `out` (a .zip file, or else a new folder) and record the export."""
+    if out.exists():
+        raise PackageError(f"{out}: already exists; choose a new name")
+    package_id = str(uuid.uuid4())
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".testament-package-") as tmp:
+        bag_dir = Path(tmp) / (out.stem if out.suffix == ".zip" else out.name)
+        bag_dir.mkdir()
+        with store.read() as session:
+            assets = list(
+                session.execute(select(Asset).where(Asset.id.in_(set(asset_ids)))).scalars()
+            )
+            assets.sort(key=lambda a: a.sha256)
+            if not assets:
+                raise PackageError("nothing to export: no assets")
+            description = f"{len(assets)} asset(s) from testament"
+            if incident_id is not None:
+                incident = session.get(Incident, incident_id)
+                if incident is None:
+                    raise PackageError(f"no incident {incident_id}")
+                _write_json(
+                    _payload(bag_dir, "data/records/incident.json"),
+                    incident_record(session, incident),
+                )
+                description = f"incident {incident.id}: {incident.title}"
+            derivatives = _write_assets(store, session, bag_dir, assets, with_derivatives)
+            key_subject = f"store:{store.signer.key_id}"
+            events = _events(session, {f"asset:{a.sha256}" for a in assets}, key_subject)
+            _write_custody(bag_dir, events, store)
+        info = {
+            "Source-Organization": "testament evidence locker",
+            "External-Identifier": package_id,
+            "External-Description": description,
+            "Bag-Software-Agent": f"testament {__version__} (bagit {bagit.VERSION})",
+            "Bagging-Date": datetime.now(UTC).date().isoformat(),
+            "Bagging-Time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Signing-Key-Id": store.signer.key_id,
+        }
+        bag = bagit.make_bag(str(bag_dir), info, checksums=CHECKSUMS)
+        (bag_dir / README).write_text(
+            _readme(info, store.signer.key_id, tsa is not None), encoding="utf-8"
+        )
+        if tsa is not None:
+            tsa.write_certificates(bag_dir)
+        bag.save(manifests=False)  # rewrites the tag manifests to cover README.txt
+        tagmanifest = (bag_dir / "tagmanifest-sha256.txt").read_bytes()
+        stamp = tsa.stamp(bag_dir, tagmanifest) if tsa is not None else None
+        if out.suffix == ".zip":
+            _zip(bag_dir, out)
+        else:
+            shutil.move(str(bag_dir), out)
+    result = PackageResult(
+        out,
+        package_id,
+        len(assets),
+        derivatives,
+        len(events),
+        timestamps.sha256_hex(tagmanifest),
+        stamp,
+    )
+    _record_export(store, assets, incident_id, result)
+    return result
+
+
+def _record_export(
+    store: Store, assets: list[Asset], incident_id: int | None, result: PackageResult
+) -> None:
+    details = {
+        "package": result.package_id,
+        "file": result.path.name,
+        "incident": incident_id,
+        "tagmanifest_sha256": result.tagmanifest_sha256,
+        "derivatives": result.derivatives,
+    }
+    with store.write() as session:
+        for asset in assets:
+            store.custody.append(session, "exported", f"asset:{asset.sha256}", details)

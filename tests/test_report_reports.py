@@ -1,0 +1,84 @@
+"""Incident and case reports in HTML and PDF, with blurred stills, a timeline and a map."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from datetime import date
+from pathlib import Path
+
+from PIL import Image
+
+from testament.catalog.records import find_asset
+from testament.investigate.models import ReferenceDate
+from testament.media.thumbnails import previews, protective
+from testament.store import Store
+from tests import web_support as ws
+from tests.system import need_tool
+from tests.test_report_packages import make_incident
+
+
+def _thumbnail(store: Store, sha: str) -> bytes:
+    with store.read() as session:
+        asset = find_asset(session, sha)
+    thumb = next(d for d in previews(store, asset) if d.kind == "thumbnail")
+    with store.blobs.open(thumb.sha256) as handle:
+        return handle.read()
+
+
+def test_incident_report_html(cli, store: Store, tmp_path: Path) -> None:
+    incident_id, shas = make_incident(store, tmp_path)
+    out = tmp_path / "report.html"
+    result = cli("report", "incident", str(incident_id), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    for text in (
+        "Execution of detainees",
+        "extrajudicial-execution",
+        "geolocated from footage",
+        "Party A; confidence tentative; basis: uniform",
+        "status prisoner of war",
+        "Verification history",
+        *shas,
+        "2020-12-10T09:30:00Z",
+    ):
+        assert text in html, text
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    blurred = base64.b64encode(protective(_thumbnail(store, shas[1]))).decode()
+    raw = base64.b64encode(_thumbnail(store, shas[1])).decode()
+    assert blurred in html and raw not in html
+    cli("report", "incident", str(incident_id), "--out", str(out), "--unblurred")
+    assert raw in out.read_text()
+    missing = cli("report", "incident", "999", "--out", str(out))
+    assert missing.exit_code == 2 and "no incident 999" in missing.output
+
+
+def test_reports_as_pdf_are_readable(cli, store: Store, tmp_path: Path) -> None:
+    pdftoppm = need_tool("pdftoppm", "apt-get install poppler-utils")
+    incident_id, _ = make_incident(store, tmp_path)
+    with store.write() as session:
+        session.add(ReferenceDate(day=date(2020, 11, 10), label="ceasefire"))
+    for args, name in ((("incident", str(incident_id)), "incident"), (("case",), "case")):
+        pdf = tmp_path / f"{name}.pdf"
+        result = cli("report", *args, "--format", "pdf", "--out", str(pdf))
+        assert result.exit_code == 0, result.output
+        assert pdf.read_bytes().startswith(b"%PDF")
+        subprocess.run([pdftoppm, "-png", "-r", "60", str(pdf), str(tmp_path / name)], check=True)
+        page = sorted(tmp_path.glob(f"{name}-*.png"))[0]
+        with Image.open(page) as image:
+            assert image.width > 300 and image.getextrema() != ((255, 255),) * 3
+
+
+def test_case_report_html_has_charts(cli, store: Store, tmp_path: Path) -> None:
+    make_incident(store, tmp_path)
+    with store.write() as session:
+        session.add(ReferenceDate(day=date(2020, 11, 10), label="ceasefire"))
+    out = tmp_path / "case.html"
+    assert cli("report", "case", "--out", str(out)).exit_code == 0
+    html = out.read_text()
+    assert "Extrajudicial" in html or "extrajudicial" in html.lower()
+    assert "Party A: 1" in html and "2020-12: 1" in html and "2020-11-10 ceasefire" in html
+    assert html.count("data:image/png;base64,") == 2
+    bad = cli("report", "case", "--format", "docx")
+    assert bad.exit_code == 2 and "not html or pdf" in bad.output
+    assert ws.HOSTILE not in html

@@ -1,18 +1,20 @@
 """Digests of a byte stream: SHA-256 for identity, MD5 and SHA-512 for other archives.
 
-The three hashes are fed in parallel threads (hashlib releases the GIL on large
+The three hashes run in threads of their own (hashlib releases the GIL on large
 buffers), so preserving a file costs little more than reading and writing it once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 CHUNK = 4 * 1024 * 1024
+QUEUE_CHUNKS = 4
 
 
 @dataclass(frozen=True)
@@ -23,17 +25,28 @@ class Digests:
     size: int
 
 
-class _Hashers:
-    def __init__(self) -> None:
-        self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.sha512 = hashlib.sha512()
-        self.size = 0
+class _HashWorker:
+    """One digest fed from its own queue in its own thread.
 
-    def result(self) -> Digests:
-        return Digests(
-            self.sha256.hexdigest(), self.md5.hexdigest(), self.sha512.hexdigest(), self.size
-        )
+    Each digest runs at its own pace (hashlib releases the GIL on large buffers), so the
+    three spread over the cores instead of waiting for each other chunk by chunk. The
+    bounded queue keeps memory to a few chunks.
+    """
+
+    def __init__(self, digest: Any) -> None:
+        self.digest = digest
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self.thread = threading.Thread(target=self._run, name="digest", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self.digest.update(chunk)
+
+    def hexdigest(self) -> str:
+        self.queue.put(None)
+        self.thread.join()
+        return self.digest.hexdigest()
 
 
 def copy_and_digest(
@@ -45,25 +58,24 @@ def copy_and_digest(
 
     Memory stays bounded by a few chunks whatever the size of the stream.
     """
-    hashers = _Hashers()
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest") as pool:
-        chunk = source.read(CHUNK)
-        while chunk:
-            side = [
-                pool.submit(hashers.md5.update, chunk),
-                pool.submit(hashers.sha512.update, chunk),
-            ]
-            hashers.sha256.update(chunk)
+    workers = [
+        _HashWorker(hashlib.sha256()),
+        _HashWorker(hashlib.md5(usedforsecurity=False)),
+        _HashWorker(hashlib.sha512()),
+    ]
+    size = 0
+    try:
+        while chunk := source.read(CHUNK):
+            for worker in workers:
+                worker.queue.put(chunk)
             if sink is not None:
                 sink(chunk)
-            hashers.size += len(chunk)
+            size += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-            next_chunk = source.read(CHUNK)
-            for future in side:
-                future.result()
-            chunk = next_chunk
-    return hashers.result()
+    finally:
+        sha256, md5, sha512 = (worker.hexdigest() for worker in workers)
+    return Digests(sha256, md5, sha512, size)
 
 
 def sha256_of(source: BinaryIO) -> str:

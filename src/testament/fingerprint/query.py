@@ -30,7 +30,7 @@ from testament.fingerprint.borders import (
     video_box,
 )
 from testament.fingerprint.extract import CROP_FRAMES, fingerprint_image, fraction_box, open_luma
-from testament.fingerprint.frames import THUMB, VideoSampler
+from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
@@ -155,7 +155,7 @@ def analyze_file(path: Path) -> Query:
     if luma is not None:
         rows.add(0, luma, still_boxes(luma))
         return rows.query("image", None, np.zeros(1))
-    sampler = VideoSampler(path)
+    sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])

@@ -106,13 +106,39 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.get_by_label("Summary", exact=True).fill("Synthetic demo incident.")
     page.get_by_label("Wilful killing / murder of protected persons").check()
     page.get_by_label("Best estimate", exact=True).fill("2020-12-10T09:00")
+    # Picking the location on the map fills the inputs; typing moves the marker.
+    location_map = page.locator("#location-map")
+    location_map.wait_for()
+    location_map.click(position={"x": 300, "y": 120})
+    latitude = float(page.get_by_label("Latitude", exact=True).input_value())
+    longitude = float(page.get_by_label("Longitude", exact=True).input_value())
+    assert -90 <= latitude <= 90 and -180 <= longitude <= 180
+    assert location_map.get_attribute("data-marker") == f"{latitude:.5f},{longitude:.5f}"
     page.get_by_label("Latitude", exact=True).fill("39.8177")
     page.get_by_label("Longitude", exact=True).fill("46.7528")
+    page.wait_for_selector("#location-map[data-marker='39.81770,46.75280']")
     page.locator("#perp-0-party").fill("Party named in the footage")
     page.locator("#perp-0-confidence").select_option("tentative")
+    assert page.locator("#perp-1-party").count() == 0
+    page.get_by_role("button", name="Add another perpetrator").click()
+    page.locator("#perp-1-party").fill("Second party <b>seen</b>")
+    page.get_by_label("Unit").nth(1).fill("Checkpoint unit")
+    page.locator("#perp-1-confidence").select_option("probable")
+    page.locator("input[name='perp-1-basis'][value='uniform']").check()
+    page.get_by_role("button", name="Add another victim group").click()
+    page.locator("#victim-1-count").wait_for()
+    page.locator("#victim-0-count").fill("2")
+    page.locator("#victim-0-status").select_option("civilian")
+    page.screenshot(path=ARTIFACTS / "05b-incident-form.png", full_page=True)
     page.get_by_role("button", name="Create incident").click()
     page.wait_for_url(re.compile(r"/incidents/\d+$"))
     incident_url = page.url
+    saved = page.locator("dt:text-is('Alleged perpetrators') + dd > div").all_inner_texts()
+    assert saved == [
+        "Party named in the footage — tentative",
+        "Second party <b>seen</b>, Checkpoint unit — probable (basis: uniform)",
+    ]
+    assert page.locator("dt:text-is('Victims') + dd > div").all_inner_texts() == ["2 · civilian"]
     page.locator("#link-sha").fill(sha256[:12])
     page.locator("#link-start").fill("0:01")
     page.locator("#link-end").fill("4")

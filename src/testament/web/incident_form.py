@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,17 +10,20 @@ from starlette.datastructures import FormData
 
 from testament.investigate.fields import IncidentFields
 
-MAX_ROWS = 50
+ROW_FIELD = re.compile(r"(?P<prefix>[a-z]+)-(?P<index>\d{1,9})-(?P<field>[a-z_]+)")
 
 
 def _rows(form: FormData, prefix: str) -> list[dict[str, Any]]:
-    rows = []
-    for i in range(MAX_ROWS):
-        keys = [k for k in form if k.startswith(f"{prefix}-{i}-")]
-        if not keys:
-            continue
-        rows.append({k.removeprefix(f"{prefix}-{i}-"): form.getlist(k) for k in keys})
-    return rows
+    """Repeated rows named `PREFIX-N-FIELD`, in order of N; any N, gaps allowed.
+
+    The page adds rows with fresh indices, so the numbers need not be contiguous.
+    """
+    rows: dict[int, dict[str, Any]] = {}
+    for key in form:
+        match = ROW_FIELD.fullmatch(key)
+        if match and match["prefix"] == prefix:
+            rows.setdefault(int(match["index"]), {})[match["field"]] = form.getlist(key)
+    return [rows[i] for i in sorted(rows)]
 
 
 def raw_fields(form: FormData) -> dict[str, Any]:
@@ -44,16 +48,19 @@ def raw_fields(form: FormData) -> dict[str, Any]:
     ):
         if text.get(key):
             data[key] = text[key]
-    data["perpetrators"] = [
-        {
+    perpetrators = []
+    for row in _rows(form, "perp"):
+        value = {
             "party": str(row.get("party", [""])[0]).strip(),
             "unit": str(row.get("unit", [""])[0]).strip(),
             "confidence": str(row.get("confidence", ["tentative"])[0]),
             "basis": [str(b) for b in row.get("basis", [])],
         }
-        for row in _rows(form, "perp")
-        if str(row.get("party", [""])[0]).strip()
-    ]
+        # A fully empty row (the spare blank one) is ignored; a row with a unit or basis
+        # but no party is kept, so validation asks for the party rather than losing it.
+        if value["party"] or value["unit"] or value["basis"]:
+            perpetrators.append(value)
+    data["perpetrators"] = perpetrators
     victims = []
     for row in _rows(form, "victim"):
         value = {

@@ -29,8 +29,10 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return found
 
 
-def _form_context(session: Session) -> dict[str, Any]:
+def _form_context(session: Session, request: Request) -> dict[str, Any]:
+    """What the incident list and form need, the map tile URL (may be empty) included."""
     return {
+        "tile_url": request.app.state.tile_url,
         "types": taxonomy.all_types(session),
         "users": session.execute(select(User).where(User.active.is_(True)).order_by(User.username))
         .scalars()
@@ -66,7 +68,7 @@ def incident_list(
         found = session.execute(query).unique().scalars().all()
         if tag:
             found = [i for i in found if tag.lower() in i.tags]
-        context = _form_context(session)
+        context = _form_context(session, request)
     return render(
         request,
         "incidents.html",
@@ -79,7 +81,7 @@ def incident_list(
 @router.get("/incidents/new")
 def new_incident(request: Request, viewer: Annotated[Viewer, Depends(investigator)]) -> Response:
     with store_of(request).read() as session:
-        context = _form_context(session)
+        context = _form_context(session, request)
     return render(request, "incident_form.html", incident=None, data={}, problems=[], **context)
 
 
@@ -97,7 +99,7 @@ async def create_incident(
         except logic.IncidentError as exc:
             problems = [str(exc)]
     with store.read() as session:
-        context = _form_context(session)
+        context = _form_context(session, request)
     return render(
         request,
         "incident_form.html",
@@ -136,7 +138,7 @@ def edit_incident(
     with store_of(request).read() as session:
         incident = get_incident(session, incident_id)
         data = logic.snapshot(incident)
-        context = _form_context(session)
+        context = _form_context(session, request)
     return render(
         request, "incident_form.html", incident=incident, data=data, problems=[], **context
     )
@@ -158,7 +160,7 @@ async def update_incident(
             problems = [str(exc)]
     with store.read() as session:
         incident = get_incident(session, incident_id)
-        context = _form_context(session)
+        context = _form_context(session, request)
     return render(
         request,
         "incident_form.html",

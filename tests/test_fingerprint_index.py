@@ -115,3 +115,20 @@ def test_inner_hashes_are_indexed_at_the_frame_time() -> None:
     assert len(index) == 40
     hits = index.search(inner[[3]], k=1, max_distance=0)
     assert list(hits.time) == [1.5]
+
+
+def test_asset_times_follow_an_asset_across_interleaved_adds() -> None:
+    rng = np.random.default_rng(3)
+
+    def fingerprint(times: list[float]) -> Fingerprint:
+        n = len(times)
+        hashes = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+        return Fingerprint("video", 10.0, np.array(times), hashes, np.full(n, 100, np.uint8))
+
+    index = HashIndex()
+    index.add(7, fingerprint([0.0, 1.0]))
+    index.add(3, fingerprint([0.5]))
+    index.add(7, fingerprint([2.0, 3.0]))
+    assert index.asset_times(7).tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert index.asset_times(3).tolist() == [0.5]
+    assert index.asset_times(99).tolist() == []

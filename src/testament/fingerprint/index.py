@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,47 @@ def _nlist_for(n: int) -> int:
     return 1 << max(6, round(math.log2(max(1, n // TARGET_LIST))))
 
 
+class _Runs:
+    """Where each asset's rows lie: runs of consecutive rows, in compact arrays.
+
+    20 bytes a run (a run is usually one asset's whole fingerprint), so the lookup table
+    stays far below a byte per indexed hash.
+    """
+
+    def __init__(self) -> None:
+        self.start = array("q")
+        self.end = array("q")
+        self.asset = array("i")
+        self._order: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
+
+    def note(self, assets: np.ndarray, offset: int) -> None:
+        """Record rows offset.. offset+len(assets) holding `assets`, merging continued runs."""
+        if len(assets) == 0:
+            return
+        cuts = np.flatnonzero(assets[1:] != assets[:-1]) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [len(assets)]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            asset = int(assets[a])
+            if self.asset and self.asset[-1] == asset and self.end[-1] == offset + a:
+                self.end[-1] = offset + b
+            else:
+                self.start.append(offset + a)
+                self.end.append(offset + b)
+                self.asset.append(asset)
+        self._order = self._sorted = None
+
+    def of(self, asset_id: int) -> list[tuple[int, int]]:
+        """The row runs of one asset."""
+        if self._order is None or self._sorted is None:
+            assets = np.array(self.asset, dtype=np.int32)
+            self._order = np.argsort(assets, kind="stable")
+            self._sorted = assets[self._order]
+        low, high = np.searchsorted(self._sorted, [asset_id, asset_id + 1])
+        return [(self.start[i], self.end[i]) for i in self._order[low:high].tolist()]
+
+
 class HashIndex:
     """Frame hashes of indexed assets → (asset id, time), searchable by Hamming distance."""
 
@@ -66,7 +108,7 @@ class HashIndex:
         self._asset = np.zeros(0, dtype=np.int32)
         self._time = np.zeros(0, dtype=np.float32)
         self._size = 0
-        self._ranges: dict[int, list[tuple[int, int]]] = {}  # asset -> row runs
+        self._runs = _Runs()
         self.nprobe = NPROBE
 
     def __len__(self) -> int:
@@ -113,7 +155,7 @@ class HashIndex:
         index._asset = assets.copy()
         index._time = np.asarray(times, dtype=np.float32).copy()
         index._size = len(codes)
-        index._note_ranges(assets, 0)
+        index._runs.note(assets, 0)
         if index._size <= FLAT_LIMIT:
             index._index.add(codes)
         else:
@@ -122,27 +164,14 @@ class HashIndex:
 
     def asset_times(self, asset_id: int) -> np.ndarray:
         """Sorted times (s) of an asset's indexed hashes: where it can be matched at all."""
-        runs = self._ranges.get(int(asset_id), [])
+        runs = self._runs.of(int(asset_id))
         if not runs:
             return np.zeros(0, dtype=np.float32)
         return np.sort(np.concatenate([self._time[a:b] for a, b in runs]))
 
-    def _note_ranges(self, assets: np.ndarray, offset: int) -> None:
-        if len(assets) == 0:
-            return
-        cuts = np.flatnonzero(assets[1:] != assets[:-1]) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [len(assets)]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            runs = self._ranges.setdefault(int(assets[a]), [])
-            if runs and runs[-1][1] == offset + a:
-                runs[-1] = (runs[-1][0], offset + b)
-            else:
-                runs.append((offset + a, offset + b))
-
     def _append(self, assets: np.ndarray, times: np.ndarray, codes: np.ndarray) -> None:
         start, end = self._size, self._size + len(codes)
-        self._note_ranges(assets, start)
+        self._runs.note(assets, start)
         if end > len(self._asset):
             capacity = max(end, 2 * len(self._asset), 1024)
             self._asset = np.resize(self._asset, capacity)
@@ -237,5 +266,5 @@ class HashIndex:
         meta = json.loads((folder / _META).read_text())
         loaded._size = int(meta["size"])
         loaded.nprobe = int(meta["nprobe"])
-        loaded._note_ranges(loaded._asset[: loaded._size], 0)
+        loaded._runs.note(loaded._asset[: loaded._size], 0)
         return loaded

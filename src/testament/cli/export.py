@@ -18,7 +18,9 @@ from testament.report.packages import PackageError, PackageResult, build_package
 from testament.report.verify_package import PackageUnreadable, verify_package
 
 if TYPE_CHECKING:
+    from testament.media.redact import Detector
     from testament.report.document import Document
+    from testament.store import Store
 
 app = typer.Typer(help="Evidence packages and tables for others.", no_args_is_help=True)
 
@@ -30,7 +32,12 @@ IncludeOption = Annotated[
     typer.Option("--include", help="Also include: derivatives (thumbnails, keyframes)."),
 ]
 RedactOption = Annotated[
-    bool, typer.Option("--redact", help="Blur faces in derived copies (not available yet).")
+    bool,
+    typer.Option(
+        "--redact",
+        help="Also include copies with faces blurred (needs testament[redact]); "
+        "the originals stay in the package.",
+    ),
 ]
 TsaUrlOption = Annotated[
     str | None,
@@ -54,12 +61,15 @@ TsaCaOption = Annotated[
 
 def _options(
     include: list[str] | None, redact: bool, tsa_url: str | None, tsa_ca: Path | None
-) -> tuple[bool, timestamps.Authority | None]:
+) -> tuple[bool, timestamps.Authority | None, Detector | None]:
+    detector = None
     if redact:
-        fail(
-            "--redact: face redaction is not available in this version (no face detector "
-            "is installed); export without --redact and redact separately"
-        )
+        from testament.media.redact import RedactionUnavailable, load_detector
+
+        try:
+            detector = load_detector()
+        except RedactionUnavailable as exc:
+            fail(f"--redact: {exc}")
     unknown = sorted(set(include or []) - {"derivatives"})
     if unknown:
         fail(f"--include: unknown {', '.join(unknown)} (choose: derivatives)")
@@ -71,7 +81,38 @@ def _options(
             authority = timestamps.Authority.load(tsa_url, tsa_ca)
         except timestamps.TimestampError as exc:
             fail(str(exc))
-    return "derivatives" in (include or []), authority
+    return "derivatives" in (include or []), authority, detector
+
+
+def _redacted(
+    store: Store, ids: list[int], out: Path, detector: Detector | None
+) -> dict[str, str] | None:
+    """Make (or reuse) a redacted copy of each image and video; asset sha256 to copy sha256."""
+    if detector is None:
+        return None
+    from testament.catalog.models import Asset
+    from testament.media.redact import RedactionError, ensure_redacted
+
+    if out.exists():
+        fail(f"{out}: already exists; choose a new name")
+    with store.read() as session:
+        assets = [session.get(Asset, asset_id) for asset_id in ids]
+        for asset in assets:
+            session.expunge(asset)
+    chosen = {}
+    for asset in assets:
+        try:
+            derivative = ensure_redacted(store, asset, detector)
+        except RedactionError as exc:
+            fail(f"--redact: asset {asset.sha256[:12]}: {exc}")
+        if derivative is not None:
+            chosen[asset.sha256] = derivative.sha256
+            params = derivative.params or {}
+            found = params.get("faces", params.get("face_boxes", 0))
+            err_console.print(
+                f"redacted {asset.sha256[:12]}: {found} face box(es) blurred", highlight=False
+            )
+    return chosen
 
 
 def _report(result: PackageResult) -> None:
@@ -80,6 +121,12 @@ def _report(result: PackageResult) -> None:
         f"{result.derivatives} derivative(s), {result.events} custody event(s)",
         highlight=False,
     )
+    if result.redacted:
+        console.print(
+            f"{result.redacted} redacted copy(ies) under data/derivatives/ (listed in "
+            "README.txt); the originals are included unredacted",
+            highlight=False,
+        )
     if result.timestamp is not None:
         console.print(
             f"timestamped {result.timestamp.time.isoformat()} by "
@@ -100,15 +147,18 @@ def export_assets(
     database_url: DatabaseOption = None,
 ) -> None:
     """Package chosen assets as a BagIt bag that anyone can verify."""
-    derivatives, authority = _options(include, redact, tsa_url, tsa_ca)
+    derivatives, authority, detector = _options(include, redact, tsa_url, tsa_ca)
     with opened(home, database_url) as store:
         with store.read() as session:
             try:
                 ids = [find_asset(session, prefix).id for prefix in sha256_prefixes]
             except AmbiguousOrMissing as exc:
                 fail(str(exc))
+        redacted = _redacted(store, ids, out, detector)
         try:
-            result = build_package(store, ids, out, with_derivatives=derivatives, tsa=authority)
+            result = build_package(
+                store, ids, out, with_derivatives=derivatives, tsa=authority, redacted=redacted
+            )
         except (PackageError, timestamps.TimestampError) as exc:
             fail(str(exc))
     _report(result)
@@ -126,7 +176,7 @@ def export_incident(
     database_url: DatabaseOption = None,
 ) -> None:
     """Package an incident with every asset that supports it."""
-    derivatives, authority = _options(include, redact, tsa_url, tsa_ca)
+    derivatives, authority, detector = _options(include, redact, tsa_url, tsa_ca)
     with opened(home, database_url) as store:
         with store.read() as session:
             incident = session.get(Incident, incident_id)
@@ -135,6 +185,7 @@ def export_incident(
             ids = sorted({link.asset_id for link in incident.assets})
         if not ids:
             fail(f"incident {incident_id} has no linked assets to package")
+        redacted = _redacted(store, ids, out, detector)
         try:
             result = build_package(
                 store,
@@ -143,6 +194,7 @@ def export_incident(
                 incident_id=incident_id,
                 with_derivatives=derivatives,
                 tsa=authority,
+                redacted=redacted,
             )
         except (PackageError, timestamps.TimestampError) as exc:
             fail(str(exc))

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from testament import __version__
-from testament.catalog.models import Asset, CustodyEvent
+from testament.catalog.models import Asset, CustodyEvent, Derivative
 from testament.catalog.records import asset_dict, capture_dict
 from testament.investigate.models import Incident
 from testament.locker.custody import event_as_dict, signed_bytes
@@ -57,6 +57,7 @@ class PackageResult:
     events: int
     tagmanifest_sha256: str
     timestamp: timestamps.TimestampInfo | None = None
+    redacted: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -107,21 +108,47 @@ def _copy_blob(store: Store, sha256: str, target: Path) -> None:
         shutil.copyfileobj(source, out, 1024 * 1024)
 
 
+DERIVATIVE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4"}
+
+
+def _derivative_path(asset: Asset, derivative: Derivative) -> str:
+    suffix = DERIVATIVE_SUFFIXES.get(derivative.media_type or "", ".jpg")
+    return f"data/derivatives/{asset.sha256}/{derivative.kind}-{derivative.sha256}{suffix}"
+
+
 def _write_assets(
-    store: Store, session: Session, root: Path, assets: list[Asset], with_derivatives: bool
+    store: Store,
+    session: Session,
+    root: Path,
+    assets: list[Asset],
+    with_derivatives: bool,
+    redacted: dict[str, str],
+    redacted_paths: dict[str, list[str]],
 ) -> int:
-    """Originals, derivatives and their records; returns how many derivatives were written."""
+    """Originals, derivatives and their records; returns how many derivatives were written.
+
+    With `redacted` (asset sha256 to the chosen redacted copy's sha256) that copy is
+    included even without `with_derivatives`; `redacted_paths` collects the package paths
+    of every redacted copy written, by asset.
+    """
     written = 0
     for asset in assets:
         original = f"data/originals/{asset.sha256}{_extension(asset)}"
         _copy_blob(store, asset.sha256, _payload(root, original))
         record = asset_dict(asset) | {"package_path": original}
-        derivatives = derivatives_of(session, asset.id) if with_derivatives else []
+        chosen = redacted.get(asset.sha256)
+        derivatives = [
+            d
+            for d in derivatives_of(session, asset.id)
+            if with_derivatives or (d.kind == "redacted" and d.sha256 == chosen)
+        ]
         record["derivatives"] = []
         for derivative in derivatives:
-            path = f"data/derivatives/{asset.sha256}/{derivative.kind}-{derivative.sha256}.jpg"
+            path = _derivative_path(asset, derivative)
             _copy_blob(store, derivative.sha256, _payload(root, path))
             record["derivatives"].append(derivative_dict(derivative) | {"package_path": path})
+            if derivative.kind == "redacted":
+                redacted_paths.setdefault(asset.sha256, []).append(path)
             written += 1
         record["captures"] = [c.id for c in asset.captures]
         _write_json(_payload(root, f"data/records/assets/{asset.sha256}.json"), record)
@@ -130,6 +157,32 @@ def _write_assets(
                 _payload(root, f"data/records/captures/{capture.id}.json"), capture_dict(capture)
             )
     return written
+
+
+def _redaction_note(redacted: dict[str, list[str]], assets: list[Asset], asked: bool) -> str:
+    """README section naming every redacted copy, and saying that the originals are not."""
+    if not redacted and not asked:
+        return ""
+    lines = [
+        "",
+        "REDACTED COPIES",
+        "",
+        "Faces were blurred by an automatic detector in the derived copies listed below.",
+        "A detector misses faces: look at each copy before publishing it. The originals",
+        "under data/originals/ are NOT redacted: they are included unchanged so that the",
+        "package can be verified and the copies compared with them. Remove data/originals/",
+        "only from a copy you publish, never from the package you keep (it would no longer",
+        "verify). The record of each copy (data/records/assets/) names the detector, its",
+        "threshold and the blur, and a 'derived' custody event records its making.",
+        "",
+    ]
+    for asset in assets:
+        paths = redacted.get(asset.sha256)
+        if paths:
+            lines.extend(f"  {path}" for path in paths)
+        else:
+            lines.append(f"  (none for {asset.sha256}: {asset.media_type} media is not redacted)")
+    return "\n".join(lines) + "\n"
 
 
 def _readme(info: dict[str, str], key_id: str, timestamped: bool) -> str:
@@ -168,8 +221,16 @@ def build_package(
     incident_id: int | None = None,
     with_derivatives: bool = False,
     tsa: timestamps.Authority | None = None,
+    redacted: dict[str, str] | None = None,
 ) -> PackageResult:
-    """Write the package to `out` (a .zip file, or else a new folder) and record the export."""
+    """Write the package to `out` (a .zip file, or else a new folder) and record the export.
+
+    `redacted` maps assets (sha256) to the redacted copies (sha256) to include with them
+    (`testament.media.redact` makes them); README.txt then lists them. The originals are
+    still included, because the package must verify against its records.
+    """
+    asked = redacted is not None
+    redacted_paths: dict[str, list[str]] = {}
     if out.exists():
         raise PackageError(f"{out}: already exists; choose a new name")
     package_id = str(uuid.uuid4())
@@ -193,7 +254,9 @@ def build_package(
                     incident_record(session, incident),
                 )
                 description = f"incident {incident.id}: {incident.title}"
-            derivatives = _write_assets(store, session, bag_dir, assets, with_derivatives)
+            derivatives = _write_assets(
+                store, session, bag_dir, assets, with_derivatives, redacted or {}, redacted_paths
+            )
             key_subject = f"store:{store.signer.key_id}"
             events = _events(session, {f"asset:{a.sha256}" for a in assets}, key_subject)
             _write_custody(bag_dir, events, store)
@@ -208,7 +271,9 @@ def build_package(
         }
         bag = bagit.make_bag(str(bag_dir), info, checksums=CHECKSUMS)
         (bag_dir / README).write_text(
-            _readme(info, store.signer.key_id, tsa is not None), encoding="utf-8"
+            _readme(info, store.signer.key_id, tsa is not None)
+            + _redaction_note(redacted_paths, assets, asked),
+            encoding="utf-8",
         )
         if tsa is not None:
             tsa.write_certificates(bag_dir)
@@ -227,6 +292,7 @@ def build_package(
         len(events),
         timestamps.sha256_hex(tagmanifest),
         stamp,
+        redacted=sum(len(paths) for paths in redacted_paths.values()),
     )
     _record_export(store, assets, incident_id, result)
     return result
@@ -241,7 +307,7 @@ def _record_export(
         "incident": incident_id,
         "tagmanifest_sha256": result.tagmanifest_sha256,
         "derivatives": result.derivatives,
-    }
+    } | ({"redacted": result.redacted} if result.redacted else {})
     with store.write() as session:
         for asset in assets:
             store.custody.append(session, "exported", f"asset:{asset.sha256}", details)

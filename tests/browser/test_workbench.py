@@ -122,7 +122,7 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     assert page.locator("#perp-1-party").count() == 0
     page.get_by_role("button", name="Add another perpetrator").click()
     page.locator("#perp-1-party").fill("Second party <b>seen</b>")
-    page.get_by_label("Unit").nth(1).fill("Checkpoint unit")
+    page.locator("#perp-1-unit").fill("Checkpoint unit")
     page.locator("#perp-1-confidence").select_option("probable")
     page.locator("input[name='perp-1-basis'][value='uniform']").check()
     page.get_by_role("button", name="Add another victim group").click()

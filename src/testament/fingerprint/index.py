@@ -261,8 +261,8 @@ class HashIndex:
         loaded = cls()
         loaded._index = faiss.read_index_binary(str(folder / _CODES))
         with np.load(folder / _ROWS) as rows:
-            loaded._asset = rows["asset"].astype(np.int32)
-            loaded._time = rows["time"].astype(np.float32)
+            loaded._asset = rows["asset"].astype(np.int32, copy=False)
+            loaded._time = rows["time"].astype(np.float32, copy=False)
         meta = json.loads((folder / _META).read_text())
         loaded._size = int(meta["size"])
         loaded.nprobe = int(meta["nprobe"])

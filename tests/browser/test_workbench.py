@@ -130,13 +130,10 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.locator("#victim-0-count").fill("2")
     page.locator("#victim-0-status").select_option("civilian")
     page.screenshot(path=ARTIFACTS / "05b-incident-form.png", full_page=True)
-    page.get_by_role("button", name="Create incident").click()
-    try:
-        page.wait_for_url(re.compile(r"/incidents/\d+$"), timeout=8000)
-    except Exception:
-        Path("/tmp/fail.html").write_text(page.url + "\n" + page.content())
-        page.screenshot(path="/tmp/fail.png", full_page=True)
-        raise
+    # Enter on the focused button, not a pointer click: the layout may still be settling
+    # after the full-page screenshot, and a click could land on "Cancel" beside it.
+    page.get_by_role("button", name="Create incident").press("Enter")
+    page.wait_for_url(re.compile(r"/incidents/\d+$"))
     incident_url = page.url
     saved = page.locator("dt:text-is('Alleged perpetrators') + dd > div").all_inner_texts()
     assert saved == [

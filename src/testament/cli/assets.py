@@ -9,13 +9,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from testament.catalog.models import Asset
-from testament.catalog.records import AmbiguousOrMissing, asset_dict, find_asset
+from testament.catalog.records import asset_dict
 from testament.cli.common import (
     DatabaseOption,
     HomeOption,
     JsonOption,
+    asset_or_fail,
     console,
-    fail,
     opened,
     print_json,
 )
@@ -137,10 +137,7 @@ def show(
 ) -> None:
     """One asset: metadata, every capture, and its custody events."""
     with opened(home, database_url) as store, store.read() as session:
-        try:
-            asset = find_asset(session, sha256_prefix)
-        except AmbiguousOrMissing as exc:
-            fail(str(exc))
+        asset = asset_or_fail(session, sha256_prefix)
         record = asset_dict(asset, with_captures=True)
         groups = footage_groups(session, asset.id)
         record["footage"] = groups[0].as_dict() if groups else None

@@ -13,8 +13,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.orm import Session
 
 from testament import config
+from testament.catalog.models import Asset
+from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.store import Store, StoreError, open_store
 
 # Soft wrapping keeps each message on one line, whole, whatever the terminal's width.
@@ -44,6 +47,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear line and stop: no tracebacks for a person to decipher."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def asset_or_fail(session: Session, sha256_prefix: str) -> Asset:
+    """The asset a person named by a SHA-256 prefix, or a one-line error."""
+    try:
+        return find_asset(session, sha256_prefix)
+    except AmbiguousOrMissing as exc:
+        fail(str(exc))
 
 
 def settings(home: Path | None, database_url: str | None) -> config.Settings:

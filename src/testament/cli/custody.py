@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.cli.common import (
     DatabaseOption,
     HomeOption,
     JsonOption,
+    asset_or_fail,
     console,
-    fail,
     opened,
     print_json,
 )
@@ -35,10 +34,7 @@ def log(
     with opened(home, database_url) as store, store.read() as session:
         subject = None
         if sha256_prefix:
-            try:
-                subject = f"asset:{find_asset(session, sha256_prefix).sha256}"
-            except AmbiguousOrMissing as exc:
-                fail(str(exc))
+            subject = f"asset:{asset_or_fail(session, sha256_prefix).sha256}"
         events = [event_as_dict(event) for event in iter_events(session, subject)]
     if json_output:
         print_json(events)

@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from testament.catalog.records import AmbiguousOrMissing, find_asset
-from testament.cli.common import DatabaseOption, HomeOption, console, err_console, fail, opened
+from testament.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    asset_or_fail,
+    console,
+    err_console,
+    fail,
+    opened,
+)
 from testament.investigate.models import Incident
 from testament.report import tables, timestamps
 from testament.report.incident_import import ImportFileError, import_incidents
@@ -150,10 +157,7 @@ def export_assets(
     derivatives, authority, detector = _options(include, redact, tsa_url, tsa_ca)
     with opened(home, database_url) as store:
         with store.read() as session:
-            try:
-                ids = [find_asset(session, prefix).id for prefix in sha256_prefixes]
-            except AmbiguousOrMissing as exc:
-                fail(str(exc))
+            ids = [asset_or_fail(session, prefix).id for prefix in sha256_prefixes]
         redacted = _redacted(store, ids, out, detector)
         try:
             result = build_package(

@@ -9,11 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.cli.common import (
     DatabaseOption,
     HomeOption,
     JsonOption,
+    asset_or_fail,
     console,
     fail,
     opened,
@@ -85,12 +85,7 @@ def footage(
 ) -> None:
     """Groups of assets that show the same footage, earliest known capture first."""
     with opened(home, database_url) as store, store.read() as session:
-        asset_id = None
-        if sha256_prefix:
-            try:
-                asset_id = find_asset(session, sha256_prefix).id
-            except AmbiguousOrMissing as exc:
-                fail(str(exc))
+        asset_id = asset_or_fail(session, sha256_prefix).id if sha256_prefix else None
         groups = [group.as_dict() for group in footage_groups(session, asset_id)]
     if json_output:
         print_json(groups)

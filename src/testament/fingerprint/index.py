@@ -1,8 +1,9 @@
 """The hash index: every indexed frame hash, searchable by Hamming distance.
 
 Rows are numbered in the order they are added; faiss holds the 32-byte codes (with the
-row as id) and numpy arrays map a row to its asset (int32) and time (float32): 48 bytes
-per hash under IVF (code, 64-bit id, 8 bytes of mapping), 40 while flat.
+row as id), a numpy array maps a row to its time (float32), and runs of consecutive rows
+name their asset (an asset's rows are added together): 44 bytes per hash under IVF (code,
+64-bit id, time) plus 20 bytes per run, 36 while flat.
 
 A small index is flat (exact, brute force). Past FLAT_LIMIT hashes it is rebuilt as an
 inverted file (IndexBinaryIVF) trained on a sample of its own codes, and rebuilt again
@@ -17,6 +18,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -72,6 +74,8 @@ class _Runs:
         self.asset = array("i")
         self._order: np.ndarray | None = None
         self._sorted: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self._assets: np.ndarray | None = None
 
     def note(self, assets: np.ndarray, offset: int) -> None:
         """Record rows offset.. offset+len(assets) holding `assets`, merging continued runs."""
@@ -88,7 +92,32 @@ class _Runs:
                 self.start.append(offset + a)
                 self.end.append(offset + b)
                 self.asset.append(asset)
-        self._order = self._sorted = None
+        self._order = self._sorted = self._starts = self._assets = None
+
+    def assets_at(self, rows: np.ndarray) -> np.ndarray:
+        """The asset of each row (int32)."""
+        if self._starts is None or self._assets is None:
+            self._starts = np.array(self.start, dtype=np.int64)
+            self._assets = np.array(self.asset, dtype=np.int32)
+        return self._assets[np.searchsorted(self._starts, rows, side="right") - 1]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "run_start": np.array(self.start, dtype=np.int64),
+            "run_end": np.array(self.end, dtype=np.int64),
+            "run_asset": np.array(self.asset, dtype=np.int32),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> _Runs:
+        runs = cls()
+        runs.start.extend(arrays["run_start"].tolist())
+        runs.end.extend(arrays["run_end"].tolist())
+        runs.asset.extend(arrays["run_asset"].tolist())
+        return runs
+
+    def __len__(self) -> int:
+        return len(self.start)
 
     def of(self, asset_id: int) -> list[tuple[int, int]]:
         """The row runs of one asset."""
@@ -105,7 +134,6 @@ class HashIndex:
 
     def __init__(self) -> None:
         self._index: faiss.IndexBinary = faiss.IndexBinaryFlat(BITS)
-        self._asset = np.zeros(0, dtype=np.int32)
         self._time = np.zeros(0, dtype=np.float32)
         self._size = 0
         self._runs = _Runs()
@@ -152,7 +180,6 @@ class HashIndex:
         index = cls()
         assets = np.ascontiguousarray(asset_ids, dtype=np.int32)
         codes = np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, HASH_BYTES)
-        index._asset = assets.copy()
         index._time = np.asarray(times, dtype=np.float32).copy()
         index._size = len(codes)
         index._runs.note(assets, 0)
@@ -172,11 +199,8 @@ class HashIndex:
     def _append(self, assets: np.ndarray, times: np.ndarray, codes: np.ndarray) -> None:
         start, end = self._size, self._size + len(codes)
         self._runs.note(assets, start)
-        if end > len(self._asset):
-            capacity = max(end, 2 * len(self._asset), 1024)
-            self._asset = np.resize(self._asset, capacity)
-            self._time = np.resize(self._time, capacity)
-        self._asset[start:end] = assets
+        if end > len(self._time):
+            self._time = np.resize(self._time, max(end, 2 * len(self._time), 1024))
         self._time[start:end] = times
         if self.is_ivf:
             self._index.add_with_ids(codes, np.arange(start, end, dtype=np.int64))
@@ -241,18 +265,20 @@ class HashIndex:
         keep = (rows >= 0) & (distances <= max_distance)
         query = np.nonzero(keep)[0].astype(np.int32)
         found = rows[keep]
-        return Hits(query, self._asset[found], self._time[found], distances[keep].astype(np.int32))
+        return Hits(
+            query, self._runs.assets_at(found), self._time[found], distances[keep].astype(np.int32)
+        )
 
     def memory_bytes(self) -> int:
-        """Bytes of RAM the index needs per its contents (codes, ids, mapping arrays)."""
+        """Bytes of RAM the index needs for its contents (codes, ids, times, asset runs)."""
         ids = 8 * self._size if self.is_ivf else 0
-        return self._size * (HASH_BYTES + 8) + ids
+        return self._size * (HASH_BYTES + 4) + ids + 20 * len(self._runs)
 
     def save(self, folder: Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index_binary(self._index, str(folder / _CODES))
-        np.savez(folder / _ROWS, asset=self._asset[: self._size], time=self._time[: self._size])
+        np.savez(folder / _ROWS, time=self._time[: self._size], **self._runs.arrays())
         (folder / _META).write_text(json.dumps({"size": self._size, "nprobe": self.nprobe}))
 
     @classmethod
@@ -261,10 +287,9 @@ class HashIndex:
         loaded = cls()
         loaded._index = faiss.read_index_binary(str(folder / _CODES))
         with np.load(folder / _ROWS) as rows:
-            loaded._asset = rows["asset"].astype(np.int32, copy=False)
             loaded._time = rows["time"].astype(np.float32, copy=False)
+            loaded._runs = _Runs.from_arrays(rows)
         meta = json.loads((folder / _META).read_text())
         loaded._size = int(meta["size"])
         loaded.nprobe = int(meta["nprobe"])
-        loaded._runs.note(loaded._asset[: loaded._size], 0)
         return loaded

@@ -7,6 +7,7 @@ for long videos while bars and a static surround are still seen reliably.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,47 +62,62 @@ def fingerprint_image(luma: np.ndarray) -> Fingerprint:
     )
 
 
-def _fingerprint_video(path: Path) -> Fingerprint:
-    sampler = VideoSampler(path)
-    times: list[float] = []
-    hashes: list[np.ndarray] = []
-    inner: list[np.ndarray] = []
-    quality: list[int] = []
-    pending: list[np.ndarray] = []
+def cropped_frames(sampler: VideoSampler) -> Iterator[tuple[float, np.ndarray, PixelBox | None]]:
+    """Kept frames with their picture region, decided from the first CROP_FRAMES of them.
+
+    The first frames are held back until the region is known, so that every frame of a
+    fingerprint is hashed over the same region.
+    """
+    pending: list[tuple[float, np.ndarray]] = []
     box: PixelBox | None = None
-    decided = False
-
-    def add(thumb: np.ndarray) -> None:
-        picture = crop(thumb, box)
-        digest, q = hash_luma(picture)
-        hashes.append(digest)
-        quality.append(q)
-        inner.append(hash_luma(central(picture))[0])
-
     for t, thumb in sampler:
-        times.append(t)
-        if decided:
-            add(thumb)
+        if len(pending) < CROP_FRAMES:
+            pending.append((t, thumb))
+            if len(pending) < CROP_FRAMES:
+                continue
+            box = video_box(np.stack([held for _, held in pending]))
+            yield from ((held_t, held, box) for held_t, held in pending)
             continue
-        pending.append(thumb)
-        if len(pending) >= CROP_FRAMES:
-            box, decided = video_box(np.stack(pending)), True
-            for held in pending:
-                add(held)
-            pending.clear()
-    if not decided:
-        box = video_box(np.stack(pending))
-        for held in pending:
-            add(held)
+        yield t, thumb, box
+    if 0 < len(pending) < CROP_FRAMES:
+        box = video_box(np.stack([held for _, held in pending]))
+        yield from ((held_t, held, box) for held_t, held in pending)
+
+
+def video_fingerprint(
+    duration: float,
+    times: list[float],
+    hashes: list[np.ndarray],
+    quality: list[int],
+    inner: list[np.ndarray],
+    box: PixelBox | None,
+) -> Fingerprint:
     return Fingerprint(
         kind="video",
-        duration=sampler.duration,
+        duration=duration,
         times=np.asarray(times, dtype=np.float64),
         hashes=np.stack(hashes),
         quality=np.asarray(quality, dtype=np.uint8),
         crop=fraction_box(box, THUMB, THUMB),
         inner=np.stack(inner),
     )
+
+
+def _fingerprint_video(path: Path) -> Fingerprint:
+    sampler = VideoSampler(path)
+    times: list[float] = []
+    hashes: list[np.ndarray] = []
+    inner: list[np.ndarray] = []
+    quality: list[int] = []
+    box: PixelBox | None = None
+    for t, thumb, box in cropped_frames(sampler):
+        picture = crop(thumb, box)
+        digest, q = hash_luma(picture)
+        times.append(t)
+        hashes.append(digest)
+        quality.append(q)
+        inner.append(hash_luma(central(picture))[0])
+    return video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
 
 
 def fingerprint_file(path: Path) -> Fingerprint:

@@ -29,8 +29,13 @@ from testament.fingerprint.borders import (
     trim_uniform,
     video_box,
 )
-from testament.fingerprint.extract import CROP_FRAMES, fingerprint_image, fraction_box, open_luma
-from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
+from testament.fingerprint.extract import (
+    cropped_frames,
+    fingerprint_image,
+    open_luma,
+    video_fingerprint,
+)
+from testament.fingerprint.frames import QUERY_MIN_GAP, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
@@ -227,43 +232,18 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     hashes: list[np.ndarray] = []
     inner: list[np.ndarray] = []
     quality: list[int] = []
-    pending: list[np.ndarray] = []
     box: PixelBox | None = None
-
-    def add(number: int, thumb: np.ndarray) -> None:
+    for number, (t, thumb, box) in enumerate(cropped_frames(sampler)):
         picture = crop(thumb, box)
         plain, mirror, q = hash_luma_mirrored(picture)
         centre, centre_mirror, centre_q = hash_luma_mirrored(central(picture))
+        times.append(t)
         hashes.append(plain)
         inner.append(centre)
         quality.append(q)
         rows.add_hashes(number, [(plain, mirror, q), (centre, centre_mirror, centre_q)])
         if box is not None:
             rows.add(number, thumb, [None], inner=False)
-
-    for t, thumb in sampler:
-        times.append(t)
-        if len(pending) < CROP_FRAMES and len(times) == len(pending) + 1:
-            pending.append(thumb)
-            if len(pending) < CROP_FRAMES:
-                continue
-            box = video_box(np.stack(pending))
-            for number, held in enumerate(pending):
-                add(number, held)
-            continue
-        add(len(times) - 1, thumb)
-    if len(pending) < CROP_FRAMES:
-        box = video_box(np.stack(pending))
-        for number, held in enumerate(pending):
-            add(number, held)
-    frame_times = np.asarray(times, dtype=np.float64)
-    fingerprint = Fingerprint(
-        kind="video",
-        duration=sampler.duration,
-        times=frame_times,
-        hashes=np.stack(hashes),
-        quality=np.asarray(quality, dtype=np.uint8),
-        crop=fraction_box(box, THUMB, THUMB),
-        inner=np.stack(inner),
-    )
+    fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
+    frame_times = fingerprint.times
     return fingerprint, rows.query("video", sampler.duration, frame_times)

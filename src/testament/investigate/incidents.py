@@ -268,6 +268,25 @@ def feed_events(session: Session, incident: Incident) -> list[FeedEvent]:
     )
 
 
+def feed_records(session: Session, incident: Incident) -> list[dict[str, Any]]:
+    """The incident's history as plain records, each comment's text beside its entry."""
+    bodies = comments(session, incident)
+    return [
+        {
+            "time": iso(e.time),
+            "actor": e.actor.username,
+            "kind": e.kind,
+            "details": e.details,
+            **(
+                {"comment": bodies[e.details["comment_id"]].body}
+                if e.kind == "comment" and e.details.get("comment_id") in bodies
+                else {}
+            ),
+        }
+        for e in feed_events(session, incident)
+    ]
+
+
 def comments(session: Session, incident: Incident) -> dict[int, Comment]:
     return {
         c.id: c

@@ -35,7 +35,6 @@ def derivatives_of(session: Session, asset_id: int) -> list[Derivative]:
 
 def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
     """The whole incident as it stands, with its history: what a recipient needs to judge it."""
-    comments = logic.comments(session, incident)
     return {
         "id": incident.id,
         "status": incident.status,
@@ -51,18 +50,5 @@ def incident_record(session: Session, incident: Incident) -> dict[str, Any]:
             {"sha256": a.asset.sha256, "start": a.start, "end": a.end, "note": a.note}
             for a in incident.assets
         ],
-        "history": [
-            {
-                "time": iso(e.time),
-                "actor": e.actor.username,
-                "kind": e.kind,
-                "details": e.details,
-                **(
-                    {"comment": comments[e.details["comment_id"]].body}
-                    if e.kind == "comment" and e.details.get("comment_id") in comments
-                    else {}
-                ),
-            }
-            for e in logic.feed_events(session, incident)
-        ],
+        "history": logic.feed_records(session, incident),
     }

@@ -71,21 +71,7 @@ def incident_dict(incident: Incident, *, full: bool = False, session=None) -> di
         ],
     }
     if full and session is not None:
-        comments = logic.comments(session, incident)
-        record["feed"] = [
-            {
-                "time": iso(e.time),
-                "actor": e.actor.username,
-                "kind": e.kind,
-                "details": e.details,
-                **(
-                    {"comment": comments[e.details["comment_id"]].body}
-                    if e.kind == "comment" and e.details.get("comment_id") in comments
-                    else {}
-                ),
-            }
-            for e in logic.feed_events(session, incident)
-        ]
+        record["feed"] = logic.feed_records(session, incident)
     return record
 
 

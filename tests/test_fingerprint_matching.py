@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from testament.fingerprint import (
     FingerprintError,
@@ -20,6 +20,7 @@ from testament.fingerprint import (
     match,
 )
 from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask
+from testament.fingerprint.frames import VideoSampler
 from tests.media import make_corrupt_video, scene_frame
 
 W, H, FPS, SEED, LENGTH = 320, 180, 25, 7, 8.0
@@ -281,6 +282,16 @@ def test_ingest_analysis_is_one_decode_of_fingerprint_and_query(media, indexed) 
     assert image.kind == "image" and still_query.kind == "image"
 
 
+def test_ingest_query_can_see_its_frames_again_for_uneven_crops(media) -> None:
+    """Off-centre boxes need every frame again: a second decode numbers them as the first."""
+    fingerprint, query = analyze_file_for_ingest(media["cropped"])
+    assert query.reframing is not None
+    numbers = [number for number, _ in query.reframing.pictures()]
+    assert numbers == list(range(len(fingerprint.times)))
+    sampled = [number for number, _ in query.reframing.samples]
+    assert 8 <= len(sampled) <= 16 and sampled[0] == 0 and sampled[-1] > len(numbers) // 2
+
+
 def test_asset_with_a_flat_stretch_matches_on_its_usable_frames(tmp_path: Path) -> None:
     """Only a second of the asset has texture; a copy agreeing there is the same footage."""
 
@@ -328,3 +339,13 @@ def test_static_logo_pixels_are_filled_from_their_row() -> None:
 def test_static_logo_is_painted_over_in_the_query(media, indexed) -> None:
     # Without the painted-over variant this copy scores about 0.64; with it about 0.85.
     assert only(match(media["logo"], *indexed)).score > 0.75
+
+
+@pytest.mark.parametrize(("blur", "gap"), [(0, 0.5), (14, 0.1)])
+def test_soft_footage_is_sampled_densely(tmp_path: Path, blur: int, gap: float) -> None:
+    """Out of focus, PDQ quality hovers at the usable limit: keep frames closer together."""
+    picture = Image.fromarray(scene_frame(SEED, 0.0, W, H)).filter(ImageFilter.GaussianBlur(blur))
+    still = np.asarray(picture)
+    path = write_video(tmp_path / "static.mp4", seconds=3.0, transform=lambda _: still)
+    times = np.array([t for t, _ in VideoSampler(path)])
+    assert gap <= np.diff(times).max() <= gap + 1.01 / FPS

@@ -3,8 +3,11 @@
 Every frame is decoded (that is the floor of the cost), but the per-frame selection work is
 a strided look at the luma plane, a few microseconds. A frame is kept when it differs enough
 from the last kept one, or when `max_gap` seconds have passed, so any moment of the video is
-within max_gap/2 of a kept frame. Kept frames become square luma thumbnails (aspect ratio
-is irrelevant: PDQ squeezes everything to 64x64) for border detection and hashing.
+within max_gap/2 of a kept frame. Where the picture is soft (out of focus, dim), PDQ's
+quality flickers around the level below which a hash is not used; there frames are kept
+`dense_gap` apart, so the usable ones among them are not skipped. Kept frames become square
+luma thumbnails (aspect ratio is irrelevant: PDQ squeezes everything to 64x64) for border
+detection and hashing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from testament.fingerprint.model import FingerprintError
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
 MAX_GAP = 0.5  # seconds between kept frames at most
 MIN_CHANGE = 4.0  # mean absolute change (0-255) of the blurred probe that keeps a frame
+DENSE_GAP = 0.1  # seconds between kept frames at most where the picture is soft
+# Mean luma step between neighbouring pixels of the sparse sample where PDQ quality lies
+# between about 25 and 65 (measured on out-of-focus footage): soft, but not flat.
+SOFT_DETAIL = (2.5, 7.0)
 # A query video needs enough frames to agree on an offset, not every change: a fifth of
 # a second apart keeps alignment exact (the stored side is dense) at a fraction of the work.
 QUERY_MIN_GAP = 0.2
@@ -37,17 +44,28 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
-def probe(luma: np.ndarray) -> np.ndarray:
-    """A blurred 16x16 summary of the frame from a sparse sample of its pixels (~40 µs).
+def sparse(luma: np.ndarray) -> np.ndarray:
+    """About 64x64 pixels of the frame, taken on a grid (no filtering, a view)."""
+    height, width = luma.shape
+    return luma[:: max(1, height // (_PROBE * 4)), :: max(1, width // (_PROBE * 4))]
+
+
+def probe(sub: np.ndarray) -> np.ndarray:
+    """A blurred 16x16 summary of a sparse sample of the frame (~40 µs).
 
     Averaging blocks makes it see what PDQ sees (coarse structure), so camera shake over
     fine texture does not look like new content.
     """
-    height, width = luma.shape
-    sub = luma[:: max(1, height // (_PROBE * 4)), :: max(1, width // (_PROBE * 4))]
     bh, bw = max(1, sub.shape[0] // _PROBE), max(1, sub.shape[1] // _PROBE)
     rows, cols = sub.shape[0] // bh, sub.shape[1] // bw
     return sub[: rows * bh, : cols * bw].reshape(rows, bh, cols, bw).mean(axis=(1, 3))
+
+
+def soft(sub: np.ndarray) -> bool:
+    """Whether the picture is soft enough that its PDQ quality is near the usable limit."""
+    pixels = sub.astype(np.int16)
+    detail = np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean()
+    return bool(SOFT_DETAIL[0] <= detail < SOFT_DETAIL[1])
 
 
 def thumbnail(luma: np.ndarray, size: int = THUMB) -> np.ndarray:
@@ -93,12 +111,14 @@ class VideoSampler:
         path: Path,
         *,
         max_gap: float = MAX_GAP,
+        dense_gap: float = DENSE_GAP,
         min_change: float = MIN_CHANGE,
         min_gap: float = 0.0,
         size: int = THUMB,
     ) -> None:
         self.path = path
         self.max_gap = max_gap
+        self.dense_gap = dense_gap
         self.min_change = min_change
         self.min_gap = min_gap
         self.thumb_size = size
@@ -119,9 +139,11 @@ class VideoSampler:
             self.duration = max(self.duration, t + interval)
             if t - last_kept < self.min_gap:
                 continue
-            summary = probe(luma)
+            sub = sparse(luma)
+            summary = probe(sub)
             changed = last_probe is None or np.abs(summary - last_probe).mean() >= self.min_change
-            if changed or t - last_kept >= self.max_gap:
+            gap = self.dense_gap if soft(sub) else self.max_gap
+            if changed or t - last_kept >= gap - 1e-6:
                 last_probe, last_kept = summary, t
                 yield t, thumbnail(luma, self.thumb_size)
         if last_probe is None:

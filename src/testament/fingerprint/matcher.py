@@ -18,6 +18,7 @@ from testament.fingerprint.align import STEP, TOLERANCE, best_offset, frame_span
 from testament.fingerprint.index import BITS, HashIndex, Hits
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
+from testament.fingerprint.reframe import best_shift, shifted_hashes
 
 FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
 STILL_DISTANCE = 56  # a still matches a frame up to this many bits on its own
@@ -31,6 +32,7 @@ BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
 COVERS = 0.9  # coverage that counts as the whole of a video
 USABLE_SHARE = 0.5  # of an asset's usable time that counts as more than brief agreement
 NEAR_STORED = 0.3  # s: a query frame is checkable when an indexed asset frame is this close
+SAMPLED_GAP = 1.1 * STEP  # indexed frames further apart have unusable frames between them
 
 
 def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
@@ -86,10 +88,19 @@ def _matchable(shifted: np.ndarray, stored: np.ndarray) -> np.ndarray:
 
 
 def _usable_span(stored: np.ndarray) -> float:
-    """Seconds of an asset that its indexed frames stand for (each at most STEP)."""
-    if len(stored) == 0:
+    """Seconds of an asset that its indexed frames stand for.
+
+    A frame stands until the next indexed one, or for the asset's usual gap between indexed
+    frames when the next is further than the sampler ever leaves (unusable frames lie
+    between: the usable stretch ends there).
+    """
+    times = np.unique(stored)
+    if len(times) == 0:
         return 0.0
-    return float(np.minimum(np.diff(stored, append=stored[-1] + STEP), STEP).sum())
+    gaps = np.diff(times, append=times[-1] + STEP)
+    sampled = gaps <= SAMPLED_GAP
+    usual = float(np.median(gaps[sampled])) if sampled.any() else STEP
+    return float(np.where(sampled, gaps, min(usual, STEP)).sum())
 
 
 def _video_match(
@@ -149,6 +160,26 @@ def _video_match(
     return best
 
 
+def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
+    """The query and its hits, with an off-centre variant where one lines it up better."""
+    assert query.reframing is not None
+    own = np.full(len(query.frame_times), 1 << 10, dtype=np.int32)
+    np.minimum.at(own, query.frame[hits.query], hits.distance)
+    shift = best_shift(query.reframing, own, index, FRAME_DISTANCE)
+    if shift is None:
+        return query, hits
+    frames, hashes = shifted_hashes(query.reframing, shift)
+    extra = index.search(hashes, VIDEO_NEIGHBOURS, FRAME_DISTANCE)
+    rows = len(query.hashes)
+    joined = Hits(
+        np.concatenate([hits.query, extra.query + rows]),
+        np.concatenate([hits.asset_id, extra.asset_id]),
+        np.concatenate([hits.time, extra.time]),
+        np.concatenate([hits.distance, extra.distance]),
+    )
+    return query.with_rows(frames, hashes), joined
+
+
 def match(
     query: Path | str | Fingerprint | Query,
     index: HashIndex,
@@ -165,6 +196,8 @@ def match(
         STILL_NEIGHBOURS if still else VIDEO_NEIGHBOURS,
         STILL_DISTANCE if still else FRAME_DISTANCE,
     )
+    if not still and query.reframing is not None:
+        query, hits = _reframed(query, hits, index)
     found: list[FootageMatch] = []
     for asset_id in np.unique(hits.asset_id):
         mine = hits.asset_id == asset_id

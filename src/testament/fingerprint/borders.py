@@ -144,17 +144,33 @@ def crop(luma: np.ndarray, box: PixelBox | None) -> np.ndarray:
     return luma[top:bottom, left:right]
 
 
-def video_box(thumbs: np.ndarray) -> PixelBox | None:
-    """Where the footage is in a video's frames [n, h, w]; None when it fills them.
+def frame_weights(times: np.ndarray | list[float]) -> np.ndarray:
+    """The share of a video's time each kept frame stands for (until the next, at most 1 s).
+
+    Shares of time, unlike shares of kept frames, do not depend on how densely a copy was
+    sampled, so a video and its copies decide the same picture region.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    if len(times) < 2:
+        return np.ones(len(times))
+    gaps = np.diff(times)
+    stands = np.clip(np.append(gaps, np.median(gaps)), 0.0, 1.0)
+    total = stands.sum()
+    return stands / total if total > 0 else np.full(len(times), 1 / len(times))
+
+
+def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox | None:
+    """Where the footage is in a video's frames [n, h, w] kept at `times`; None when whole.
 
     The moving region wins when it is clearly a picture inside a still surround (it covers
     under 80% of the frame, or its surround is flat); otherwise rows and columns that are
-    flat in nearly every frame (letterbox and pillarbox bars) are dropped.
+    flat nearly all the time (letterbox and pillarbox bars) are dropped.
     """
     _, height, width = thumbs.shape
     pixels = thumbs.astype(np.float32)
-    busy_rows = (pixels.std(axis=2) > UNIFORM_STD).mean(axis=0)
-    busy_cols = (pixels.std(axis=1) > UNIFORM_STD).mean(axis=0)
+    weights = frame_weights(times)
+    busy_rows = weights @ (pixels.std(axis=2) > UNIFORM_STD)
+    busy_cols = weights @ (pixels.std(axis=1) > UNIFORM_STD)
     rows = _span(busy_rows, 0.05)
     cols = _span(busy_cols, 0.05)
     bars = (0, 0, width, height)

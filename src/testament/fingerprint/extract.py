@@ -75,12 +75,12 @@ def cropped_frames(sampler: VideoSampler) -> Iterator[tuple[float, np.ndarray, P
             pending.append((t, thumb))
             if len(pending) < CROP_FRAMES:
                 continue
-            box = video_box(np.stack([held for _, held in pending]))
+            box = video_box(np.stack([held for _, held in pending]), [t for t, _ in pending])
             yield from ((held_t, held, box) for held_t, held in pending)
             continue
         yield t, thumb, box
     if 0 < len(pending) < CROP_FRAMES:
-        box = video_box(np.stack([held for _, held in pending]))
+        box = video_box(np.stack([held for _, held in pending]), [t for t, _ in pending])
         yield from ((held_t, held, box) for held_t, held in pending)
 
 

@@ -19,12 +19,13 @@ import av
 import numpy as np
 from PIL import Image
 
+from testament.fingerprint.borders import trim_uniform
 from testament.fingerprint.model import FingerprintError
 
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
 MAX_GAP = 0.5  # seconds between kept frames at most
 MIN_CHANGE = 4.0  # mean absolute change (0-255) of the blurred probe that keeps a frame
-DENSE_GAP = 0.1  # seconds between kept frames at most where the picture is soft
+DENSE_GAP = 0.0  # seconds between kept frames where the picture is soft: every frame
 # Mean luma step between neighbouring pixels of the sparse sample where PDQ quality lies
 # between about 25 and 65 (measured on out-of-focus footage): soft, but not flat.
 SOFT_DETAIL = (2.5, 7.0)
@@ -62,8 +63,14 @@ def probe(sub: np.ndarray) -> np.ndarray:
 
 
 def soft(sub: np.ndarray) -> bool:
-    """Whether the picture is soft enough that its PDQ quality is near the usable limit."""
-    pixels = sub.astype(np.int16)
+    """Whether the picture is soft enough that its PDQ quality is near the usable limit.
+
+    Flat bars around the picture are left out: they are not blur.
+    """
+    left, top, right, bottom = trim_uniform(sub)
+    pixels = sub[top:bottom, left:right].astype(np.int16)
+    if min(pixels.shape) < 2:
+        return False
     detail = np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean()
     return bool(SOFT_DETAIL[0] <= detail < SOFT_DETAIL[1])
 

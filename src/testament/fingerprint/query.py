@@ -183,7 +183,7 @@ def analyze_file(path: Path) -> Query:
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])
-    box = video_box(thumbs)
+    box = video_box(thumbs, times)
     unveil = _overlay_remover(thumbs, box)
     for number, thumb in enumerate(thumbs):
         rows.add(number, thumb, [box, None])

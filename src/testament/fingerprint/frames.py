@@ -19,7 +19,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from testament.fingerprint.borders import trim_uniform
+from testament.fingerprint.borders import FLAT_FILL
 from testament.fingerprint.model import FingerprintError
 
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
@@ -65,12 +65,14 @@ def probe(sub: np.ndarray) -> np.ndarray:
 def soft(sub: np.ndarray) -> bool:
     """Whether the picture is soft enough that its PDQ quality is near the usable limit.
 
-    Flat bars around the picture are left out: they are not blur.
+    Flat edge rows and columns (bars) are left out: they are not blur.
     """
-    left, top, right, bottom = trim_uniform(sub)
-    pixels = sub[top:bottom, left:right].astype(np.int16)
-    if min(pixels.shape) < 2:
+    pixels = sub.astype(np.int16)
+    rows = np.flatnonzero(pixels.std(axis=1) > FLAT_FILL)
+    cols = np.flatnonzero(pixels.std(axis=0) > FLAT_FILL)
+    if len(rows) < 2 or len(cols) < 2:
         return False
+    pixels = pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     detail = np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean()
     return bool(SOFT_DETAIL[0] <= detail < SOFT_DETAIL[1])
 

@@ -19,7 +19,6 @@ import av
 import numpy as np
 from PIL import Image
 
-from testament.fingerprint.borders import FLAT_FILL
 from testament.fingerprint.model import FingerprintError
 
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
@@ -29,6 +28,7 @@ DENSE_GAP = 0.0  # seconds between kept frames where the picture is soft: every 
 # Mean luma step between neighbouring pixels of the sparse sample where PDQ quality lies
 # between about 25 and 65 (measured on out-of-focus footage): soft, but not flat.
 SOFT_DETAIL = (2.5, 7.0)
+FLAT_STEP = 0.25  # mean step along a row or column of a bar (flat, bar a little noise)
 # A query video needs enough frames to agree on an offset, not every change: a fifth of
 # a second apart keeps alignment exact (the stored side is dense) at a fraction of the work.
 QUERY_MIN_GAP = 0.2
@@ -65,15 +65,16 @@ def probe(sub: np.ndarray) -> np.ndarray:
 def soft(sub: np.ndarray) -> bool:
     """Whether the picture is soft enough that its PDQ quality is near the usable limit.
 
-    Flat edge rows and columns (bars) are left out: they are not blur.
+    Edge rows and columns without steps (flat bars) are left out: they are not blur.
     """
     pixels = sub.astype(np.int16)
-    rows = np.flatnonzero(pixels.std(axis=1) > FLAT_FILL)
-    cols = np.flatnonzero(pixels.std(axis=0) > FLAT_FILL)
+    across, down = np.abs(np.diff(pixels, axis=1)), np.abs(np.diff(pixels, axis=0))
+    rows = np.flatnonzero(across.mean(axis=1) > FLAT_STEP)
+    cols = np.flatnonzero(down.mean(axis=0) > FLAT_STEP)
     if len(rows) < 2 or len(cols) < 2:
         return False
-    pixels = pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    detail = np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean()
+    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    detail = across[top : bottom + 1, left:right].mean() + down[top:bottom, left : right + 1].mean()
     return bool(SOFT_DETAIL[0] <= detail < SOFT_DETAIL[1])
 
 

@@ -12,6 +12,7 @@ detection and hashing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ FLAT_STEP = 0.25  # mean step along a row or column of a bar (flat, bar a little
 # A query video needs enough frames to agree on an offset, not every change: a fifth of
 # a second apart keeps alignment exact (the stored side is dense) at a fraction of the work.
 QUERY_MIN_GAP = 0.2
+DECODE_THREADS = min(4, os.cpu_count() or 1)
 _PROBE = 16  # the probe is a _PROBE x _PROBE grid of block means
 _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray", "nv12"}
 
@@ -96,6 +98,9 @@ def _frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
         if not container.streams.video:
             raise FingerprintError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
+        # Frame threading: the next frames decode on another core while this one is hashed.
+        stream.thread_type = "FRAME"
+        stream.codec_context.thread_count = DECODE_THREADS
         base = stream.time_base or 0
         start = stream.start_time or 0
         try:

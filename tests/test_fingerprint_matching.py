@@ -21,6 +21,7 @@ from testament.fingerprint import (
 )
 from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask, video_box
 from testament.fingerprint.frames import VideoSampler
+from testament.fingerprint.query import analyze_file
 from tests.media import make_corrupt_video, scene_frame
 
 W, H, FPS, SEED, LENGTH = 320, 180, 25, 7, 8.0
@@ -365,3 +366,27 @@ def test_picture_region_weighs_frames_by_time_not_by_count() -> None:
     dense, sparse = video_box(*frames(10)), video_box(*frames(2))
     assert dense == sparse
     assert dense is not None and (dense[0], dense[2]) == (60, 100)
+
+
+def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) -> None:
+    index, durations = indexed
+    searched: list[int] = []
+    search = index.search
+
+    def counting(hashes: np.ndarray, k: int, limit: int):
+        searched.append(len(hashes))
+        return search(hashes, k, limit)
+
+    index.search = counting  # type: ignore[method-assign]
+    try:
+        for name in ("reencode", "mirrored"):
+            searched.clear()
+            query = analyze_file(media[name])
+            assert only(match(query, index, durations)).relation == "same_footage"
+            looked_up = sum(searched)
+            if name == "reencode":
+                assert looked_up < len(query.hashes)  # plain rows and a sample only
+            else:
+                assert looked_up >= len(query.hashes)  # every row
+    finally:
+        del index.search

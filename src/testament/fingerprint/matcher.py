@@ -18,7 +18,13 @@ from testament.fingerprint.align import STEP, TOLERANCE, best_offset, frame_span
 from testament.fingerprint.index import BITS, HashIndex, Hits
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
-from testament.fingerprint.reframe import best_shift, shifted_hashes
+from testament.fingerprint.reframe import (
+    SAMPLES,
+    best_shift,
+    lines_up_better,
+    shifted_hashes,
+    spread,
+)
 
 FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
 STILL_DISTANCE = 56  # a still matches a frame up to this many bits on its own
@@ -32,6 +38,7 @@ BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
 COVERS = 0.9  # coverage that counts as the whole of a video
 USABLE_SHARE = 0.5  # of an asset's usable time that counts as more than brief agreement
 NEAR_STORED = 0.3  # s: a query frame is checkable when an indexed asset frame is this close
+MIRROR_SAMPLE = 2.0  # s: mirrored hashes are tried first on a frame this often
 SAMPLED_GAP = 1.1 * STEP  # indexed frames further apart have unusable frames between them
 
 
@@ -160,24 +167,56 @@ def _video_match(
     return best
 
 
+def _search_rows(index: HashIndex, query: Query, rows: np.ndarray) -> Hits:
+    """Hits of some of a video query's rows, numbered as rows of the whole query."""
+    found = index.search(query.hashes[rows], VIDEO_NEIGHBOURS, FRAME_DISTANCE)
+    return Hits(rows[found.query].astype(np.int32), found.asset_id, found.time, found.distance)
+
+
+def _joined(*parts: Hits) -> Hits:
+    return Hits(
+        *(np.concatenate([getattr(p, name) for p in parts]) for name in Hits.__annotations__)
+    )
+
+
+def _nearest(query: Query, hits: Hits) -> np.ndarray:
+    """The closest hit of each query frame (a large number where there is none)."""
+    nearest = np.full(len(query.frame_times), 1 << 10, dtype=np.int32)
+    np.minimum.at(nearest, query.frame[hits.query], hits.distance)
+    return nearest
+
+
+def _video_hits(query: Query, index: HashIndex) -> Hits:
+    """Hits of a video query; its mirrored hashes only if it looks like a mirrored copy.
+
+    Hardly any copy is mirrored, and looking its mirrored hashes up doubles the lookups.
+    So they are first looked up for a frame every MIRROR_SAMPLE seconds; the rest follow
+    if any of those comes clearly closer than the frame's plain hashes did.
+    """
+    hits = _search_rows(index, query, np.flatnonzero(~query.mirrored))
+    mirrored = np.flatnonzero(query.mirrored)
+    if len(mirrored) == 0:
+        return hits
+    frames = np.unique(query.frame[mirrored])
+    count = max(SAMPLES, round((query.duration or 0.0) / MIRROR_SAMPLE))
+    sampled = np.isin(query.frame[mirrored], frames[spread(len(frames), count)])
+    tried = _search_rows(index, query, mirrored[sampled])
+    if not lines_up_better(_nearest(query, tried), _nearest(query, hits), FRAME_DISTANCE).any():
+        return hits
+    return _joined(hits, tried, _search_rows(index, query, mirrored[~sampled]))
+
+
 def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
     """The query and its hits, with an off-centre variant where one lines it up better."""
     assert query.reframing is not None
-    own = np.full(len(query.frame_times), 1 << 10, dtype=np.int32)
-    np.minimum.at(own, query.frame[hits.query], hits.distance)
-    shift = best_shift(query.reframing, own, index, FRAME_DISTANCE)
+    shift = best_shift(query.reframing, _nearest(query, hits), index, FRAME_DISTANCE)
     if shift is None:
         return query, hits
     frames, hashes = shifted_hashes(query.reframing, shift)
     extra = index.search(hashes, VIDEO_NEIGHBOURS, FRAME_DISTANCE)
     rows = len(query.hashes)
-    joined = Hits(
-        np.concatenate([hits.query, extra.query + rows]),
-        np.concatenate([hits.asset_id, extra.asset_id]),
-        np.concatenate([hits.time, extra.time]),
-        np.concatenate([hits.distance, extra.distance]),
-    )
-    return query.with_rows(frames, hashes), joined
+    shifted = Hits(extra.query + rows, extra.asset_id, extra.time, extra.distance)
+    return query.with_rows(frames, hashes), _joined(hits, shifted)
 
 
 def match(
@@ -191,11 +230,10 @@ def match(
     elif not isinstance(query, Query):
         query = analyze_file(Path(query))
     still = query.kind == "image"
-    hits = index.search(
-        query.hashes,
-        STILL_NEIGHBOURS if still else VIDEO_NEIGHBOURS,
-        STILL_DISTANCE if still else FRAME_DISTANCE,
-    )
+    if still:
+        hits = index.search(query.hashes, STILL_NEIGHBOURS, STILL_DISTANCE)
+    else:
+        hits = _video_hits(query, index)
     if not still and query.reframing is not None:
         query, hits = _reframed(query, hits, index)
     found: list[FootageMatch] = []

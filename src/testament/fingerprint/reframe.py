@@ -22,6 +22,7 @@ frame, as one extra variant.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -125,6 +126,11 @@ def _nearest(hits: Hits, rows: int) -> np.ndarray:
     return nearest
 
 
+def lines_up_better(distance: np.ndarray, own: np.ndarray, max_distance: int) -> np.ndarray:
+    """Which tried hashes came clearly closer than their frame's own hashes had."""
+    return (distance <= max_distance) & (distance + BETTER <= own)
+
+
 def best_shift(
     reframing: Reframing, own: np.ndarray, index: HashIndex, max_distance: int
 ) -> Shift | None:
@@ -146,15 +152,12 @@ def best_shift(
     if not hashes:
         return None
     nearest = _nearest(index.search(np.stack(hashes), NEIGHBOURS, max_distance), len(hashes))
-    wins: dict[Shift, int] = {}
-    for distance, frame, shift in zip(nearest, frames, shifts, strict=True):
-        if distance <= max_distance and distance + BETTER <= own[frame]:
-            wins[shift] = wins.get(shift, 0) + 1
-    usable = len(set(frames))
-    best = max(wins, key=lambda s: wins[s], default=None)
-    if best is None or wins[best] < max(MIN_WINS, WIN_SHARE * usable):
+    better = lines_up_better(nearest, own[np.asarray(frames)], max_distance)
+    wins = Counter(shift for shift, ok in zip(shifts, better, strict=True) if ok)
+    if not wins:
         return None
-    return best
+    best, count = wins.most_common(1)[0]
+    return best if count >= max(MIN_WINS, WIN_SHARE * len(set(frames))) else None
 
 
 def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray]:

@@ -242,8 +242,8 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     except that a video's picture region is the stored one (decided from its first
     CROP_FRAMES kept frames) rather than one decided from all its frames, and that the
     static-overlay variant is left out (finding an overlay needs frames from all over the
-    video before the first is hashed). Off-centre boxes are tried on frames kept aside;
-    should one line up, every frame is decoded again to hash it (see reframe.py).
+    video before the first is hashed). Pictures reshaped for uneven crops are tried on
+    frames kept aside; should one line up, every frame is decoded again (see reframe.py).
     """
     path = Path(path)
     luma = open_luma(path)

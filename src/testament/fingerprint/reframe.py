@@ -33,10 +33,10 @@ from testament.fingerprint.index import MIN_QUALITY, HashIndex, Hits
 from testament.fingerprint.pdq import hash_luma
 
 CUT = 0.1  # the share of each side an uneven crop is assumed to have taken, in all
-SAMPLES = 16  # frames the boxes are tried on
-CLOSE = 32  # a frame whose own hashes came this close needs no other box
+SAMPLES = 16  # frames the shapes are tried on
+CLOSE = 32  # a frame whose own hashes came this close needs no other shape
 BETTER = 8  # bits closer than the query's own hashes that count as lining up
-MIN_WINS = 3  # sample frames a box must line up on
+MIN_WINS = 3  # sample frames a shape must line up on
 WIN_SHARE = 0.25  # ... and at least this share of the usable samples
 NEIGHBOURS = 4
 
@@ -45,7 +45,7 @@ Pictures = Callable[[], Iterator[tuple[int, np.ndarray]]]
 
 @dataclass(frozen=True)
 class Reframing:
-    """What a query needs to try off-centre boxes: a few frames now, every frame on demand.
+    """What a query needs to try reshaped pictures: a few frames now, every frame on demand.
 
     `samples` are (query frame, picture) pairs spread over the video; `pictures` yields
     every query frame's picture in order (from memory, or by decoding the file again).
@@ -161,7 +161,7 @@ def best_shift(
 
 
 def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray]:
-    """Every query frame hashed on the off-centre box: (frame numbers, hashes), usable only."""
+    """Every query frame reshaped for one shift and hashed: (frames, hashes), usable only."""
     frames, hashes = [], []
     for frame, picture in reframing.pictures():
         digest, quality = hash_luma(shifted_picture(picture, shift))

@@ -122,6 +122,31 @@ def _redacted(
     return chosen
 
 
+def _package(
+    store: Store,
+    ids: list[int],
+    out: Path,
+    derivatives: bool,
+    authority: timestamps.Authority | None,
+    detector: Detector | None,
+    incident_id: int | None = None,
+) -> PackageResult:
+    """Redact if asked, then build the package; a one-line error if it cannot be made."""
+    redacted = _redacted(store, ids, out, detector)
+    try:
+        return build_package(
+            store,
+            ids,
+            out,
+            incident_id=incident_id,
+            with_derivatives=derivatives,
+            tsa=authority,
+            redacted=redacted,
+        )
+    except (PackageError, timestamps.TimestampError) as exc:
+        fail(str(exc))
+
+
 def _report(result: PackageResult) -> None:
     console.print(
         f"wrote {escape(str(result.path))}: {result.assets} asset(s), "
@@ -158,13 +183,7 @@ def export_assets(
     with opened(home, database_url) as store:
         with store.read() as session:
             ids = [asset_or_fail(session, prefix).id for prefix in sha256_prefixes]
-        redacted = _redacted(store, ids, out, detector)
-        try:
-            result = build_package(
-                store, ids, out, with_derivatives=derivatives, tsa=authority, redacted=redacted
-            )
-        except (PackageError, timestamps.TimestampError) as exc:
-            fail(str(exc))
+        result = _package(store, ids, out, derivatives, authority, detector)
     _report(result)
 
 
@@ -189,19 +208,7 @@ def export_incident(
             ids = sorted({link.asset_id for link in incident.assets})
         if not ids:
             fail(f"incident {incident_id} has no linked assets to package")
-        redacted = _redacted(store, ids, out, detector)
-        try:
-            result = build_package(
-                store,
-                ids,
-                out,
-                incident_id=incident_id,
-                with_derivatives=derivatives,
-                tsa=authority,
-                redacted=redacted,
-            )
-        except (PackageError, timestamps.TimestampError) as exc:
-            fail(str(exc))
+        result = _package(store, ids, out, derivatives, authority, detector, incident_id)
     _report(result)
 
 

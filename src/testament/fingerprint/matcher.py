@@ -22,6 +22,7 @@ from testament.fingerprint.reframe import (
     SAMPLES,
     best_shift,
     lines_up_better,
+    nearest,
     shifted_hashes,
     spread,
 )
@@ -181,9 +182,7 @@ def _joined(*parts: Hits) -> Hits:
 
 def _nearest(query: Query, hits: Hits) -> np.ndarray:
     """The closest hit of each query frame (a large number where there is none)."""
-    nearest = np.full(len(query.frame_times), 1 << 10, dtype=np.int32)
-    np.minimum.at(nearest, query.frame[hits.query], hits.distance)
-    return nearest
+    return nearest(query.frame[hits.query], hits.distance, len(query.frame_times))
 
 
 def _video_hits(query: Query, index: HashIndex) -> Hits:

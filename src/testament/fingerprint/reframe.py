@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from testament.fingerprint.borders import INNER_SIDE
-from testament.fingerprint.index import MIN_QUALITY, HashIndex, Hits
+from testament.fingerprint.index import MIN_QUALITY, HashIndex
 from testament.fingerprint.pdq import hash_luma
 
 CUT = 0.1  # the share of each side an uneven crop is assumed to have taken, in all
@@ -119,11 +119,11 @@ class SpreadSample:
         return [self.items[i] for i in spread(len(self.items), self.limit)]
 
 
-def _nearest(hits: Hits, rows: int) -> np.ndarray:
-    """Closest hit distance per query row (a large number where there is none)."""
-    nearest = np.full(rows, 1 << 10, dtype=np.int32)
-    np.minimum.at(nearest, hits.query, hits.distance)
-    return nearest
+def nearest(slots: np.ndarray, distance: np.ndarray, size: int) -> np.ndarray:
+    """Closest distance per slot (query row or frame) of hits; a large number where none."""
+    closest = np.full(size, 1 << 10, dtype=np.int32)
+    np.minimum.at(closest, slots, distance)
+    return closest
 
 
 def lines_up_better(distance: np.ndarray, own: np.ndarray, max_distance: int) -> np.ndarray:
@@ -151,8 +151,9 @@ def best_shift(
                 shifts.append(shift)
     if not hashes:
         return None
-    nearest = _nearest(index.search(np.stack(hashes), NEIGHBOURS, max_distance), len(hashes))
-    better = lines_up_better(nearest, own[np.asarray(frames)], max_distance)
+    found = index.search(np.stack(hashes), NEIGHBOURS, max_distance)
+    closest = nearest(found.query, found.distance, len(hashes))
+    better = lines_up_better(closest, own[np.asarray(frames)], max_distance)
     wins = Counter(shift for shift, ok in zip(shifts, better, strict=True) if ok)
     if not wins:
         return None

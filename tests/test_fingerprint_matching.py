@@ -3,6 +3,7 @@ different footage does not."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from testament.fingerprint import (
 )
 from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask, video_box
 from testament.fingerprint.frames import VideoSampler
+from testament.fingerprint.index import BITS
+from testament.fingerprint.pdq import hamming, hash_luma
 from testament.fingerprint.query import analyze_file
 from tests.media import make_corrupt_video, scene_frame
 
@@ -271,6 +274,14 @@ def test_undecodable_file_raises_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
 
 
+def test_decoding_stops_when_the_frames_are_no_longer_wanted(media) -> None:
+    before = {thread.ident for thread in threading.enumerate()}
+    frames = iter(VideoSampler(media["original"]))
+    next(frames)
+    frames.close()
+    assert {thread.ident for thread in threading.enumerate()} <= before
+
+
 def test_ingest_analysis_is_one_decode_of_fingerprint_and_query(media, indexed) -> None:
     stored = fingerprint_file(media["mirrored"])
     fingerprint, query = analyze_file_for_ingest(media["mirrored"])
@@ -350,6 +361,25 @@ def test_soft_footage_is_sampled_densely(tmp_path: Path, blur: int, gap: float) 
     path = write_video(tmp_path / "static.mp4", seconds=3.0, transform=lambda _: still)
     times = np.array([t for t, _ in VideoSampler(path)])
     assert gap <= np.diff(times).max() <= gap + 1.01 / FPS
+
+
+def test_frames_are_kept_as_often_as_their_hash_moves(tmp_path: Path) -> None:
+    """A slow pan over faint texture hardly changes brightness, but it does change PDQ."""
+    rng = np.random.default_rng(3)
+    faint = (128 + (rng.integers(0, 256, (36, 60)) - 128) * 0.15).astype(np.uint8)
+    texture = np.asarray(Image.fromarray(faint).resize((3 * W, H), Image.Resampling.BICUBIC))
+    pan = (np.repeat(texture[:, i : i + W, None], 3, axis=2) for i in range(2 * W))
+    path = write_video(tmp_path / "pan.mp4", seconds=4.0, transform=lambda _: next(pan))
+    every = list(VideoSampler(path, max_gap=0.0))
+    times = np.array([t for t, _ in every])
+    hashes = np.stack([hash_luma(thumb)[0] for _, thumb in every])
+
+    def furthest(sampler: VideoSampler) -> int:
+        kept = np.searchsorted(times, [t for t, _ in sampler])
+        return int(hamming(hashes, hashes[kept]).min(axis=1).max())
+
+    assert furthest(VideoSampler(path)) <= 32
+    assert furthest(VideoSampler(path, hash_change=BITS + 1)) > 32  # by brightness alone
 
 
 def test_picture_region_weighs_frames_by_time_not_by_count() -> None:

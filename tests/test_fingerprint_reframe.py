@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from testament.fingerprint.borders import central
-from testament.fingerprint.frames import thumbnail
+from testament.fingerprint.frames import THUMB
 from testament.fingerprint.index import HashIndex
 from testament.fingerprint.pdq import hash_luma
 from testament.fingerprint.reframe import (
@@ -27,6 +27,11 @@ def scene(seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     small = Image.fromarray(rng.integers(0, 256, size=(9, 16), dtype=np.uint8))
     return np.asarray(small.resize((W, H), Image.Resampling.BICUBIC))
+
+
+def thumbnail(picture: np.ndarray) -> np.ndarray:
+    """A kept frame's thumbnail, as the sampler makes it from a decoded frame."""
+    return np.asarray(Image.fromarray(picture).resize((THUMB, THUMB), Image.Resampling.BOX))
 
 
 def stored_index(pictures: list[np.ndarray]) -> HashIndex:

@@ -1,39 +1,50 @@
 """Decoding and sampling: which frames of a video are worth hashing, as small greyscale.
 
 Every frame is decoded (that is the floor of the cost), but the per-frame selection work is
-a strided look at the luma plane, a few microseconds. A frame is kept when it differs enough
-from the last kept one, or when `max_gap` seconds have passed, so any moment of the video is
-within max_gap/2 of a kept frame. Where the picture is soft (out of focus, dim), PDQ's
-quality flickers around the level below which a hash is not used; there frames are kept
-`dense_gap` apart, so the usable ones among them are not skipped. Kept frames become square
-luma thumbnails (aspect ratio is irrelevant: PDQ squeezes everything to 64x64) for border
-detection and hashing.
+a strided look at the luma plane, some tens of microseconds. A frame is kept when it differs
+enough from the last kept one, or when `max_gap` seconds have passed, so any moment of the
+video is within max_gap/2 of a kept frame. "Differs enough" is judged as PDQ would judge
+it, by a 256-bit signature made like a PDQ hash of a 16x16 summary, and by plain change in
+brightness: footage whose hash moves fast (a moving camera, detailed texture) is kept
+densely, a static shot sparsely, so a still from anywhere lies within a few bits of a kept
+frame. Where the picture is soft (out of focus, dim), PDQ's quality flickers around the
+level below which a hash is not used; there frames are kept `dense_gap` apart, so the
+usable ones among them are not skipped. Kept frames become square luma thumbnails (aspect
+ratio is irrelevant: PDQ squeezes everything to 64x64) for border detection and hashing.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterator
+from contextlib import closing
+from functools import lru_cache
 from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
+from av.video.reformatter import ColorRange, Interpolation, VideoReformatter
 
 from testament.fingerprint.model import FingerprintError
 
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
 MAX_GAP = 0.5  # seconds between kept frames at most
 MIN_CHANGE = 4.0  # mean absolute change (0-255) of the blurred probe that keeps a frame
+HASH_CHANGE = 32  # signature bits changed since the last kept frame that keep a frame
 DENSE_GAP = 0.0  # seconds between kept frames where the picture is soft: every frame
 # Mean luma step between neighbouring pixels of the sparse sample where PDQ quality lies
 # between about 25 and 65 (measured on out-of-focus footage): soft, but not flat.
 SOFT_DETAIL = (2.5, 7.0)
+SOFT_EVERY = 0.1  # seconds between judgements of softness
 FLAT_STEP = 0.25  # mean step along a row or column of a bar (flat, bar a little noise)
 # A query video needs enough frames to agree on an offset, not every change: a fifth of
-# a second apart keeps alignment exact (the stored side is dense) at a fraction of the work.
+# a second apart at most, on changes in brightness, keeps alignment exact (the stored side
+# is dense) at a fraction of the work.
 QUERY_MIN_GAP = 0.2
 DECODE_THREADS = min(4, os.cpu_count() or 1)
+AHEAD = 16  # decoded frames that may wait for the sampler (a 720p frame holds 1.4 MB)
 _PROBE = 16  # the probe is a _PROBE x _PROBE grid of block means
 _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray", "nv12"}
 
@@ -64,6 +75,37 @@ def probe(sub: np.ndarray) -> np.ndarray:
     return sub[: rows * bh, : cols * bw].reshape(rows, bh, cols, bw).mean(axis=(1, 3))
 
 
+@lru_cache(maxsize=8)
+def _dct_rows(size: int) -> np.ndarray:
+    """The lowest (at most _PROBE) rows of the orthonormal DCT-II matrix of a given size."""
+    k, n = np.meshgrid(np.arange(min(size, _PROBE)), np.arange(size), indexing="ij")
+    matrix = np.cos(np.pi * (2 * n + 1) * k / (2 * size)) * np.sqrt(2 / size)
+    matrix[0] /= np.sqrt(2)
+    return matrix
+
+
+def signature(summary: np.ndarray) -> np.ndarray:
+    """PDQ's recipe on the probe: lowest DCT coefficients, each against their median.
+
+    PDQ keeps the lowest 16x16 DCT coefficients of a 64x64 picture, which is what a 16x16
+    block summary holds too, so bit distances between two signatures follow the PDQ
+    distances of the frames (correlation 0.9 and more on corpus footage) at a hundredth
+    of the cost.
+    """
+    rows, cols = summary.shape
+    coefficients = (_dct_rows(rows) @ summary @ _dct_rows(cols).T).ravel()
+    return coefficients > _median(coefficients)
+
+
+def _differs(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
+    """Whether two summaries of the same kind differ by `threshold` (mean or count)."""
+    if a.shape != b.shape:
+        return True  # the picture size changed mid-stream
+    if a.dtype == bool:
+        return np.count_nonzero(a != b) >= threshold
+    return float(np.abs(a - b).mean()) >= threshold
+
+
 def soft(sub: np.ndarray) -> bool:
     """Whether the picture is soft enough that its PDQ quality is near the usable limit.
 
@@ -80,16 +122,32 @@ def soft(sub: np.ndarray) -> bool:
     return bool(SOFT_DETAIL[0] <= detail < SOFT_DETAIL[1])
 
 
-def thumbnail(luma: np.ndarray, size: int = THUMB) -> np.ndarray:
-    """A size x size box-filtered copy; halving first with PIL's reduce is much cheaper."""
-    step = min(luma.shape) // (2 * size)
-    if step >= 2:
-        luma = luma[::step, ::step]  # decimating a box-filtered image hardly aliases PDQ
-    image = Image.fromarray(np.ascontiguousarray(luma))
-    return np.asarray(image.resize((size, size), Image.Resampling.BOX))
+def thumbnail(frame: av.VideoFrame, scaler: VideoReformatter, size: int = THUMB) -> np.ndarray:
+    """A size x size area-averaged greyscale copy of a decoded frame.
+
+    FFmpeg's scaler does it in half the time Pillow takes on a 720p frame, provided the
+    same scaler serves every frame of a video (setting one up costs more than scaling).
+    Both ranges are declared full so that luma values stay as decoded, as `_luma` reads them.
+    """
+    small = scaler.reformat(
+        frame,
+        width=size,
+        height=size,
+        format="gray",
+        interpolation=Interpolation.AREA,
+        src_color_range=ColorRange.JPEG,
+        dst_color_range=ColorRange.JPEG,
+    )
+    return small.to_ndarray()
 
 
-def _frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
+def _median(values: np.ndarray) -> float:
+    """The median (np.median is several times slower on a few hundred values)."""
+    ordered = np.sort(values)
+    return float(ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+
+
+def _decoded(path: Path) -> Iterator[tuple[float, av.VideoFrame]]:
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -98,7 +156,7 @@ def _frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
         if not container.streams.video:
             raise FingerprintError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
-        # Frame threading: the next frames decode on another core while this one is hashed.
+        # Frame threading: several frames decode at once, on every core there is.
         stream.thread_type = "FRAME"
         stream.codec_context.thread_count = DECODE_THREADS
         base = stream.time_base or 0
@@ -110,15 +168,57 @@ def _frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
                 else:
                     rate = float(stream.average_rate or 25)
                     t = index / rate
-                yield t, _luma(frame)
+                yield t, frame
         except av.FFmpegError as exc:
             raise FingerprintError(f"cannot decode {path.name}: {exc}") from exc
+
+
+def _frames(path: Path) -> Iterator[tuple[float, av.VideoFrame]]:
+    """Decoded frames with their times, decoded on a thread of their own, AHEAD at most.
+
+    FFmpeg decodes without holding the GIL, so frames keep coming while the caller hashes
+    earlier ones; decoding on the caller's thread, its frame threads would stall for work
+    whenever the caller is busy (measured: a tenth or more of the fingerprinting time).
+    """
+    ready: queue.Queue[tuple[float, av.VideoFrame] | Exception | None] = queue.Queue(AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[float, av.VideoFrame] | Exception | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def decode() -> None:
+        try:
+            with closing(_decoded(path)) as frames:
+                if not all(put(item) for item in frames):
+                    return
+        except Exception as exc:  # noqa: BLE001 - raised again on the caller's thread
+            put(exc)
+            return
+        put(None)
+
+    worker = threading.Thread(target=decode, name=f"decode {path.name}", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class VideoSampler:
     """Iterates over the kept frames of a video as (time, thumbnail); decodes it once.
 
-    After iteration, `duration` (s) and `size` (width, height) describe the video.
+    With `hash_change` None, frames are kept on changes in brightness alone (enough for a
+    query). After iteration, `duration` (s) and `size` (width, height) describe the video.
     """
 
     def __init__(
@@ -128,6 +228,7 @@ class VideoSampler:
         max_gap: float = MAX_GAP,
         dense_gap: float = DENSE_GAP,
         min_change: float = MIN_CHANGE,
+        hash_change: int | None = HASH_CHANGE,
         min_gap: float = 0.0,
         size: int = THUMB,
     ) -> None:
@@ -135,6 +236,7 @@ class VideoSampler:
         self.max_gap = max_gap
         self.dense_gap = dense_gap
         self.min_change = min_change
+        self.hash_change = hash_change
         self.min_gap = min_gap
         self.thumb_size = size
         self.duration = 0.0
@@ -142,11 +244,15 @@ class VideoSampler:
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         last_probe: np.ndarray | None = None
+        bits = np.zeros(0, dtype=bool)  # signature of the last kept frame
+        scaler = VideoReformatter()
         last_kept = -np.inf
         gap = self.max_gap  # until the next kept frame; shorter after a soft one
+        judged = -np.inf  # when softness was last judged
         previous: float | None = None
         interval = 0.04
-        for t, luma in _frames(self.path):
+        for t, frame in _frames(self.path):
+            luma = _luma(frame)
             if last_probe is None:
                 self.size = (luma.shape[1], luma.shape[0])
             if previous is not None and t > previous:
@@ -157,11 +263,21 @@ class VideoSampler:
                 continue
             sub = sparse(luma)
             summary = probe(sub)
-            changed = last_probe is None or np.abs(summary - last_probe).mean() >= self.min_change
-            if changed or t - last_kept >= gap - 1e-6:
-                last_probe, last_kept = summary, t
-                # Softness changes slowly: judging it on kept frames only is cheap enough.
-                gap = self.dense_gap if soft(sub) else self.max_gap
-                yield t, thumbnail(luma, self.thumb_size)
+            keep = (
+                last_probe is None
+                or t - last_kept >= gap - 1e-6
+                or _differs(summary, last_probe, self.min_change)
+                or (
+                    self.hash_change is not None
+                    and _differs(signature(summary), bits, self.hash_change)
+                )
+            )
+            if keep:
+                last_probe, bits, last_kept = summary, signature(summary), t
+                # Softness changes slowly: judging it now and then on kept frames will do.
+                if t - judged >= SOFT_EVERY:
+                    judged = t
+                    gap = self.dense_gap if soft(sub) else self.max_gap
+                yield t, thumbnail(frame, scaler, self.thumb_size)
         if last_probe is None:
             raise FingerprintError(f"{self.path.name}: no video frames could be decoded")

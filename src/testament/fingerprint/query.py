@@ -179,7 +179,7 @@ def analyze_file(path: Path) -> Query:
     if luma is not None:
         rows.add(0, luma, still_boxes(luma))
         return rows.query("image", None, np.zeros(1))
-    sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP)
+    sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP, hash_change=None)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])
@@ -238,12 +238,13 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     """The stored fingerprint and the rich query of one file, from a single decode.
 
     The fingerprint is exactly what `fingerprint_file` returns; the query is hashed like
-    `analyze_file`'s (picture region, its centre and the whole frame, each also mirrored),
-    except that a video's picture region is the stored one (decided from its first
-    CROP_FRAMES kept frames) rather than one decided from all its frames, and that the
-    static-overlay variant is left out (finding an overlay needs frames from all over the
-    video before the first is hashed). Pictures reshaped for uneven crops are tried on
-    frames kept aside; should one line up, every frame is decoded again (see reframe.py).
+    `analyze_file`'s (picture region, its centre and the whole frame, each also mirrored,
+    on kept frames at least QUERY_MIN_GAP apart), except that a video's picture region is
+    the stored one (decided from its first CROP_FRAMES kept frames) rather than one decided
+    from all its frames, and that the static-overlay variant is left out (finding an
+    overlay needs frames from all over the video before the first is hashed). Pictures
+    reshaped for uneven crops are tried on frames kept aside; should one line up, every
+    frame is decoded again (see reframe.py).
     """
     path = Path(path)
     luma = open_luma(path)
@@ -259,21 +260,35 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     quality: list[int] = []
     box: PixelBox | None = None
     samples = SpreadSample()
+    queried = -np.inf  # time of the last frame given query rows
     for number, (t, thumb, box) in enumerate(cropped_frames(sampler)):
         picture = crop(thumb, box)
         samples.offer(number, picture)
-        plain, mirror, q = hash_luma_mirrored(picture)
-        centre, centre_mirror, centre_q = hash_luma_mirrored(central(picture))
+        if t - queried >= QUERY_MIN_GAP:
+            queried = t
+            plain, q, centre = _stored_and_queried(rows, number, thumb, box)
+        else:
+            (plain, q), centre = hash_luma(picture), hash_luma(central(picture))[0]
         times.append(t)
         hashes.append(plain)
         inner.append(centre)
         quality.append(q)
-        rows.add_hashes(number, [(plain, mirror, q), (centre, centre_mirror, centre_q)])
-        if box is not None:
-            rows.add(number, thumb, [None], inner=False)
     fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
     reframing = Reframing(samples.result(), lambda: _pictures_again(path))
     return fingerprint, rows.query("video", sampler.duration, fingerprint.times, reframing)
+
+
+def _stored_and_queried(
+    rows: _Rows, number: int, thumb: np.ndarray, box: PixelBox | None
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """A frame's stored hash, quality and centre hash, its query rows added on the way."""
+    picture = crop(thumb, box)
+    plain, mirror, quality = hash_luma_mirrored(picture)
+    centre, centre_mirror, centre_quality = hash_luma_mirrored(central(picture))
+    rows.add_hashes(number, [(plain, mirror, quality), (centre, centre_mirror, centre_quality)])
+    if box is not None:
+        rows.add(number, thumb, [None], inner=False)
+    return plain, quality, centre
 
 
 def _pictures_again(path: Path) -> Iterator[tuple[int, np.ndarray]]:

@@ -17,6 +17,7 @@ from testament.fingerprint.model import Segment
 BIN = 0.25  # seconds per offset vote bin
 TOLERANCE = 0.75  # a hit agrees with an offset when within this many seconds of it
 MAX_HOLE = 2.0  # unmatched seconds tolerated inside one segment
+SHARP = 0.375  # seconds around the sharp peak whose votes settle the offset
 STEP = 0.5  # a kept frame stands for at most this long when counting holes and agreement
 
 
@@ -47,17 +48,22 @@ def best_offset(
     unique[1:] = (bins_s[1:] != bins_s[:-1]) | (frame_s[1:] != frame_s[:-1])
     votes_bins, votes = np.unique(bins_s[unique], return_inverse=True)
     totals = np.bincount(votes, weights=weight_s[unique])
-    reach = round(TOLERANCE / BIN)
-    smoothed = np.array(
-        [totals[np.abs(votes_bins - b) <= reach].sum() for b in votes_bins], dtype=np.float64
-    )
-    center = votes_bins[int(np.argmax(smoothed))] * BIN
-    near = np.abs(offsets - center) <= TOLERANCE
+    # The broad peak finds the agreement; the sharp peak inside it finds its offset, where
+    # the broad one would settle between a copy's own offset and its lookalike neighbours.
+    broad = _peak(votes_bins, totals, round(TOLERANCE / BIN), votes_bins)
+    sharp = _peak(votes_bins, totals, 1, votes_bins[np.abs(votes_bins - broad) <= TOLERANCE / BIN])
+    near = np.abs(offsets - sharp * BIN) <= SHARP
     offset = _weighted_median(offsets[near], weight[near])
     agree = np.abs(offsets - offset) <= TOLERANCE
     best = np.full(len(frame_times), no_match, dtype=np.int32)
     np.minimum.at(best, frame[agree], distance[agree])
     return Alignment(offset=float(offset), distance=best)
+
+
+def _peak(bins: np.ndarray, totals: np.ndarray, reach: int, among: np.ndarray) -> int:
+    """The bin among `among` with the most votes within `reach` bins of it."""
+    smoothed = [totals[np.abs(bins - b) <= reach].sum() for b in among]
+    return int(among[int(np.argmax(smoothed))])
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

@@ -132,7 +132,8 @@ def _timing(outcomes: list[Outcome]) -> str:
 
 def _row(family: str, queries: list[Query], methods: dict[str, list[Outcome]]) -> list[str]:
     negative = queries[0].source is None
-    cells = [family, str(len(queries))]
+    label = f"{family} (no target)" if family in suite.INFORMATIONAL else family
+    cells = [label, str(len(queries))]
     for outcomes in methods.values():
         if negative:
             cells += ["—", _share([bool(o.false_calls) for o in outcomes]), "—"]
@@ -177,7 +178,8 @@ def misses(queries: list[Query], outcomes: list[Outcome]) -> list[str]:
     return [
         q.id
         for q, o in zip(queries, outcomes, strict=True)
-        if o.false_calls or (q.source is not None and not o.found)
+        if q.family not in suite.INFORMATIONAL
+        and (o.false_calls or (q.source is not None and not o.found))
     ]
 
 

@@ -46,6 +46,12 @@ CORPUS_VARIANTS = {
     "pattern-sd-with-small-logo-bar": ("pattern-longer-no-bar", "clip_of", 0.0),
 }
 HEAD, TAIL = (0.0, 0.4), (0.6, 1.0)
+# A negative still lies at least this long after the end of the head it is searched
+# against: closer, it is the same take a moment later (see "adjacent_still").
+NEGATIVE_GAP = 2.0
+# Families reported for information, not held to the targets: a still from just after the
+# head, in the same take, is neither "different footage" nor from the head itself.
+INFORMATIONAL = ("adjacent_still",)
 STILL_MIN_QUALITY = 50
 # A clip must show this much footage with usable detail (frames of PDQ quality >= 50), as a
 # still must: a clip of an out-of-focus blur is not footage anyone can match.
@@ -229,24 +235,44 @@ def _plan_negatives(frames: dict[str, tuple[np.ndarray, np.ndarray]]) -> Iterato
             yield Query(
                 qid, "negative_tail", "video", f"{qid}.mp4", None, "none", "negative", params=params
             )
-        rng = _rng(f"negative_tail_still/{name}")
-        for i, time in enumerate(_pick_times(*frames[name], TAIL, 2, rng)):
-            qid = f"negative_tail_still/{name}-{i}"
-            yield Query(
-                qid,
-                "negative_tail_still",
-                "image",
-                f"{qid}.jpg",
-                None,
-                "none",
-                "negative",
-                timestamp=time,
-                params={"source": name},
-            )
+        times, _ = frames[name]
+        far = max(TAIL[0], HEAD[1] + NEGATIVE_GAP / times[-1])
+        yield from _tail_stills("negative_tail_still", name, frames[name], (far, TAIL[1]), None)
+        if far > TAIL[0]:
+            near = (TAIL[0], far)
+            yield from _tail_stills("adjacent_still", name, frames[name], near, head_asset(name))
     path = str(source_path(UNRELATED))
     yield Query(
         f"negative_unrelated/{UNRELATED}", "negative_unrelated", "video", path, None, "none"
     )
+
+
+def _tail_stills(
+    family: str,
+    name: str,
+    frames: tuple[np.ndarray, np.ndarray],
+    span: tuple[float, float],
+    source: str | None,
+) -> Iterator[Query]:
+    """Two stills from ``span`` of a source, searched in the index of the sources' heads.
+
+    With a ``source`` (the head they follow in the same take) they are expected to come
+    back as stills from it; without one, they must not come back at all.
+    """
+    rng = _rng(f"{family}/{name}")
+    for i, time in enumerate(_pick_times(*frames, span, 2, rng)):
+        qid = f"{family}/{name}-{i}"
+        yield Query(
+            qid,
+            family,
+            "image",
+            f"{qid}@{time:.3f}.jpg",
+            source,
+            "still_from" if source else "none",
+            "negative",
+            timestamp=time,
+            params={"source": name},
+        )
 
 
 def plan(per_source: int = 2, stills_per_source: int = 4) -> list[Query]:
@@ -325,7 +351,7 @@ def _still(name: str, time: float) -> Image.Image:
 
 
 def _render_still(query: Query, work: Path) -> None:
-    name = query.source or query.params["source"]
+    name = query.params.get("source") or query.source or ""
     image = _still(name, query.timestamp or 0.0)
     target = work / query.path
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from testament.fingerprint import (
     match,
 )
 from testament.fingerprint.borders import RowFill, fill_band, static_band, static_mask, video_box
-from testament.fingerprint.frames import VideoSampler
+from testament.fingerprint.frames import QUERY_MIN_GAP, VideoSampler
 from testament.fingerprint.index import BITS
 from testament.fingerprint.pdq import hamming, hash_luma
 from testament.fingerprint.query import analyze_file
@@ -295,13 +295,25 @@ def test_ingest_analysis_is_one_decode_of_fingerprint_and_query(media, indexed) 
 
 
 def test_ingest_query_can_see_its_frames_again_for_uneven_crops(media) -> None:
-    """Off-centre boxes need every frame again: a second decode numbers them as the first."""
+    """Off-centre boxes need the queried frames again: a second decode numbers them alike."""
     fingerprint, query = analyze_file_for_ingest(media["cropped"])
     assert query.reframing is not None
     numbers = [number for number, _ in query.reframing.pictures()]
-    assert numbers == list(range(len(fingerprint.times)))
+    assert set(query.frame.tolist()) <= set(numbers)
+    assert np.diff(fingerprint.times[numbers]).min() >= QUERY_MIN_GAP - 1e-6
     sampled = [number for number, _ in query.reframing.samples]
-    assert 8 <= len(sampled) <= 16 and sampled[0] == 0 and sampled[-1] > len(numbers) // 2
+    assert set(sampled) <= set(numbers)
+    assert 8 <= len(sampled) <= 16 and sampled[0] == 0 and sampled[-1] > numbers[-1] // 2
+
+
+def test_ingest_query_of_a_scrolling_scene_keeps_its_offset(media) -> None:
+    """Only queried frames are tried reshaped: reshaped, a scroll looks like another moment."""
+    stored, _ = analyze_file_for_ingest(media["original"])
+    index = HashIndex()
+    index.add(1, stored)
+    _, query = analyze_file_for_ingest(media["reencode"])
+    found = only(match(query, index, {1: stored.duration}))
+    assert found.relation == "same_footage" and abs(found.offset or 0.0) < 0.1
 
 
 def test_asset_with_a_flat_stretch_matches_on_its_usable_frames(tmp_path: Path) -> None:

@@ -260,12 +260,11 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     quality: list[int] = []
     box: PixelBox | None = None
     samples = SpreadSample()
-    queried = -np.inf  # time of the last frame given query rows
+    queried = _QuerySpacing()
     for number, (t, thumb, box) in enumerate(cropped_frames(sampler)):
         picture = crop(thumb, box)
-        samples.offer(number, picture)
-        if t - queried >= QUERY_MIN_GAP:
-            queried = t
+        if queried(t):
+            samples.offer(number, picture)
             plain, q, centre = _stored_and_queried(rows, number, thumb, box)
         else:
             (plain, q), centre = hash_luma(picture), hash_luma(central(picture))[0]
@@ -291,7 +290,28 @@ def _stored_and_queried(
     return plain, quality, centre
 
 
+class _QuerySpacing:
+    """Which stored frames get query rows at ingest: those QUERY_MIN_GAP apart or more."""
+
+    def __init__(self) -> None:
+        self.last = -np.inf
+
+    def __call__(self, t: float) -> bool:
+        if t - self.last < QUERY_MIN_GAP:
+            return False
+        self.last = t
+        return True
+
+
 def _pictures_again(path: Path) -> Iterator[tuple[int, np.ndarray]]:
-    """Every stored frame's picture, numbered as at ingest (decoding is deterministic)."""
-    for number, (_, thumb, box) in enumerate(cropped_frames(VideoSampler(path))):
-        yield number, crop(thumb, box)
+    """The pictures of the frames that got query rows, numbered as at ingest.
+
+    Only those: a reshaped picture of a frame that was not looked up would be compared
+    with nothing, and of a scrolling scene it matches the stored frame of another moment.
+    Decoding is deterministic, so the frames and their numbers are the same as the first
+    time.
+    """
+    queried = _QuerySpacing()
+    for number, (t, thumb, box) in enumerate(cropped_frames(VideoSampler(path))):
+        if queried(t):
+            yield number, crop(thumb, box)

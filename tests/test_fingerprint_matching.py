@@ -160,6 +160,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ImageDraw.Draw(shot).rectangle((0, 740, 1279, 799), fill=(30, 30, 30))
     shot.save(folder / "overlaid.png")
     made["overlaid"] = folder / "overlaid.png"
+    # A screenshot cropped unevenly: 10% of the width and of the height, a quarter of it
+    # from the left and the top, the rest from the right and the bottom.
+    still.crop((16, 9, 592, 333)).save(folder / "cropped_still.jpg", quality=80)
+    made["cropped_still"] = folder / "cropped_still.jpg"
     return made
 
 
@@ -232,7 +236,7 @@ def test_longer_video_contains_the_clip(media) -> None:
     assert found.offset == pytest.approx(-3.0, abs=0.5)
 
 
-@pytest.mark.parametrize("still", ["still", "screenshot", "desktop", "overlaid"])
+@pytest.mark.parametrize("still", ["still", "screenshot", "desktop", "overlaid", "cropped_still"])
 def test_still_is_placed_at_its_second(media, indexed, still: str) -> None:
     found = only(match(media[still], *indexed))
     assert found.relation == "still_from"
@@ -430,5 +434,24 @@ def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) 
                 assert looked_up < len(query.hashes)  # plain rows and a sample only
             else:
                 assert looked_up >= len(query.hashes)  # every row
+    finally:
+        del index.search
+
+
+def test_a_still_is_reshaped_only_when_its_own_hashes_find_nothing_close(media, indexed) -> None:
+    index, durations = indexed
+    searched: list[int] = []
+    search = index.search
+
+    def counting(hashes: np.ndarray, k: int, limit: int):
+        searched.append(len(hashes))
+        return search(hashes, k, limit)
+
+    index.search = counting  # type: ignore[method-assign]
+    try:
+        for name, lookups in (("still", 1), ("cropped_still", 2)):
+            searched.clear()
+            assert only(match(media[name], index, durations)).relation == "still_from"
+            assert len(searched) == lookups
     finally:
         del index.search

@@ -19,16 +19,20 @@ from testament.fingerprint.index import BITS, HashIndex, Hits
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
 from testament.fingerprint.reframe import (
+    CLOSE,
     SAMPLES,
+    STILL_SHIFTS,
     best_shift,
     lines_up_better,
     nearest,
+    reshaped_hashes,
     shifted_hashes,
     spread,
 )
 
 FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
 STILL_DISTANCE = 56  # a still matches a frame up to this many bits on its own
+RESHAPED_DISTANCE = 36  # ... and a reshaped picture of it (one of 48 tries) up to this many
 STRONG = 32  # hits this close count fully; strength falls to 0 at the limit
 VIDEO_NEIGHBOURS = 32
 STILL_NEIGHBOURS = 64
@@ -180,6 +184,10 @@ def _joined(*parts: Hits) -> Hits:
     )
 
 
+def _subset(hits: Hits, keep: np.ndarray) -> Hits:
+    return Hits(hits.query[keep], hits.asset_id[keep], hits.time[keep], hits.distance[keep])
+
+
 def _nearest(query: Query, hits: Hits) -> np.ndarray:
     """The closest hit of each query frame (a large number where there is none)."""
     return nearest(query.frame[hits.query], hits.distance, len(query.frame_times))
@@ -203,6 +211,26 @@ def _video_hits(query: Query, index: HashIndex) -> Hits:
     if not lines_up_better(_nearest(query, tried), _nearest(query, hits), FRAME_DISTANCE).any():
         return hits
     return _joined(hits, tried, _search_rows(index, query, mirrored[~sampled]))
+
+
+def _still_hits(query: Query, index: HashIndex) -> Hits:
+    """Hits of an image query; of its reshaped picture too if none of its own came close.
+
+    A cropped screenshot of footage is cut unevenly more often than not. Its reshaped
+    pictures (48 hashes, about 10 ms) are only looked up when needed, so a clean still
+    costs no more than its own dozen hashes. Being many tries, they must come closer
+    (RESHAPED_DISTANCE), and they only speak for assets the still's own hashes did not
+    find: a shifted picture of a panning shot can meet the frame of another moment.
+    """
+    hits = index.search(query.hashes, STILL_NEIGHBOURS, STILL_DISTANCE)
+    if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
+        return hits
+    (_, picture), *_ = query.reframing.samples
+    reshaped = index.search(
+        reshaped_hashes(picture, STILL_SHIFTS), STILL_NEIGHBOURS, RESHAPED_DISTANCE
+    )
+    new = ~np.isin(reshaped.asset_id, hits.asset_id)
+    return _joined(hits, _subset(reshaped, new))
 
 
 def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
@@ -229,16 +257,13 @@ def match(
     elif not isinstance(query, Query):
         query = analyze_file(Path(query))
     still = query.kind == "image"
-    if still:
-        hits = index.search(query.hashes, STILL_NEIGHBOURS, STILL_DISTANCE)
-    else:
-        hits = _video_hits(query, index)
+    hits = _still_hits(query, index) if still else _video_hits(query, index)
     if not still and query.reframing is not None:
         query, hits = _reframed(query, hits, index)
     found: list[FootageMatch] = []
     for asset_id in np.unique(hits.asset_id):
         mine = hits.asset_id == asset_id
-        subset = Hits(hits.query[mine], hits.asset_id[mine], hits.time[mine], hits.distance[mine])
+        subset = _subset(hits, mine)
         duration = durations.get(int(asset_id))
         if still:
             result = _still_match(subset, int(asset_id), duration)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from testament.fingerprint.borders import (
     PixelBox,
@@ -35,7 +36,7 @@ from testament.fingerprint.extract import (
     open_luma,
     video_fingerprint,
 )
-from testament.fingerprint.frames import QUERY_MIN_GAP, VideoSampler
+from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
 from testament.fingerprint.index import MIN_QUALITY
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
@@ -52,7 +53,7 @@ class Query:
     hashes: np.ndarray  # uint8 [rows, 32]
     frame: np.ndarray  # int32 [rows]
     mirrored: np.ndarray  # bool [rows]
-    # A video's pictures, for lining up an uneven crop (see reframe.py); None for stills.
+    # The pictures for lining up an uneven crop (see reframe.py).
     reframing: Reframing | None = field(default=None, compare=False)
 
     def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
@@ -165,6 +166,22 @@ def still_boxes(luma: np.ndarray) -> list[PixelBox | None]:
     return boxes
 
 
+def _still_query(luma: np.ndarray) -> Query:
+    """An image's query: every candidate picture region; its picture kept for reshaping.
+
+    The picture with flat borders trimmed (the whole of a cropped screenshot) is kept as a
+    thumbnail, for the matcher to reshape should the image's own hashes find nothing close
+    (see reframe.py).
+    """
+    rows = _Rows()
+    rows.add(0, luma, still_boxes(luma))
+    picture = np.asarray(
+        Image.fromarray(crop(luma, trim_uniform(luma))).resize((THUMB, THUMB), Image.BOX)
+    )
+    samples = [(0, picture)]
+    return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
+
+
 def _trimmed(luma: np.ndarray, box: PixelBox) -> PixelBox:
     left, top, _, _ = box
     tl, tt, tr, tb = trim_uniform(crop(luma, box))
@@ -175,10 +192,9 @@ def analyze_file(path: Path) -> Query:
     """Hash a query file every useful way; raises FingerprintError if it cannot be read."""
     path = Path(path)
     luma = open_luma(path)
-    rows = _Rows()
     if luma is not None:
-        rows.add(0, luma, still_boxes(luma))
-        return rows.query("image", None, np.zeros(1))
+        return _still_query(luma)
+    rows = _Rows()
     sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP, hash_change=None)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
@@ -249,9 +265,7 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        rows = _Rows()
-        rows.add(0, luma, still_boxes(luma))
-        return fingerprint_image(luma), rows.query("image", None, np.zeros(1))
+        return fingerprint_image(luma), _still_query(luma)
     sampler = VideoSampler(path)
     rows = _Rows()
     times: list[float] = []

@@ -17,7 +17,9 @@ Eight directions of each, besides the centred ones the query already has. Hashin
 looking up sixteen more hashes per frame would cost more than the rest of a query, so
 they are first tried on a few frames spread over the video. Only one that lines up
 clearly better than the query's own hashes on several of them is then hashed on every
-frame, as one extra variant.
+frame, as one extra variant. A still has one picture, so all its shapes are looked up,
+with the cut a quarter of the way along each axis too (48), when its own hashes found
+nothing close.
 """
 
 from __future__ import annotations
@@ -55,26 +57,35 @@ class Reframing:
     pictures: Pictures
 
 
-# Per axis: where the cut was taken (-1 from the start, 1 from the end, 0 half each),
-# and which picture is rebuilt ("centre" or "cut").
-Shift = tuple[int, int, str]
-SHIFTS: tuple[Shift, ...] = tuple(
-    (x, y, kind)
-    for kind in ("centre", "cut")
-    for x in (-1, 0, 1)
-    for y in (-1, 0, 1)
-    if (x, y) != (0, 0)
-)
+# Per axis: where the cut was taken (-1 all from the start, 1 all from the end, 0 half
+# each, between: that share of the way), and which picture is rebuilt ("centre" or "cut").
+Shift = tuple[float, float, str]
 
 
-def _span(size: int, end: int, kind: str) -> tuple[int, int]:
+def shifts(positions: tuple[float, ...]) -> tuple[Shift, ...]:
+    """Every off-centre shift with the cut at these positions along each axis."""
+    return tuple(
+        (x, y, kind)
+        for kind in ("centre", "cut")
+        for x in positions
+        for y in positions
+        if (x, y) != (0, 0)
+    )
+
+
+SHIFTS = shifts((-1, 0, 1))  # a video's: tried on sample frames, one hashed on every frame
+# A still's: one picture to hash, so the cut a quarter of the way along is tried too.
+STILL_SHIFTS = shifts((-1, -0.5, 0, 0.5, 1))
+
+
+def _span(size: int, end: float, kind: str) -> tuple[int, int]:
     """Pixel span along one axis; for "centre" it may reach past the picture's edges."""
+    before = CUT * (1 - end) / 2  # share of the original cut away before the copy's start
     if kind == "cut":
-        cut = round(size * CUT)
-        return {-1: (cut, size), 1: (0, size - cut), 0: (cut // 2, size - cut // 2)}[end]
+        start = round(size * before)
+        return start, start + size - round(size * CUT)
     original = size / (1 - CUT)  # the uncut side, in the copy's pixels
     margin = (1 - INNER_SIDE) / 2  # the stored centre leaves this share at each edge
-    before = {-1: CUT, 1: 0.0, 0: CUT / 2}[end]  # share of the original cut before the copy
     return round((margin - before) * original), round((1 - margin - before) * original)
 
 
@@ -159,6 +170,13 @@ def best_shift(
         return None
     best, count = wins.most_common(1)[0]
     return best if count >= max(MIN_WINS, WIN_SHARE * len(set(frames))) else None
+
+
+def reshaped_hashes(picture: np.ndarray, every: tuple[Shift, ...]) -> np.ndarray:
+    """One picture reshaped for every shift and hashed (usable hashes only)."""
+    hashed = (hash_luma(shifted_picture(picture, shift)) for shift in every)
+    usable = [digest for digest, quality in hashed if quality >= MIN_QUALITY]
+    return np.stack(usable) if usable else np.zeros((0, 32), dtype=np.uint8)
 
 
 def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray]:

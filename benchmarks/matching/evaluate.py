@@ -132,7 +132,11 @@ def _timing(outcomes: list[Outcome]) -> str:
 
 def _row(family: str, queries: list[Query], methods: dict[str, list[Outcome]]) -> list[str]:
     negative = queries[0].source is None
-    label = f"{family} (no target)" if family in suite.INFORMATIONAL else family
+    label = family
+    if family in suite.INFORMATIONAL:
+        label += " (no target)"
+    elif family in suite.EXTRA:
+        label += " (extra)"
     cells = [label, str(len(queries))]
     for outcomes in methods.values():
         if negative:

@@ -122,7 +122,10 @@ VIDEO_FAMILIES: dict[str, Callable[[random.Random], dict]] = {
     "phone_recording": lambda r: {},
     "clip_40": lambda r: {"start": round(r.uniform(0.25, 0.35), 3), "length": 0.4},
 }
-STILL_FAMILIES = ("still_jpeg", "still_player")
+STILL_FAMILIES = ("still_jpeg", "still_player", "still_crop_10")
+# Beyond the list: still_crop_10, a JPEG of a frame cut like crop_10 (a cropped
+# screenshot, cut unevenly more often than not).
+EXTRA = ("still_crop_10",)
 
 
 def _frame_times(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +203,9 @@ def _plan_stills(
             rng = _rng(f"{family}/{name}")
             for i, time in enumerate(_pick_times(*frames[name], (0.0, 1.0), per_source, rng)):
                 qid = f"{family}/{name}-{i}"
-                ext = "jpg" if family == "still_jpeg" else "png"
-                params = {"quality": rng.randint(70, 90)} if family == "still_jpeg" else {}
+                jpeg = family != "still_player"
+                ext = "jpg" if jpeg else "png"
+                params = {"quality": rng.randint(70, 90)} if jpeg else {}
                 yield Query(
                     qid,
                     family,
@@ -358,8 +362,10 @@ def _render_still(query: Query, work: Path) -> None:
     if query.family == "still_player":
         duration = video_info(source_path(name))[0]
         tf.player_screenshot(image, query.timestamp or 0.0, duration, _rng(query.id)).save(target)
-    else:
-        image.save(target, quality=query.params.get("quality", 85))
+        return
+    if query.family == "still_crop_10":
+        image = tf.crop(0.10, _rng(query.id))(image)
+    image.save(target, quality=query.params.get("quality", 85))
 
 
 def render(query: Query, work: Path) -> None:

@@ -225,10 +225,8 @@ def _still_hits(query: Query, index: HashIndex) -> Hits:
     hits = index.search(query.hashes, STILL_NEIGHBOURS, STILL_DISTANCE)
     if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
         return hits
-    (_, picture), *_ = query.reframing.samples
-    reshaped = index.search(
-        reshaped_hashes(picture, STILL_SHIFTS), STILL_NEIGHBOURS, RESHAPED_DISTANCE
-    )
+    pictures = [reshaped_hashes(picture, STILL_SHIFTS) for _, picture in query.reframing.samples]
+    reshaped = index.search(np.concatenate(pictures), STILL_NEIGHBOURS, RESHAPED_DISTANCE)
     new = ~np.isin(reshaped.asset_id, hits.asset_id)
     return _joined(hits, _subset(reshaped, new))
 

@@ -42,6 +42,8 @@ from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
 
+RESHAPED_BOXES = 2  # edge-bounded boxes of a still reshaped, besides its trimmed picture
+
 
 @dataclass(frozen=True)
 class Query:
@@ -167,19 +169,22 @@ def still_boxes(luma: np.ndarray) -> list[PixelBox | None]:
 
 
 def _still_query(luma: np.ndarray) -> Query:
-    """An image's query: every candidate picture region; its picture kept for reshaping.
+    """An image's query: every candidate picture region; pictures kept for reshaping.
 
-    The picture with flat borders trimmed (the whole of a cropped screenshot) is kept as a
-    thumbnail, for the matcher to reshape should the image's own hashes find nothing close
-    (see reframe.py).
+    The picture with flat borders trimmed (the whole of a cropped screenshot) and the two
+    strongest boxes bounded by straight edges (a player's picture, often short of the
+    strip its controls cover) are kept as thumbnails, for the matcher to reshape should
+    the image's own hashes find nothing close (see reframe.py).
     """
     rows = _Rows()
     rows.add(0, luma, still_boxes(luma))
-    picture = np.asarray(
-        Image.fromarray(crop(luma, trim_uniform(luma))).resize((THUMB, THUMB), Image.BOX)
-    )
-    samples = [(0, picture)]
+    boxes = dict.fromkeys([trim_uniform(luma), *edge_boxes(luma)[:RESHAPED_BOXES]])
+    samples = [(0, _thumb(crop(luma, box))) for box in boxes]
     return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
+
+
+def _thumb(picture: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(picture).resize((THUMB, THUMB), Image.Resampling.BOX))
 
 
 def _trimmed(luma: np.ndarray, box: PixelBox) -> PixelBox:

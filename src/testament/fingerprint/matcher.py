@@ -216,9 +216,10 @@ def _video_hits(query: Query, index: HashIndex) -> Hits:
 def _still_hits(query: Query, index: HashIndex) -> Hits:
     """Hits of an image query; of its reshaped picture too if none of its own came close.
 
-    A cropped screenshot of footage is cut unevenly more often than not. Its reshaped
-    pictures (48 hashes, about 10 ms) are only looked up when needed, so a clean still
-    costs no more than its own dozen hashes. Being many tries, they must come closer
+    A cropped screenshot of footage is cut unevenly more often than not, and the picture
+    found in a player screenshot often stops short of the controls. The reshaped pictures
+    (48 hashes for each of up to three, 10-35 ms) are only looked up when needed, so a
+    clean still costs no more than its own dozen hashes. Being many tries, they must come closer
     (RESHAPED_DISTANCE), and they only speak for assets the still's own hashes did not
     find: a shifted picture of a panning shot can meet the frame of another moment.
     """

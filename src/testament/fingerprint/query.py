@@ -147,8 +147,12 @@ class _Rows:
         )
 
 
-def still_boxes(luma: np.ndarray) -> list[PixelBox | None]:
-    """Candidate picture regions of a still: whole, bars trimmed, textured rectangle."""
+def still_boxes(luma: np.ndarray, edges: list[PixelBox]) -> list[PixelBox | None]:
+    """Candidate picture regions of a still: whole, bars trimmed, textured rectangle, edges.
+
+    `edges` are its boxes bounded by straight edges (`borders.edge_boxes`), found once for
+    this and for reshaping.
+    """
     height, width = luma.shape
     trimmed = trim_uniform(luma)
     boxes: list[PixelBox | None] = [None]
@@ -158,7 +162,7 @@ def still_boxes(luma: np.ndarray) -> list[PixelBox | None]:
     if inner is not None:
         boxes.append(inner)
         boxes.append(_trimmed(luma, inner))
-    for box in edge_boxes(luma):
+    for box in edges:
         boxes.append(box)
         # An edge box often runs on into flat chrome (a player's bottom bar under its
         # darkened controls, where the edge between them is too weak to count).
@@ -177,8 +181,9 @@ def _still_query(luma: np.ndarray) -> Query:
     the image's own hashes find nothing close (see reframe.py).
     """
     rows = _Rows()
-    rows.add(0, luma, still_boxes(luma))
-    boxes = dict.fromkeys([trim_uniform(luma), *edge_boxes(luma)[:RESHAPED_BOXES]])
+    edges = edge_boxes(luma)
+    rows.add(0, luma, still_boxes(luma, edges))
+    boxes = dict.fromkeys([trim_uniform(luma), *edges[:RESHAPED_BOXES]])
     samples = [(0, _thumb(crop(luma, box))) for box in boxes]
     return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
 

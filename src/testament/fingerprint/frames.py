@@ -44,7 +44,7 @@ FLAT_STEP = 0.25  # mean step along a row or column of a bar (flat, bar a little
 # is dense) at a fraction of the work.
 QUERY_MIN_GAP = 0.2
 DECODE_THREADS = min(4, os.cpu_count() or 1)
-AHEAD = 16  # decoded frames that may wait for the sampler (a 720p frame holds 1.4 MB)
+AHEAD = 8  # decoded frames that may wait for the sampler (720p: 1.4 MB each, 4K: 12 MB)
 _PROBE = 16  # the probe is a _PROBE x _PROBE grid of block means
 _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray", "nv12"}
 

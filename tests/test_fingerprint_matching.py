@@ -4,7 +4,8 @@ different footage does not."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -414,8 +415,9 @@ def test_picture_region_weighs_frames_by_time_not_by_count() -> None:
     assert dense is not None and (dense[0], dense[2]) == (60, 100)
 
 
-def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) -> None:
-    index, durations = indexed
+@contextmanager
+def searches_counted(index: HashIndex) -> Iterator[list[int]]:
+    """The number of hashes of each lookup made in the index while the block runs."""
     searched: list[int] = []
     search = index.search
 
@@ -425,33 +427,26 @@ def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) 
 
     index.search = counting  # type: ignore[method-assign]
     try:
-        for name in ("reencode", "mirrored"):
-            searched.clear()
-            query = analyze_file(media[name])
-            assert only(match(query, index, durations)).relation == "same_footage"
-            looked_up = sum(searched)
-            if name == "reencode":
-                assert looked_up < len(query.hashes)  # plain rows and a sample only
-            else:
-                assert looked_up >= len(query.hashes)  # every row
+        yield searched
     finally:
         del index.search
+
+
+def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) -> None:
+    index, durations = indexed
+    for name in ("reencode", "mirrored"):
+        with searches_counted(index) as searched:
+            query = analyze_file(media[name])
+            assert only(match(query, index, durations)).relation == "same_footage"
+        if name == "reencode":
+            assert sum(searched) < len(query.hashes)  # plain rows and a sample only
+        else:
+            assert sum(searched) >= len(query.hashes)  # every row
 
 
 def test_a_still_is_reshaped_only_when_its_own_hashes_find_nothing_close(media, indexed) -> None:
     index, durations = indexed
-    searched: list[int] = []
-    search = index.search
-
-    def counting(hashes: np.ndarray, k: int, limit: int):
-        searched.append(len(hashes))
-        return search(hashes, k, limit)
-
-    index.search = counting  # type: ignore[method-assign]
-    try:
-        for name, lookups in (("still", 1), ("cropped_still", 2)):
-            searched.clear()
+    for name, lookups in (("still", 1), ("cropped_still", 2)):
+        with searches_counted(index) as searched:
             assert only(match(media[name], index, durations)).relation == "still_from"
-            assert len(searched) == lookups
-    finally:
-        del index.search
+        assert len(searched) == lookups

@@ -263,17 +263,15 @@ class VideoSampler:
                 continue
             sub = sparse(luma)
             summary = probe(sub)
+            current = bits if self.hash_change is None else signature(summary)
             keep = (
                 last_probe is None
                 or t - last_kept >= gap - 1e-6
                 or _differs(summary, last_probe, self.min_change)
-                or (
-                    self.hash_change is not None
-                    and _differs(signature(summary), bits, self.hash_change)
-                )
+                or (self.hash_change is not None and _differs(current, bits, self.hash_change))
             )
             if keep:
-                last_probe, bits, last_kept = summary, signature(summary), t
+                last_probe, bits, last_kept = summary, current, t
                 # Softness changes slowly: judging it now and then on kept frames will do.
                 if t - judged >= SOFT_EVERY:
                     judged = t

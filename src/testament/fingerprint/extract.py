@@ -50,8 +50,7 @@ def image_box(luma: np.ndarray) -> PixelBox | None:
 
 def fingerprint_image(luma: np.ndarray) -> Fingerprint:
     box = image_box(luma)
-    picture = crop(luma, box)
-    digest, quality = hash_luma(picture)
+    digest, quality, centre = stored_hashes(crop(luma, box))
     return Fingerprint(
         kind="image",
         duration=None,
@@ -59,7 +58,7 @@ def fingerprint_image(luma: np.ndarray) -> Fingerprint:
         hashes=digest[None, :],
         quality=np.array([quality], dtype=np.uint8),
         crop=fraction_box(box, luma.shape[1], luma.shape[0]),
-        inner=hash_luma(central(picture))[0][None, :],
+        inner=centre[None, :],
     )
 
 
@@ -83,6 +82,12 @@ def cropped_frames(sampler: VideoSampler) -> Iterator[tuple[float, np.ndarray, P
     if 0 < len(pending) < CROP_FRAMES:
         box = video_box(np.stack([held for _, held in pending]), [t for t, _ in pending])
         yield from ((held_t, held, box) for held_t, held in pending)
+
+
+def stored_hashes(picture: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """What a fingerprint stores of a kept frame's picture: hash, quality, centre hash."""
+    digest, quality = hash_luma(picture)
+    return digest, quality, hash_luma(central(picture))[0]
 
 
 def video_fingerprint(
@@ -112,12 +117,11 @@ def _fingerprint_video(path: Path) -> Fingerprint:
     quality: list[int] = []
     box: PixelBox | None = None
     for t, thumb, box in cropped_frames(sampler):
-        picture = crop(thumb, box)
-        digest, q = hash_luma(picture)
+        digest, q, centre = stored_hashes(crop(thumb, box))
         times.append(t)
         hashes.append(digest)
         quality.append(q)
-        inner.append(hash_luma(central(picture))[0])
+        inner.append(centre)
     return video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
 
 

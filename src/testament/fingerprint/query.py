@@ -34,6 +34,7 @@ from testament.fingerprint.extract import (
     cropped_frames,
     fingerprint_image,
     open_luma,
+    stored_hashes,
     video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
@@ -291,7 +292,7 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
             samples.offer(number, picture)
             plain, q, centre = _stored_and_queried(rows, number, thumb, box)
         else:
-            (plain, q), centre = hash_luma(picture), hash_luma(central(picture))[0]
+            plain, q, centre = stored_hashes(picture)
         times.append(t)
         hashes.append(plain)
         inner.append(centre)

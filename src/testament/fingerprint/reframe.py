@@ -25,14 +25,15 @@ nothing close.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from testament.fingerprint.borders import INNER_SIDE
 from testament.fingerprint.index import MIN_QUALITY, HashIndex
-from testament.fingerprint.pdq import hash_luma
+from testament.fingerprint.pdq import HASH_BYTES, hash_luma
 
 CUT = 0.1  # the share of each side an uneven crop is assumed to have taken, in all
 SAMPLES = 16  # frames the shapes are tried on
@@ -43,6 +44,7 @@ WIN_SHARE = 0.25  # ... and at least this share of the usable samples
 NEIGHBOURS = 4
 
 Pictures = Callable[[], Iterator[tuple[int, np.ndarray]]]
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -150,43 +152,44 @@ def best_shift(
     `own` is the closest distance each query frame already reached with its own hashes;
     frames that already found a close match (a copy's usual case) are not tried again.
     """
-    hashes, frames, shifts = [], [], []
-    for frame, picture in reframing.samples:
-        if own[frame] <= CLOSE:
-            continue
-        for shift in SHIFTS:
-            digest, quality = hash_luma(shifted_picture(picture, shift))
-            if quality >= MIN_QUALITY:
-                hashes.append(digest)
-                frames.append(frame)
-                shifts.append(shift)
-    if not hashes:
+    tried, hashes = _usable_hashes(
+        ((frame, shift), shifted_picture(picture, shift))
+        for frame, picture in reframing.samples
+        if own[frame] > CLOSE
+        for shift in SHIFTS
+    )
+    if not tried:
         return None
-    found = index.search(np.stack(hashes), NEIGHBOURS, max_distance)
+    found = index.search(hashes, NEIGHBOURS, max_distance)
     closest = nearest(found.query, found.distance, len(hashes))
-    better = lines_up_better(closest, own[np.asarray(frames)], max_distance)
-    wins = Counter(shift for shift, ok in zip(shifts, better, strict=True) if ok)
+    frames = np.asarray([frame for frame, _ in tried])
+    better = lines_up_better(closest, own[frames], max_distance)
+    wins = Counter(shift for (_, shift), ok in zip(tried, better, strict=True) if ok)
     if not wins:
         return None
     best, count = wins.most_common(1)[0]
-    return best if count >= max(MIN_WINS, WIN_SHARE * len(set(frames))) else None
+    return best if count >= max(MIN_WINS, WIN_SHARE * len(np.unique(frames))) else None
 
 
 def reshaped_hashes(picture: np.ndarray, every: tuple[Shift, ...]) -> np.ndarray:
     """One picture reshaped for every shift and hashed (usable hashes only)."""
-    hashed = (hash_luma(shifted_picture(picture, shift)) for shift in every)
-    usable = [digest for digest, quality in hashed if quality >= MIN_QUALITY]
-    return np.stack(usable) if usable else np.zeros((0, 32), dtype=np.uint8)
+    return _usable_hashes((shift, shifted_picture(picture, shift)) for shift in every)[1]
 
 
 def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray]:
     """Every query frame reshaped for one shift and hashed: (frames, hashes), usable only."""
-    frames, hashes = [], []
-    for frame, picture in reframing.pictures():
-        digest, quality = hash_luma(shifted_picture(picture, shift))
+    frames, hashes = _usable_hashes(
+        (frame, shifted_picture(picture, shift)) for frame, picture in reframing.pictures()
+    )
+    return np.asarray(frames, dtype=np.int32), hashes
+
+
+def _usable_hashes(pictures: Iterable[tuple[Key, np.ndarray]]) -> tuple[list[Key], np.ndarray]:
+    """PDQ hashes of the pictures of usable quality, with the keys of those pictures."""
+    keys, hashes = [], []
+    for key, picture in pictures:
+        digest, quality = hash_luma(picture)
         if quality >= MIN_QUALITY:
-            frames.append(frame)
+            keys.append(key)
             hashes.append(digest)
-    if not hashes:
-        return np.zeros(0, dtype=np.int32), np.zeros((0, 32), dtype=np.uint8)
-    return np.asarray(frames, dtype=np.int32), np.stack(hashes)
+    return keys, np.stack(hashes) if hashes else np.zeros((0, HASH_BYTES), dtype=np.uint8)

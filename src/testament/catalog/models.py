@@ -151,6 +151,21 @@ class CustodyEvent(Base):
     key_id: Mapped[str] = mapped_column(String(32))
 
 
+class CustodyHead(Base):
+    """The newest custody event, signed, kept in the same transaction as each append.
+
+    A second copy of the head (beside the `custody.head` file) so that deleting or rolling
+    back either one is caught by the other.
+    """
+
+    __tablename__ = "custody_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class FingerprintRecord(Base):
     """An asset's frame hashes (times, PDQ hashes, quality) packed in one binary column.
 

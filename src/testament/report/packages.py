@@ -3,8 +3,11 @@
 A package holds the originals byte for byte, optionally their derivatives, a JSON record
 per asset and capture, the incident record, every custody event about its contents with
 the exact signed bytes and signatures, and the store's public key. SHA-256 and SHA-512
-manifests cover the payload and tag manifests cover the rest, so `sha256sum -c` and
-`openssl pkeyutl -verify` are enough to check it (README.txt inside says how).
+manifests cover the payload and tag manifests cover the rest; a statement signed by the
+store's key covers the tag manifests, the custody events included and the custody head
+at export, so that nobody can edit the package and recompute its manifests unseen.
+`sha256sum -c` and `openssl pkeyutl -verify` are enough to check it (README.txt inside
+says how).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from testament.catalog.records import asset_dict, capture_dict
 from testament.investigate.models import Incident
 from testament.locker.custody import event_as_dict, signed_bytes
 from testament.locker.keys import public_pem
-from testament.report import timestamps
+from testament.report import statement, timestamps
 from testament.report.records import derivative_dict, derivatives_of, incident_record
 from testament.store import Store
 
@@ -56,6 +59,7 @@ class PackageResult:
     derivatives: int
     events: int
     tagmanifest_sha256: str
+    statement_sha256: str
     timestamp: timestamps.TimestampInfo | None = None
     redacted: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -75,6 +79,14 @@ def _payload(bag_dir: Path, relative: str) -> Path:
 def _write_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _custody_head(session: Session) -> tuple[int, str]:
+    """The newest event in the store's log as the package is made (seq and hash)."""
+    last = session.execute(
+        select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
+    ).scalar_one()
+    return last.seq, last.hash
 
 
 def _events(session: Session, subjects: set[str], key_subject: str) -> list[CustodyEvent]:
@@ -213,6 +225,27 @@ def _zip(folder: Path, out: Path) -> None:
     tmp.replace(out)
 
 
+def _sign(
+    bag_dir: Path,
+    store: Store,
+    info: dict[str, str],
+    events: list[int],
+    head: tuple[int, str],
+    tsa: timestamps.Authority | None,
+) -> tuple[bytes, timestamps.TimestampInfo | None]:
+    """Timestamp the tag manifest, sign the statement over it, and timestamp the statement.
+
+    Returns the statement's bytes and its timestamp, if an authority is configured.
+    """
+    if tsa is not None:
+        tsa.stamp(bag_dir, statement.TAG_MANIFEST)
+    signed = statement.write_statement(
+        bag_dir, store.signer, info["External-Identifier"], info["Bagging-Time"], events, head
+    )
+    stamp = tsa.stamp(bag_dir, statement.STATEMENT) if tsa is not None else None
+    return signed, stamp
+
+
 def build_package(
     store: Store,
     asset_ids: Iterable[int],
@@ -260,6 +293,7 @@ def build_package(
             key_subject = f"store:{store.signer.key_id}"
             events = _events(session, {f"asset:{a.sha256}" for a in assets}, key_subject)
             _write_custody(bag_dir, events, store)
+            head = _custody_head(session)
         info = {
             "Source-Organization": "testament evidence locker",
             "External-Identifier": package_id,
@@ -279,7 +313,7 @@ def build_package(
             tsa.write_certificates(bag_dir)
         bag.save(manifests=False)  # rewrites the tag manifests to cover README.txt
         tagmanifest = (bag_dir / "tagmanifest-sha256.txt").read_bytes()
-        stamp = tsa.stamp(bag_dir, tagmanifest) if tsa is not None else None
+        signed, stamp = _sign(bag_dir, store, info, [e.seq for e in events], head, tsa)
         if out.suffix == ".zip":
             _zip(bag_dir, out)
         else:
@@ -291,6 +325,7 @@ def build_package(
         derivatives,
         len(events),
         timestamps.sha256_hex(tagmanifest),
+        timestamps.sha256_hex(signed),
         stamp,
         redacted=sum(len(paths) for paths in redacted_paths.values()),
     )
@@ -306,6 +341,7 @@ def _record_export(
         "file": result.path.name,
         "incident": incident_id,
         "tagmanifest_sha256": result.tagmanifest_sha256,
+        "statement_sha256": result.statement_sha256,
         "derivatives": result.derivatives,
     } | ({"redacted": result.redacted} if result.redacted else {})
     with store.write() as session:

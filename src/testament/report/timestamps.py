@@ -1,10 +1,12 @@
-"""RFC 3161 trusted timestamps over a package's tag manifest.
+"""RFC 3161 trusted timestamps over a package's tag manifest and its signed statement.
 
-The tag manifest names the hash of every other manifest, so one token from an outside
-authority proves the whole package existed, unchanged, no later than the token's time.
-The token sits beside the tag manifest (`tagmanifest-sha256.txt.tsr`, which no manifest
-can cover) with the authority's certificates (`timestamp-authority.pem`), so that
-`openssl ts -verify` can check it too.
+The tag manifest names the hash of every other manifest, and the signed statement names
+the tag manifest's hash, so a token from an outside authority over either proves the
+whole package existed, unchanged, no later than the token's time; the statement's token
+also dates the store's signature. Each token sits beside the file it stamps
+(`tagmanifest-sha256.txt.tsr`, `package-statement.json.tsr`, which no manifest can
+cover) with the authority's certificates (`timestamp-authority.pem`), so that
+`openssl ts -verify` can check them too.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-TOKEN = "tagmanifest-sha256.txt.tsr"
 CERTIFICATES = "timestamp-authority.pem"
-STAMPED = "tagmanifest-sha256.txt"
+STAMPED = ("tagmanifest-sha256.txt", "package-statement.json")
 TSA_URL_ENV = "TESTAMENT_TSA_URL"
 TSA_CA_ENV = "TESTAMENT_TSA_CA"
 
@@ -72,17 +73,24 @@ def _authority_name(token: bytes) -> str:
     return "unnamed authority"
 
 
-def verify_token(token: bytes, data: bytes, ca_pem: bytes, ca_source: str) -> TimestampInfo:
-    """Check that `token` is a valid timestamp over `data` from an authority under `ca_pem`."""
+def token_name(stamped: str) -> str:
+    """Where the token over the file `stamped` is kept."""
+    return f"{stamped}.tsr"
+
+
+def verify_token(
+    token: bytes, data: bytes, ca_pem: bytes, ca_source: str, name: str
+) -> TimestampInfo:
+    """Check that `token` (the file `name`) is a valid timestamp over `data` from `ca_pem`."""
     try:
         response = decode_timestamp_response(token)
     except ValueError as exc:
-        raise TimestampError(f"{TOKEN}: not a timestamp response ({exc})") from exc
+        raise TimestampError(f"{name}: not a timestamp response ({exc})") from exc
     certificates = _certificates(ca_pem, ca_source)
     try:
         _verifier(certificates, VerifierBuilder()).build().verify_message(response, data)
     except (VerificationError, ValueError) as exc:
-        raise TimestampError(f"{TOKEN}: does not verify against {ca_source}: {exc}") from exc
+        raise TimestampError(f"{name}: does not verify against {ca_source}: {exc}") from exc
     return TimestampInfo(response.tst_info.gen_time, _authority_name(token))
 
 
@@ -119,9 +127,11 @@ class Authority:
         except (urllib.error.URLError, OSError) as exc:
             raise TimestampError(f"timestamp authority {self.url}: {exc}") from exc
 
-    def stamp(self, bag_dir: Path, data: bytes) -> TimestampInfo:
-        """Get a token over `data`, check it, and write it into the bag."""
+    def stamp(self, bag_dir: Path, stamped: str) -> TimestampInfo:
+        """Get a token over the bag's file `stamped`, check it, and write it beside it."""
+        data = (bag_dir / stamped).read_bytes()
         token = self.request(data)
-        info = verify_token(token, data, self.ca_pem, "the configured authority certificates")
-        (bag_dir / TOKEN).write_bytes(token)
+        name = token_name(stamped)
+        info = verify_token(token, data, self.ca_pem, "the configured authority certificates", name)
+        (bag_dir / name).write_bytes(token)
         return info

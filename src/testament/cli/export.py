@@ -22,7 +22,8 @@ from testament.investigate.models import Incident
 from testament.report import tables, timestamps
 from testament.report.incident_import import ImportFileError, import_incidents
 from testament.report.packages import PackageError, PackageResult, build_package
-from testament.report.verify_package import PackageUnreadable, verify_package
+from testament.report.unpack import GIB
+from testament.report.verify_package import PackageUnreadable, ZipLimits, verify_package
 
 if TYPE_CHECKING:
     from testament.media.redact import Detector
@@ -221,10 +222,27 @@ def verify_package_command(
             help="Check the timestamp against these authority certificates, not the package's.",
         ),
     ] = None,
+    key_id: Annotated[
+        str | None,
+        typer.Option(
+            "--key-id",
+            help="The signing key id confirmed with the sender: any other key is a problem.",
+        ),
+    ] = None,
+    max_unpacked_gb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-unpacked-gb",
+            help="Refuse a zip that would unpack to more than this "
+            "(default 256, or TESTAMENT_VERIFY_MAX_BYTES bytes).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Check an evidence package on its own (no store needed); exit 1 if anything is wrong."""
+    limits = None if max_unpacked_gb is None else ZipLimits(max_bytes=int(max_unpacked_gb * GIB))
     try:
-        report = verify_package(package, tsa_ca)
+        report = verify_package(package, tsa_ca, expected_key_id=key_id, limits=limits)
     except PackageUnreadable as exc:
         fail(str(exc))
     for note in report.notes:

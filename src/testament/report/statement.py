@@ -22,10 +22,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from testament.locker.keys import Signer
+from testament.report import timestamps
 
 STATEMENT = "package-statement.json"
 SIGNATURE = "package-statement.sig"
 KIND = "testament evidence package statement"
+# Written after the tag manifests, so that no manifest (nor the statement) covers them.
+UNCOVERED = frozenset(
+    {STATEMENT, SIGNATURE} | {timestamps.token_name(n) for n in timestamps.STAMPED}
+)
 TAG_MANIFEST = "tagmanifest-sha256.txt"
 TAG_MANIFESTS = {TAG_MANIFEST: "sha256", "tagmanifest-sha512.txt": "sha512"}
 
@@ -144,7 +149,7 @@ def check_covered(root: Path, statement: Statement, problems: list[str]) -> None
         current = covered_files(root)
     except (OSError, UnicodeDecodeError):
         return  # the bag check names unreadable manifests
-    for path in sorted(statement.files.keys() | current.keys()):
+    for path in sorted(statement.files.keys() | (current.keys() - UNCOVERED)):
         signed, now = statement.files.get(path), current.get(path)
         if now is None:
             problems.append(f"{path}: in the signed statement but no longer in the manifests")

@@ -35,10 +35,6 @@ __all__ = ["PackageReport", "PackageUnreadable", "ZipLimits", "verify_package"]
 ASSET_RECORDS = "data/records/assets"
 CAPTURE_RECORDS = "data/records/captures"
 PAYLOAD_FOLDERS = (("data", "originals"), ("data", "derivatives"))
-# Beside the tag manifests, and so covered by none: the statement and the tokens.
-UNCOVERED = {statement.STATEMENT, statement.SIGNATURE} | {
-    timestamps.token_name(name) for name in timestamps.STAMPED
-}
 
 logging.getLogger("bagit").setLevel(logging.ERROR)
 
@@ -95,7 +91,7 @@ def _check_tag_files(root: Path, bag: bagit.Bag, report: PackageReport) -> None:
     listed = {path for path in bag.entries if not path.startswith("data/")}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
-        if not path.is_file() or relative.startswith("data/") or relative in UNCOVERED:
+        if not path.is_file() or relative.startswith("data/") or relative in statement.UNCOVERED:
             continue
         if relative.startswith("tagmanifest-"):
             continue

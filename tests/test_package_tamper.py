@@ -31,6 +31,7 @@ from testament.report.packages import build_package
 from testament.report.verify_package import ZipLimits, verify_package
 from testament.report.verify_package import _event as as_event
 from testament.store import init_store
+from tests import test_report_timestamps
 from tests.system import need_tool
 from tests.test_report_packages import make_incident
 
@@ -410,3 +411,23 @@ def test_zip_member_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
     liar.write_bytes(bytes(data).replace(declared, small))
     with pytest.raises(Exception, match="damaged zip"):
         verify_package(liar)
+
+
+tsa = test_report_timestamps.tsa
+
+
+def test_trusted_timestamp_covers_the_statement(cli, store, tsa, tmp_path: Path) -> None:
+    url, ca = tsa
+    incident_id, _ = make_incident(store, tmp_path)
+    out = tmp_path / "case"
+    made = cli("export", "incident", str(incident_id), "--out", str(out),
+               "--tsa-url", url, "--tsa-ca", str(ca))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    verified = cli("verify-package", str(out), "--tsa-ca", str(ca))
+    assert verified.exit_code == 0, verified.output
+    assert f"by CN=Test TSA over {statement.STATEMENT}" in verified.output
+    done = _bash(out, _readme_command(out, f"-in {statement.STATEMENT}.tsr -data"))
+    assert done.returncode == 0 and "Verification: OK" in done.stdout, done.stderr
+    (out / f"{statement.STATEMENT}.tsr").unlink()
+    broken = cli("verify-package", str(out), "--tsa-ca", str(ca))
+    assert broken.exit_code == 1 and f"{statement.STATEMENT}.tsr: missing" in broken.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -116,6 +117,22 @@ def test_package_contents_and_intact(package: Path) -> None:
     assert "README.txt" in (package / "tagmanifest-sha256.txt").read_text()
 
 
+def test_signed_statement_names_key_events_head_and_tag_manifests(package: Path) -> None:
+    signed = json.loads((package / "package-statement.json").read_text())
+    info = dict(line.split(": ", 1) for line in (package / "bag-info.txt").read_text().splitlines())
+    events = json.loads((package / "data/custody/events.json").read_text())
+    assert signed["key_id"] == info["Signing-Key-Id"]
+    assert signed["package"] == info["External-Identifier"]
+    assert signed["created"] == info["Bagging-Time"]
+    assert signed["custody_events"] == [e["seq"] for e in events]
+    # The head is the newest event in the store's log, whatever it is about.
+    assert signed["custody_head"]["seq"] >= events[-1]["seq"]
+    tag = (package / "tagmanifest-sha256.txt").read_bytes()
+    assert signed["tag_manifests"]["tagmanifest-sha256.txt"] == hashlib.sha256(tag).hexdigest()
+    assert signed["files"]["README.txt"] in tag.decode()
+    assert len((package / "package-statement.sig").read_bytes()) == 64
+
+
 def test_changed_byte_in_original(copy: Path) -> None:
     original = next((copy / "data/originals").glob("*.mp4"))
     data = bytearray(original.read_bytes())
@@ -191,6 +208,9 @@ def test_replaced_public_key_without_resigning(copy: Path) -> None:
     report = verify_package(copy)
     events = json.loads((copy / "data/custody/events.json").read_text())
     assert sum("signature does not verify" in p for p in report.problems) == len(events)
+    assert any(
+        p.startswith("package-statement.json: not signed by the key") for p in report.problems
+    )
 
 
 def test_broken_chain_link(copy: Path, package: Path) -> None:
@@ -268,7 +288,11 @@ def test_export_incident_cli_zip_and_custody(cli, store: Store, tmp_path: Path) 
     with store.read() as session:
         exported = [e for e in iter_events(session) if e.action == "exported"]
     assert sorted(e.subject for e in exported) == sorted(f"asset:{s}" for s in shas)
-    assert json.loads(exported[0].details)["incident"] == incident_id
+    details = json.loads(exported[0].details)
+    assert details["incident"] == incident_id
+    with zipfile.ZipFile(out) as archive:
+        signed = archive.read(f"{out.stem}/package-statement.json")
+    assert details["statement_sha256"] == hashlib.sha256(signed).hexdigest()
     again = cli("export", "assets", shas[0][:10], "--out", str(out))
     assert again.exit_code == 2 and "already exists" in again.output
     # Tampering inside the zip is found too.

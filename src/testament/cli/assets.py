@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy import select
 
-from testament.catalog.models import Asset
-from testament.catalog.records import asset_dict
 from testament.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -19,8 +15,6 @@ from testament.cli.common import (
     opened,
     print_json,
 )
-from testament.footage.groups import footage_groups
-from testament.locker.custody import event_as_dict, iter_events
 
 
 def assets(
@@ -32,6 +26,12 @@ def assets(
     ] = None,
 ) -> None:
     """List the preserved originals."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from testament.catalog.models import Asset
+    from testament.catalog.records import asset_dict
+
     with opened(home, database_url) as store, store.read() as session:
         query = select(Asset).order_by(Asset.stored_at, Asset.id)
         if media_type:
@@ -136,6 +136,10 @@ def show(
     json_output: JsonOption = False,
 ) -> None:
     """One asset: metadata, every capture, and its custody events."""
+    from testament.catalog.records import asset_dict
+    from testament.footage.groups import footage_groups
+    from testament.locker.custody import event_as_dict, iter_events
+
     with opened(home, database_url) as store, store.read() as session:
         asset = asset_or_fail(session, sha256_prefix)
         record = asset_dict(asset, with_captures=True)

@@ -1,4 +1,9 @@
-"""What every command shares: store options, JSON output, one-line errors."""
+"""What every command shares: store options, JSON output, one-line errors.
+
+Command modules import the modules they work with inside each command, never at the top:
+building the app for `testament --help` or a quick query then loads only what it uses
+(tests/test_cli_imports.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session
 
 from testament import config
-from testament.catalog.models import Asset
-from testament.catalog.records import AmbiguousOrMissing, find_asset
-from testament.store import Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from testament.catalog.models import Asset
+    from testament.store import Store
 
 # Soft wrapping keeps each message on one line, whole, whatever the terminal's width.
 console = Console(soft_wrap=True)
@@ -51,6 +58,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def asset_or_fail(session: Session, sha256_prefix: str) -> Asset:
     """The asset a person named by a SHA-256 prefix, or a one-line error."""
+    from testament.catalog.records import AmbiguousOrMissing, find_asset
+
     try:
         return find_asset(session, sha256_prefix)
     except AmbiguousOrMissing as exc:
@@ -63,6 +72,8 @@ def settings(home: Path | None, database_url: str | None) -> config.Settings:
 
 @contextmanager
 def opened(home: Path | None, database_url: str | None) -> Iterator[Store]:
+    from testament.store import StoreError, open_store
+
     try:
         store = open_store(settings(home, database_url))
     except StoreError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from testament.cli.common import (
     DatabaseOption,
@@ -16,7 +15,6 @@ from testament.cli.common import (
     opened,
     print_json,
 )
-from testament.locker.custody import event_as_dict, iter_events
 
 app = typer.Typer(help="The signed, hash-chained custody log.", no_args_is_help=True)
 
@@ -31,6 +29,10 @@ def log(
     json_output: JsonOption = False,
 ) -> None:
     """Print custody events in order."""
+    from rich.table import Table
+
+    from testament.locker.custody import event_as_dict, iter_events
+
     with opened(home, database_url) as store, store.read() as session:
         subject = None
         if sha256_prefix:

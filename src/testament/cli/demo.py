@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from testament.accounts import users
 from testament.cli import assets, footage, ingest, serve, store
 from testament.cli.common import DatabaseOption, HomeOption, console, opened
-from testament.demo import build_case
 
 
 def _step(title: str, action: Callable[[], None]) -> None:
@@ -25,6 +23,8 @@ def _step(title: str, action: Callable[[], None]) -> None:
 
 def _demo_users(home: Path | None, database_url: str | None) -> list[tuple[str, str, str]]:
     """An admin and a reviewer for the demo (a second person is needed to verify)."""
+    from testament.accounts import users
+
     accounts = []
     with opened(home, database_url) as store, store.write() as session:
         for name, role in (("demo-admin", "admin"), ("demo-reviewer", "reviewer")):
@@ -49,6 +49,8 @@ def demo(
     database_url: DatabaseOption = None,
 ) -> None:
     """Build a synthetic demo case (no real or graphic footage) and ingest, list and verify it."""
+    from testament.demo import build_case
+
     console.print(f"Writing the synthetic demo case to {folder}/ …", highlight=False)
     targets = build_case(folder)
     opts = {"home": home, "database_url": database_url}

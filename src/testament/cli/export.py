@@ -18,16 +18,12 @@ from testament.cli.common import (
     fail,
     opened,
 )
-from testament.investigate.models import Incident
-from testament.report import tables, timestamps
-from testament.report.incident_import import ImportFileError, import_incidents
-from testament.report.packages import PackageError, PackageResult, build_package
-from testament.report.unpack import GIB
-from testament.report.verify_package import PackageUnreadable, ZipLimits, verify_package
+from testament.report import timestamps
 
 if TYPE_CHECKING:
     from testament.media.redact import Detector
     from testament.report.document import Document
+    from testament.report.packages import PackageResult
     from testament.store import Store
 
 app = typer.Typer(help="Evidence packages and tables for others.", no_args_is_help=True)
@@ -133,6 +129,8 @@ def _package(
     incident_id: int | None = None,
 ) -> PackageResult:
     """Redact if asked, then build the package; a one-line error if it cannot be made."""
+    from testament.report.packages import PackageError, build_package
+
     redacted = _redacted(store, ids, out, detector)
     try:
         return build_package(
@@ -200,6 +198,8 @@ def export_incident(
     database_url: DatabaseOption = None,
 ) -> None:
     """Package an incident with every asset that supports it."""
+    from testament.investigate.models import Incident
+
     derivatives, authority, detector = _options(include, redact, tsa_url, tsa_ca)
     with opened(home, database_url) as store:
         with store.read() as session:
@@ -240,6 +240,9 @@ def verify_package_command(
     ] = None,
 ) -> None:
     """Check an evidence package on its own (no store needed); exit 1 if anything is wrong."""
+    from testament.report.unpack import GIB
+    from testament.report.verify_package import PackageUnreadable, ZipLimits, verify_package
+
     limits = None if max_unpacked_gb is None else ZipLimits(max_bytes=int(max_unpacked_gb * GIB))
     try:
         report = verify_package(package, tsa_ca, expected_key_id=key_id, limits=limits)
@@ -273,6 +276,8 @@ def export_table(
     database_url: DatabaseOption = None,
 ) -> None:
     """A whole table for spreadsheets, scripts or maps."""
+    from testament.report import tables
+
     if kind not in tables.KINDS:
         fail(f"unknown table {kind!r}; choose one of {', '.join(tables.KINDS)}")
     with opened(home, database_url) as store, store.read() as session:
@@ -298,6 +303,8 @@ def import_table(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create incidents from a CSV; bad rows are named by line and nothing of them is saved."""
+    from testament.report.incident_import import ImportFileError, import_incidents
+
     with opened(home, database_url) as store:
         try:
             result = import_incidents(store, path, author)

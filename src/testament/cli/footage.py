@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from testament.cli.common import (
     DatabaseOption,
@@ -19,10 +18,6 @@ from testament.cli.common import (
     opened,
     print_json,
 )
-from testament.fingerprint import FingerprintError
-from testament.footage.groups import footage_groups
-from testament.footage.index_cache import LiveIndex
-from testament.footage.query import match_file
 
 index_app = typer.Typer(help="The frame-hash index behind matching.", no_args_is_help=True)
 
@@ -32,6 +27,8 @@ def _seconds(value: float | None) -> str:
 
 
 def _print_matches(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
     query = result["query"]
     length = f", {query['duration']:.1f}s" if query["duration"] else ""
     console.print(f"query {query['sha256'][:12]} ({query['kind']}{length})", highlight=False)
@@ -62,6 +59,9 @@ def match(
     json_output: JsonOption = False,
 ) -> None:
     """What footage in the locker does this file show, and at which second?"""
+    from testament.fingerprint.model import FingerprintError
+    from testament.footage.query import match_file
+
     if not path.is_file():
         fail(f"{path}: no such file")
     with opened(home, database_url) as store:
@@ -84,6 +84,8 @@ def footage(
     json_output: JsonOption = False,
 ) -> None:
     """Groups of assets that show the same footage, earliest known capture first."""
+    from testament.footage.groups import footage_groups
+
     with opened(home, database_url) as store, store.read() as session:
         asset_id = asset_or_fail(session, sha256_prefix).id if sha256_prefix else None
         groups = [group.as_dict() for group in footage_groups(session, asset_id)]
@@ -124,6 +126,8 @@ def _print_group(number: int, group: dict[str, Any]) -> None:
 @index_app.command("rebuild")
 def rebuild(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Rebuild the hash index from the fingerprints in the catalog."""
+    from testament.footage.index_cache import LiveIndex
+
     with opened(home, database_url) as store, store.read() as session:
         index = LiveIndex(store.settings.index_dir).rebuild(session)
     console.print(f"index rebuilt: {len(index):,} frame hashes", highlight=False)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from testament.cli.common import (
     DatabaseOption,
@@ -19,15 +18,15 @@ from testament.cli.common import (
     print_json,
     settings,
 )
-from testament.locker.keys import PRIVATE_NAME, public_pem
-from testament.locker.verify import verify_store
-from testament.store import StoreError, init_store
 
 
 def init(
     home: HomeOption = None, database_url: DatabaseOption = None, json_output: JsonOption = False
 ) -> None:
     """Create the store: blob folder, catalog and the signing key."""
+    from testament.locker.keys import PRIVATE_NAME, public_pem
+    from testament.store import StoreError, init_store
+
     resolved = settings(home, database_url)
     try:
         store, created = init_store(resolved)
@@ -62,6 +61,10 @@ def verify(
     home: HomeOption = None, database_url: DatabaseOption = None, json_output: JsonOption = False
 ) -> None:
     """Re-hash every original and check the whole custody chain and its signatures."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from testament.locker.verify import verify_store
+
     with (
         opened(home, database_url) as store,
         Progress(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
 
-from testament.accounts import users
-from testament.accounts.models import User
 from testament.accounts.roles import DESCRIPTIONS, ROLES
 from testament.cli.common import (
     DatabaseOption,
@@ -20,13 +17,20 @@ from testament.cli.common import (
     print_json,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from testament.accounts.models import User
+
 app = typer.Typer(help="Workbench users: add, list, change roles, reset passwords, API tokens.")
 RoleOption = Annotated[
     str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.", show_default=True)
 ]
 
 
-def _user(session, username: str) -> User:
+def _user(session: Session, username: str) -> User:
+    from testament.accounts import users
+
     user = users.find_user(session, username)
     if user is None:
         fail(f"no user {username!r}")
@@ -41,6 +45,8 @@ def add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a user; prints a one-time password to change at first login."""
+    from testament.accounts import users
+
     with opened(home, database_url) as store:
         try:
             with store.write() as session:
@@ -57,6 +63,10 @@ def list_users(
     home: HomeOption = None, database_url: DatabaseOption = None, json: JsonOption = False
 ) -> None:
     """List users and their roles."""
+    from sqlalchemy import select
+
+    from testament.accounts.models import User
+
     with opened(home, database_url) as store, store.read() as session:
         found = session.execute(select(User).order_by(User.username)).scalars().all()
     rows = [{"username": u.username, "role": u.role, "active": u.active} for u in found]
@@ -76,6 +86,8 @@ def role(
     database_url: DatabaseOption = None,
 ) -> None:
     """Change a user's role."""
+    from testament.accounts import users
+
     with opened(home, database_url) as store:
         try:
             with store.write() as session:
@@ -88,6 +100,8 @@ def role(
 @app.command("reset")
 def reset(username: str, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Give a user a new one-time password and log them out everywhere."""
+    from testament.accounts import users
+
     with opened(home, database_url) as store, store.write() as session:
         password = users.reset_password(session, _user(session, username))
     console.print(f"One-time password for {username}: [bold]{password}[/]", highlight=False)
@@ -101,6 +115,8 @@ def token(
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue an API token for a user (printed once)."""
+    from testament.accounts import users
+
     with opened(home, database_url) as store, store.write() as session:
         secret = users.issue_token(session, _user(session, username), name)
     console.print(secret, highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -40,7 +41,7 @@ def test_ingest_summary_and_idempotence(cli, store: Store, tmp_path: Path) -> No
     assert first.exit_code == 0, first.output
     assert (
         "2 preserved, 0 already present, 1 preserved with parse error, "
-        "0 recorded without media, 0 failed (3 new captures)"
+        "0 recorded without media, 0 skipped, 0 failed (3 new captures)"
     ) in first.stdout
     assert "broken.mp4: cannot parse as video" in first.stderr
     again = cli(*args, "--json")
@@ -113,3 +114,43 @@ def test_init_is_idempotent_and_keeps_the_key(tmp_path: Path) -> None:
     second = json.loads(runner.invoke(app, ["init", "--home", home, "--json"]).stdout)
     assert first["created"] and not second["created"]
     assert first["key_id"] == second["key_id"]
+
+
+def test_what_is_not_a_file_is_skipped_by_name_and_counted(
+    cli, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    make_image(folder / "ok.jpg")
+    os.mkfifo(folder / "fifo")
+    (folder / "loop").symlink_to(folder / "loop")
+    (folder / "dangling").symlink_to(tmp_path / "gone.mp4")
+    (folder / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+
+    result = cli("ingest", str(folder))
+
+    assert result.exit_code == 0, result.output
+    assert "1 preserved" in result.stdout and "4 skipped, 0 failed" in result.stdout
+    skipped = {line for line in result.stderr.splitlines() if line.startswith("skipped ")}
+    assert skipped == {
+        f"skipped {folder / 'dangling'}: a symbolic link to a missing file "
+        f"(target {tmp_path / 'gone.mp4'})",
+        f"skipped {folder / 'elsewhere'}: a symbolic link to a folder, not followed",
+        f"skipped {folder / 'fifo'}: a named pipe, not a file",
+        f"skipped {folder / 'loop'}: a symbolic link loop",
+    }
+
+
+def test_things_named_directly_say_what_they_are(cli, store: Store, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    too_long = tmp_path / ("n" * 300 + ".mp4")
+
+    result = cli("ingest", str(tmp_path / "fifo"), str(tmp_path / "loop"), str(too_long))
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert f"skipped {tmp_path / 'fifo'}: a named pipe, not a file" in lines
+    assert f"skipped {tmp_path / 'loop'}: a symbolic link loop" in lines
+    assert f"failed {too_long}: cannot read (File name too long)" in lines
+    assert "2 skipped, 1 failed" in result.stdout

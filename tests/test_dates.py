@@ -25,7 +25,9 @@ def test_parses_to_utc(text: str, expected: datetime) -> None:
     assert parse_datetime(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "10/12/2020", "2020-13-45"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "10/12/2020", "2020-13-45", "9" * 20, "0001-01-01T00:00:00+05:00"]
+)
 def test_refuses_what_it_cannot_read(text: str) -> None:
     with pytest.raises(ValueError):
         parse_datetime(text)

@@ -36,6 +36,7 @@ STYLE = {
     Outcome.ALREADY_PRESENT: "dim",
     Outcome.PARSE_ERROR: "yellow",
     Outcome.MEDIA_MISSING: "yellow",
+    Outcome.SKIPPED: "yellow",
     Outcome.FAILED: "bold red",
 }
 
@@ -137,7 +138,8 @@ def ingest(
         console.print(
             f"{counts['preserved']} preserved, {counts['already_present']} already present, "
             f"{counts['parse_error']} preserved with parse error, "
-            f"{counts['media_missing']} recorded without media, {counts['failed']} failed "
+            f"{counts['media_missing']} recorded without media, {counts['skipped']} skipped, "
+            f"{counts['failed']} failed "
             f"({counts['new_captures']} new captures)",
             highlight=False,
         )

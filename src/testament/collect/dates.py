@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from testament.collect.items import shown
+
 
 def parse_datetime(text: str, *, default_zone: object = UTC) -> datetime:
     """Parse ISO 8601 (with `Z`, an offset, or no zone meaning `default_zone`) or Unix seconds.
@@ -17,11 +19,17 @@ def parse_datetime(text: str, *, default_zone: object = UTC) -> datetime:
     # are compact ISO dates, which spreadsheets often carry.
     whole = value.lstrip("-").split(".", 1)[0]
     if value.lstrip("-").replace(".", "", 1).isdigit() and len(whole) >= 9:
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValueError(f"Unix time out of range: {shown(value)!r}") from exc
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"not an ISO 8601 date or Unix time: {value!r}") from exc
+        raise ValueError(f"not an ISO 8601 date or Unix time: {shown(value)!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_zone)  # type: ignore[arg-type]
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01 east of UTC is before the first year
+        raise ValueError(f"date out of range in UTC: {shown(value)!r}") from exc

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from testament.catalog.models import Asset, Capture
-from testament.collect.items import Collected, Item, Problem, Sighting
+from testament.collect.items import Collected, Item, Problem, Sighting, Skipped
+from testament.collect.storable import unstorable
+from testament.locker.attest import collected_details, probed_details, stored_details
 from testament.locker.blobstore import BlobStoreError, StoredBlob
 from testament.locker.custody import canonical_json
 from testament.media.probe import TOOL as PROBE_TOOL
@@ -34,6 +36,7 @@ class Outcome(enum.Enum):
     ALREADY_PRESENT = "already present"
     PARSE_ERROR = "preserved with parse error"
     MEDIA_MISSING = "recorded without media"
+    SKIPPED = "skipped"
     FAILED = "failed"
 
 
@@ -116,19 +119,6 @@ def capture_key(sha256: str | None, sighting: Sighting) -> str:
     return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
 
 
-def _capture_details(capture: Capture, sha256: str | None) -> dict[str, Any]:
-    details: dict[str, Any] = {"capture_id": capture.id, "sha256": sha256, "method": capture.method}
-    for name in ("platform", "url", "channel", "post_id", "source_path", "tool"):
-        value = getattr(capture, name)
-        if value is not None:
-            details[name] = value
-    if capture.posted_at is not None:
-        details["posted_at"] = capture.posted_at.isoformat()
-    if capture.media_missing:
-        details["media_missing"] = capture.missing_reason
-    return details
-
-
 def _new_capture(
     store: Store, key: str, sighting: Sighting, asset: Asset | None, missing_reason: str | None
 ) -> Capture:
@@ -173,7 +163,7 @@ def _record_capture(
     session.add(capture)
     session.flush()
     subject = f"asset:{sha256}" if sha256 else f"capture:{capture.id}"
-    store.custody.append(session, "collected", subject, _capture_details(capture, sha256))
+    store.custody.append(session, "collected", subject, collected_details(capture, sha256))
     return True
 
 
@@ -214,21 +204,8 @@ def _new_asset(
     session.add(asset)
     session.flush()
     subject = f"asset:{digests.sha256}"
-    store.custody.append(
-        session,
-        "stored",
-        subject,
-        {
-            "size": digests.size,
-            "md5": digests.md5,
-            "sha512": digests.sha512,
-            "filename": filename,
-        },
-    )
-    details: dict[str, Any] = {"tool": PROBE_TOOL, "media_type": probe.media_type}
-    if probe.error:
-        details["parse_error"] = probe.error
-    store.custody.append(session, "probed", subject, details)
+    store.custody.append(session, "stored", subject, stored_details(asset))
+    store.custody.append(session, "probed", subject, probed_details(asset, PROBE_TOOL))
     return asset
 
 
@@ -237,8 +214,11 @@ def _record_blob(
 ) -> tuple[Asset, bool, bool]:
     """Catalog the asset (if new, with its probe) and the capture in one transaction."""
     with store.write() as session:
+        # The asset's captures are not loaded: a file named by many rows has many.
         asset = session.execute(
-            select(Asset).where(Asset.sha256 == blob.digests.sha256)
+            select(Asset)
+            .where(Asset.sha256 == blob.digests.sha256)
+            .options(lazyload(Asset.captures))
         ).scalar_one_or_none()
         created = asset is None
         if asset is None:
@@ -276,6 +256,8 @@ class Ingest:
     def _one(self, entry: Collected) -> list[Result]:
         if isinstance(entry, Problem):
             return [Result(entry.label, Outcome.FAILED, message=entry.message)]
+        if isinstance(entry, Skipped):
+            return [Result(entry.label, Outcome.SKIPPED, message=entry.message)]
         if entry.missing_reason is not None:
             return [self._missing(entry)]
         if entry.fetch is not None:
@@ -285,6 +267,9 @@ class Ingest:
 
     def _missing(self, item: Item) -> Result:
         self.reporter.item_started(item.label, None)
+        refused = unstorable(item.sighting)
+        if refused is not None:
+            return Result(item.label, Outcome.FAILED, message=refused)
         with self.store.write() as session:
             new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
         return Result(
@@ -309,6 +294,9 @@ class Ingest:
             ]
 
     def _local(self, label: str, path: Path, sighting: Sighting) -> Result:
+        refused = unstorable(sighting)
+        if refused is not None:  # checked before the blob is stored, which would be orphaned
+            return Result(label, Outcome.FAILED, message=refused)
         try:
             size = path.stat().st_size
             self.reporter.item_started(label, size)

@@ -74,4 +74,28 @@ class Problem:
     message: str
 
 
-Collected = Item | Problem
+@dataclass(frozen=True)
+class Skipped:
+    """Something in a folder that is not a file to preserve (a named pipe, a broken link).
+
+    Reported and counted, so that nothing is passed over without a word; it fails nothing,
+    since there were no bytes to keep.
+    """
+
+    label: str
+    message: str
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value as a label or message quotes it: on one line, and never so long that it
+    hides the problem (a 300-character path keeps its start and its end)."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return text if len(text) <= limit else f"{text[: limit - 21]}…{text[-20:]}"
+
+
+class ItemError(Exception):
+    """Why one item cannot be collected: its collector reports it and goes on to the next."""
+
+
+Collected = Item | Problem | Skipped

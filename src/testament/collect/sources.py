@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from testament.collect.files import collect_path
@@ -21,14 +22,26 @@ def collect(target: str, context: Sighting, *, as_files: bool = False) -> Iterat
         yield from collect_url(target, context)
         return
     path = Path(target).expanduser()
-    if not as_files:
+    reader = None if as_files else _reader(path)
+    if reader is None:
+        yield from collect_path(path, context)
+    else:
+        yield from reader(context)
+
+
+def _reader(path: Path) -> Callable[[Sighting], Iterator[Collected]] | None:
+    """The collector that reads `path` as an export or a list, if it is one.
+
+    A name the system cannot look up (too long, holding a NUL) is none of them; the
+    files collector then says what is wrong with it.
+    """
+    try:
         if path.is_dir() and (path / EXPORT_FILE).is_file():
-            yield from collect_export(path, context)
-            return
+            return partial(collect_export, path)
         if path.is_file() and path.name == EXPORT_FILE:
-            yield from collect_export(path.parent, context)
-            return
+            return partial(collect_export, path.parent)
         if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
-            yield from collect_csv(path, context)
-            return
-    yield from collect_path(path, context)
+            return partial(collect_csv, path)
+    except OSError:
+        pass
+    return None

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from testament.collect.dates import parse_datetime
-from testament.collect.items import Collected, Item, Problem, Sighting
+from testament.collect.files import not_a_file
+from testament.collect.items import Collected, Item, Problem, Sighting, shown
 from testament.collect.urls import collect_url, is_url
 
 # Each field and the column names (after lowercasing, spaces and dashes as _) that give it.
@@ -170,14 +171,21 @@ def _row_items(
 
 def _file_item(folder: Path, label: str, where: str, value: str, sighting: Sighting) -> Collected:
     """The row's file, relative to the list's folder unless absolute."""
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = folder / path
-    if not path.is_file():
-        reason = "is a folder, not a file" if path.is_dir() else "not found"
-        return Problem(label, f"file {value!r} {reason}{where}")
-    absolute = path.resolve()
+    quoted = shown(value)
+    if "\x00" in value:
+        return Problem(label, f"file {quoted!r}: the name holds a NUL character{where}")
+    try:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = folder / path
+        reason = not_a_file(path, missing="not found")
+        absolute = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Problem(label, f"file {quoted!r} cannot be read ({detail}){where}")
+    if reason is not None:
+        return Problem(label, f"file {quoted!r} {reason}{where}")
     sighting = Sighting(method="csv", source_path=str(absolute), filename=path.name).merged(
         sighting
     )
-    return Item(f"{label} ({value})", sighting, path=absolute)
+    return Item(f"{label} ({quoted})", sighting, path=absolute)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from testament.collect.dates import parse_datetime
-from testament.collect.items import Collected, Item, Problem, Sighting
+from testament.collect.files import not_a_file
+from testament.collect.items import Collected, Item, ItemError, Problem, Sighting, shown
+from testament.collect.storable import type_name
 
 EXPORT_FILE = "result.json"
 
@@ -39,6 +41,7 @@ class _Chat:
     id: str | None
     type: str | None
     messages: list[Any]
+    where: str  # how problems name it: "DataExport/result.json chat Name"
 
 
 def collect_export(folder: Path, context: Sighting) -> Iterator[Collected]:
@@ -46,13 +49,16 @@ def collect_export(folder: Path, context: Sighting) -> Iterator[Collected]:
 
     A public username given as the channel (`--channel @name`) makes t.me/name links; it
     applies only when the export holds a single chat, since the export names no usernames.
+    A chat or message whose fields have the wrong type is one problem, and the rest is read.
     """
     document = _load(folder / EXPORT_FILE)
     if isinstance(document, Problem):
         yield document
         return
-    chats = _chats(document)
-    if not chats:
+    found = _chats(document, f"{folder.name}/{EXPORT_FILE}")
+    chats = [chat for chat in found if isinstance(chat, _Chat)]
+    yield from (problem for problem in found if isinstance(problem, Problem))
+    if not found:
         yield Problem(str(folder / EXPORT_FILE), "no chats with messages in this export")
         return
     root = folder.resolve()
@@ -60,9 +66,8 @@ def collect_export(folder: Path, context: Sighting) -> Iterator[Collected]:
     single = "messages" in document
     for chat in chats:
         prefix = folder.name if single else f"{folder.name}/{chat.name or chat.id}"
-        for message in chat.messages:
-            if isinstance(message, dict) and message.get("type") == "message":
-                yield from _message_items(root, prefix, chat, username, message, context)
+        for index, message in enumerate(chat.messages):
+            yield from _message_items(root, prefix, chat, username, index, message, context)
 
 
 def _load(path: Path) -> dict[str, Any] | Problem:
@@ -74,32 +79,55 @@ def _load(path: Path) -> dict[str, Any] | Problem:
         return Problem(str(path), f"not a Telegram export: not UTF-8 text ({exc.reason})")
     except json.JSONDecodeError as exc:
         return Problem(str(path), f"not a Telegram export: invalid JSON ({exc})")
+    except RecursionError:
+        return Problem(str(path), "not a Telegram export: its JSON is nested too deeply to read")
     if not isinstance(document, dict):
         return Problem(str(path), "not a Telegram export: the top level is not an object")
     return document
 
 
-def _chats(document: dict[str, Any]) -> list[_Chat]:
-    """The chats of either layout; a single-chat export is its own one chat."""
-    if isinstance(document.get("messages"), list):
-        raw_chats: list[Any] = [document]
-    else:
-        raw_chats = [
-            chat
-            for section in ("chats", "left_chats")
-            if isinstance(document.get(section), dict)
-            for chat in document[section].get("list") or []
-        ]
-    return [
-        _Chat(
-            name=chat.get("name"),
-            id=None if chat.get("id") is None else str(chat["id"]),
-            type=chat.get("type"),
-            messages=chat["messages"],
-        )
-        for chat in raw_chats
-        if isinstance(chat, dict) and isinstance(chat.get("messages"), list)
-    ]
+def _field(record: dict[str, Any], name: str, types: tuple[type, ...], expected: str) -> Any:
+    """`record[name]` if it is missing or one of `types`; otherwise an ItemError naming it."""
+    value = record.get(name)
+    if value is None or (isinstance(value, types) and not isinstance(value, bool)):
+        return value
+    raise ItemError(f"{name!r} is {type_name(value)}, expected {expected}")
+
+
+def _chats(document: dict[str, Any], name: str) -> list[_Chat | Problem]:
+    """The chats of either layout (a single-chat export is its own one chat), or problems."""
+    if "messages" in document:
+        return [_chat(document, name, name)]
+    found: list[_Chat | Problem] = []
+    for section in ("chats", "left_chats"):
+        try:
+            listing = _field(document, section, (dict,), "an object")
+            chats = _field(listing or {}, "list", (list,), "a list") or []
+        except ItemError as exc:
+            found.append(Problem(name, f"{section}: {exc}"))
+            continue
+        for index, chat in enumerate(chats):
+            where = f"{name} {section} entry {index + 1}"
+            if isinstance(chat, dict):
+                named = f"{name} chat {shown(chat.get('name') or chat.get('id'))}"
+                found.append(_chat(chat, where, named))
+            else:
+                found.append(Problem(where, f"is {type_name(chat)}, expected a chat object"))
+    return found
+
+
+def _chat(chat: dict[str, Any], where: str, named: str) -> _Chat | Problem:
+    """The chat, or a problem labelled `where`; `named` labels its messages' problems."""
+    try:
+        name = _field(chat, "name", (str,), "text")
+        chat_id = _field(chat, "id", (int, str), "a number")
+        kind = _field(chat, "type", (str,), "text")
+        messages = _field(chat, "messages", (list,), "a list")
+    except ItemError as exc:
+        return Problem(where, str(exc))
+    if messages is None:
+        return Problem(where, "no messages list in this chat")
+    return _Chat(name, None if chat_id is None else str(chat_id), kind, messages, named)
 
 
 def _username(channel: str | None) -> str | None:
@@ -112,26 +140,42 @@ def _message_items(
     prefix: str,
     chat: _Chat,
     username: str | None,
-    message: dict[str, Any],
+    index: int,
+    message: Any,
     context: Sighting,
 ) -> Iterator[Collected]:
-    media = [
-        (name, message[name])
-        for name in MEDIA_FIELDS
-        if isinstance(message.get(name), str) and message[name]
-    ]
-    if not media:
+    """The message's media, or one problem when the message cannot be read."""
+    label = f"{chat.where} message {index + 1} in the list"
+    try:
+        if not isinstance(message, dict):
+            raise ItemError(f"is {type_name(message)}, expected a message object")
+        message_id = _field(message, "id", (int, str), "a number")
+        if message_id is not None:
+            label = f"{chat.where} message #{shown(message_id)}"
+        if _field(message, "type", (str,), "text") != "message":
+            return  # service messages: joins, pins, photo changes of the chat itself
+        media = [
+            (name, value)
+            for name in MEDIA_FIELDS
+            if (value := _field(message, name, (str,), "a file path"))
+        ]
+        if not media:
+            return
+        sighting = _sighting(chat, username, message).merged(context)
+    except ItemError as exc:
+        yield Problem(label, str(exc))
         return
-    sighting = _sighting(chat, username, message).merged(context)
-    label = f"{prefix} #{message.get('id')}"
+    item_label = f"{prefix} #{shown(message_id)}"
     for name, value in media:
-        yield _media_item(root, label, name, value, sighting)
+        yield _media_item(root, item_label, name, value, sighting)
 
 
 def _sighting(chat: _Chat, username: str | None, message: dict[str, Any]) -> Sighting:
-    message_id = None if message.get("id") is None else str(message["id"])
-    reply_to = message.get("reply_to_message_id")
-    views = message.get("views")
+    """The post's context; raises ItemError for a field of the wrong type."""
+    message_id = _field(message, "id", (int, str), "a number")
+    message_id = None if message_id is None else str(message_id)
+    reply_to = _field(message, "reply_to_message_id", (int, str), "a number")
+    views = _field(message, "views", (int,), "a count")
     return Sighting(
         method="telegram",
         platform="telegram",
@@ -141,8 +185,8 @@ def _sighting(chat: _Chat, username: str | None, message: dict[str, Any]) -> Sig
         url=_link(chat, username, message_id),
         post_text=_text(message) or None,
         posted_at=_posted_at(message),
-        forwarded_from=message.get("forwarded_from") or None,
-        views=views if isinstance(views, int) and not isinstance(views, bool) else None,
+        forwarded_from=_field(message, "forwarded_from", (str,), "text") or None,
+        views=views,
         reply_to=None if reply_to is None else str(reply_to),
         raw=message,
     )
@@ -159,15 +203,14 @@ def _link(chat: _Chat, username: str | None, message_id: str | None) -> str | No
 
 
 def _text(message: dict[str, Any]) -> str:
-    """Plain text of `text`: a string, or a list of strings and entity objects.
+    """Plain text of `text`: a string, or a list of strings and entity objects (ItemError
+    for anything else).
 
     (`text_entities`, in newer exports, holds the same text as entity objects only.)
     """
-    value = message.get("text")
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, list):
-        return ""
+    value = _field(message, "text", (str, list), "text or a list")
+    if value is None or isinstance(value, str):
+        return value or ""
     return "".join(
         part if isinstance(part, str) else str(part.get("text", ""))
         for part in value
@@ -197,17 +240,23 @@ def _media_item(root: Path, label: str, name: str, value: str, sighting: Sightin
     if value.startswith("(") and value.endswith(")"):
         # Telegram's note in place of a path: not included, too large, or unavailable.
         return Item(label=f"{label} ({name})", sighting=sighting, missing_reason=value)
-    label = f"{label} ({value})"
+    quoted = shown(value)
+    label = f"{label} ({quoted})"
+    if "\x00" in value:
+        return Problem(label, "the media path holds a NUL character")
     path = root / value  # an absolute `value` replaces root, and is refused below
     try:
         resolved = path.resolve()
+        outside = not resolved.is_relative_to(root)
+        what = None if outside else not_a_file(resolved, missing="is not in the export folder")
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        return Problem(label, f"cannot resolve media path {value!r} ({exc})")
-    if not resolved.is_relative_to(root):
-        return Problem(label, f"refused: media path {value!r} is outside the export folder")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Problem(label, f"cannot resolve media path {quoted!r} ({reason})")
+    if outside:
+        return Problem(label, f"refused: media path {quoted!r} is outside the export folder")
     sighting = Sighting(
         method=sighting.method, source_path=str(resolved), filename=path.name
     ).merged(sighting)
-    if not resolved.is_file():
-        return Item(label, sighting, missing_reason=f"{value} is not in the export folder")
+    if what is not None:
+        return Item(label, sighting, missing_reason=f"{quoted} {what}")
     return Item(label, sighting, path=resolved)

@@ -244,20 +244,57 @@ def test_corrupt_video_is_an_error_without_paths(tmp_path: Path) -> None:
     )
 
 
-def test_video_cut_after_its_header_still_probes(tmp_path: Path) -> None:
-    whole = write_video(tmp_path / "whole.mp4", frames=100, movflags="faststart")
+def _cut(whole: Path, fraction: float) -> Path:
+    """The first `fraction` of a file's bytes, as an interrupted download leaves it."""
     data = whole.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: len(data) // 2])
+    cut = whole.with_name(f"cut-{whole.name}")
+    cut.write_bytes(data[: int(len(data) * fraction)])
+    return cut
 
-    result = probed(cut)
-    assert (result.media_type, result.error) == ("video", None)
+
+def test_video_cut_after_its_header_probes_as_partial(tmp_path: Path) -> None:
+    whole = write_video(tmp_path / "whole.mp4", frames=100, movflags="faststart")
+    size = whole.stat().st_size
+
+    result = probed(_cut(whole, 0.5))
+    assert result.media_type == "video"
+    assert result.error == (
+        "cannot parse as video to the end: the file is cut short "
+        f"(its index runs to byte {size} of {size // 2})"
+    )
     assert result.metadata["duration"] == pytest.approx(4.0, abs=0.05)
     assert result.metadata["streams"][0]["width"] == 320
     assert result.metadata["truncated"] is True
-    assert result.metadata["warnings"] == [
-        f"file is cut short: its index runs to byte {len(data)} of {len(data) // 2}"
-    ]
+
+
+@pytest.mark.parametrize(("name", "codec"), [("clip.mkv", "libx264"), ("clip.webm", "libvpx-vp9")])
+@pytest.mark.parametrize("fraction", [0.3, 0.9, 0.999])
+def test_matroska_cut_short_is_partial(
+    tmp_path: Path, name: str, codec: str, fraction: float
+) -> None:
+    whole = make_video(tmp_path / name, seconds=3.0, codec=codec, width=64, height=36)
+    assert probed(whole).error is None
+    size = whole.stat().st_size
+
+    result = probed(_cut(whole, fraction))
+    assert result.media_type == "video"
+    assert result.metadata["duration"] == 3.0  # the header's claim; the bytes end earlier
+    assert result.error == (
+        "cannot parse as video to the end: the file is cut short "
+        f"(its segment runs to byte {size} of {int(size * fraction)})"
+    )
+
+
+@pytest.mark.parametrize("name", ["photo.jpg", "photo.png"])
+@pytest.mark.parametrize("fraction", [0.5, 0.95])
+def test_still_cut_short_is_partial(tmp_path: Path, name: str, fraction: float) -> None:
+    whole = make_image(tmp_path / name, width=320, height=240)
+    assert probed(whole).error is None
+
+    result = probed(_cut(whole, fraction))
+    assert (result.media_type, result.metadata["width"]) == ("image", 320)
+    assert result.error is not None
+    assert result.error.startswith("cannot parse as image to the end: image file is truncated")
 
 
 def test_video_cut_before_its_index_is_an_error(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ The file's first bytes decide what it is (renamed and extension-less files are c
 re-posted footage); the filename is a fallback and a cross-check. Stills go to Pillow
 (dimensions, EXIF), audio and video to PyAV (container, streams, tags). Nothing here
 raises for bad content: an unreadable file keeps the media type it claims to be and a
-one-line reason that investigators can read.
+one-line reason that investigators can read. A file read only in part (cut short by an
+interrupted download) keeps what its header says and records why as its parse error, so
+that it never passes for a whole one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import av
 import PIL
 from PIL import Image
 
-from testament.media.avprobe import MediaUnreadable, probe_av
+from testament.media.avprobe import AvProbe, MediaUnreadable, probe_av
 from testament.media.exif import read_exif
 from testament.media.sniff import (
     MEDIA_KINDS,
@@ -58,6 +60,10 @@ class ProbeResult:
 
 class _ImageUnreadable(Exception):
     """Pillow could not read the file; the message is one line and names no path."""
+
+
+def _partial(kind: str, reason: str) -> str:
+    return f"cannot parse as {kind} to the end: {reason}"
 
 
 def _expect(head: bytes, filename: str) -> tuple[str, str | None]:
@@ -100,17 +106,12 @@ def _frame_count(image: Image.Image) -> int | None:
 
 
 def _image_fields(image: Image.Image) -> dict[str, Any]:
-    frames = _frame_count(image)
     metadata: dict[str, Any] = {
         "format": image.format,
         "width": image.width,
         "height": image.height,
         "mode": image.mode,
     }
-    if frames is None:
-        metadata["warnings"] = ["frames cannot be counted: the file may be cut short"]
-    else:
-        metadata |= {"frames": frames, "animated": frames > 1}
     exif, exif_error = read_exif(image)
     if exif:
         metadata["exif"] = exif
@@ -119,8 +120,24 @@ def _image_fields(image: Image.Image) -> dict[str, Any]:
     return metadata
 
 
+def _decoding_error(image: Image.Image, path: Path, frames: int | None) -> str | None:
+    """Why the picture does not decode to its end (a cut file, damaged data), if it does not.
+
+    Only decoding finds a cut: the header of a half-downloaded JPEG or PNG is whole.
+    Counting `frames` walked an animation, so decoding starts again at its first frame.
+    """
+    if frames is None:
+        return "its frames cannot be counted: the file is cut short or damaged"
+    try:
+        image.seek(0)
+        image.load()
+    except (*_PILLOW_ERRORS, Image.DecompressionBombError) as exc:
+        return _one_line(str(exc), path)
+    return None
+
+
 def _pillow(path: Path) -> ProbeResult:
-    """Probe a still with Pillow: header and EXIF only, pixels are not decoded."""
+    """Probe a still with Pillow: header and EXIF, then the pixels decoded to find a cut."""
     Image.init()  # registers every plugin this Pillow build has, so the filter below is exact
     formats = [name for name in PILLOW_FORMATS if name in Image.OPEN]
     with warnings.catch_warnings(record=True) as caught:
@@ -129,6 +146,10 @@ def _pillow(path: Path) -> ProbeResult:
             with Image.open(path, formats=formats) as image:
                 metadata = _image_fields(image)
                 mime = Image.MIME.get(image.format or "")
+                frames = _frame_count(image)
+                if frames is not None:
+                    metadata |= {"frames": frames, "animated": frames > 1}
+                error = _decoding_error(image, path, frames)
         except Image.UnidentifiedImageError as exc:
             raise _ImageUnreadable("unrecognised or corrupt image data") from exc
         except (*_PILLOW_ERRORS, Image.DecompressionBombError) as exc:
@@ -140,8 +161,8 @@ def _pillow(path: Path) -> ProbeResult:
         if not warning.filename.endswith("TiffImagePlugin.py")
     ]
     if notes:
-        metadata["warnings"] = list(dict.fromkeys(metadata.get("warnings", []) + notes))
-    return ProbeResult("image", mime, metadata)
+        metadata["warnings"] = list(dict.fromkeys(notes))
+    return ProbeResult("image", mime, metadata, error and _partial("image", error))
 
 
 def _av_image(path: Path, mime: str | None) -> ProbeResult:
@@ -151,7 +172,8 @@ def _av_image(path: Path, mime: str | None) -> ProbeResult:
     if not pictures:
         raise MediaUnreadable("no picture in the file")
     size = {key: pictures[0][key] for key in ("width", "height") if key in pictures[0]}
-    return ProbeResult("image", mime, size | found.metadata)
+    cut = found.cut_short and _partial("image", f"the file is cut short ({found.cut_short})")
+    return ProbeResult("image", mime, size | found.metadata, cut)
 
 
 def _probe_image(path: Path, mime: str | None) -> ProbeResult:
@@ -175,7 +197,14 @@ def _probe_av_media(path: Path, kind: str, mime: str | None) -> ProbeResult:
     if found.kind is None:
         error = f"cannot parse as {kind}: no audio or video streams"
         return ProbeResult(kind, mime, found.metadata, error)
-    return ProbeResult(found.kind, _mime_for(found.kind, mime), found.metadata)
+    return _av_result(found, mime)
+
+
+def _av_result(found: AvProbe, mime: str | None) -> ProbeResult:
+    """What FFmpeg found in a file with streams; a cut one says so in its parse error."""
+    assert found.kind is not None
+    cut = found.cut_short and _partial(found.kind, f"the file is cut short ({found.cut_short})")
+    return ProbeResult(found.kind, _mime_for(found.kind, mime), found.metadata, cut)
 
 
 def _probe_unknown(path: Path, mime: str | None) -> ProbeResult:
@@ -190,7 +219,7 @@ def _probe_unknown(path: Path, mime: str | None) -> ProbeResult:
         return ProbeResult("other", mime)
     if found.kind is None:
         return ProbeResult("other", mime)
-    return ProbeResult(found.kind, _mime_for(found.kind, mime), found.metadata)
+    return _av_result(found, mime)
 
 
 def _note_name(result: ProbeResult, filename: str) -> ProbeResult:

@@ -12,20 +12,16 @@ cover) with the authority's certificates (`timestamp-authority.pem`), so that
 from __future__ import annotations
 
 import hashlib
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from rfc3161_client import (
-    HashAlgorithm,
-    TimestampRequestBuilder,
-    VerificationError,
-    VerifierBuilder,
-    decode_timestamp_response,
-)
+# cryptography, rfc3161-client and urllib.request are imported where they are used: the
+# command line reads the names below each time it starts.
+if TYPE_CHECKING:
+    from cryptography import x509
+    from rfc3161_client import VerifierBuilder
 
 CERTIFICATES = "timestamp-authority.pem"
 STAMPED = ("tagmanifest-sha256.txt", "package-statement.json")
@@ -48,6 +44,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _certificates(pem: bytes, source: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
     try:
         certificates = x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
@@ -66,6 +64,9 @@ def _verifier(certificates: list[x509.Certificate], builder: VerifierBuilder) ->
 
 
 def _authority_name(token: bytes) -> str:
+    from cryptography import x509
+    from rfc3161_client import decode_timestamp_response
+
     response = decode_timestamp_response(token)
     for der in response.signed_data.certificates:
         certificate = x509.load_der_x509_certificate(der)
@@ -82,6 +83,8 @@ def verify_token(
     token: bytes, data: bytes, ca_pem: bytes, ca_source: str, name: str
 ) -> TimestampInfo:
     """Check that `token` (the file `name`) is a valid timestamp over `data` from `ca_pem`."""
+    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+
     try:
         response = decode_timestamp_response(token)
     except ValueError as exc:
@@ -114,6 +117,11 @@ class Authority:
         (bag_dir / CERTIFICATES).write_bytes(self.ca_pem)
 
     def request(self, data: bytes) -> bytes:
+        import urllib.error
+        import urllib.request
+
+        from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+
         request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA512).build()
         http = urllib.request.Request(
             self.url,

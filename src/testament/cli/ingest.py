@@ -6,64 +6,16 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from testament.cli.common import (
     DatabaseOption,
     HomeOption,
     JsonOption,
     console,
-    err_console,
     fail,
     opened,
     print_json,
 )
-from testament.collect.dates import parse_datetime
-from testament.collect.ingest import Ingest, Outcome, Result
-from testament.collect.items import Sighting
-from testament.collect.sources import collect
-
-STYLE = {
-    Outcome.PRESERVED: "green",
-    Outcome.ALREADY_PRESENT: "dim",
-    Outcome.PARSE_ERROR: "yellow",
-    Outcome.MEDIA_MISSING: "yellow",
-    Outcome.SKIPPED: "yellow",
-    Outcome.FAILED: "bold red",
-}
-
-
-class ProgressReporter:
-    """A Rich progress bar over bytes, with one line per noteworthy item."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("", total=None)
-
-    def item_started(self, label: str, size: int | None) -> None:
-        name = label if len(label) <= 40 else "…" + label[-39:]
-        self.progress.reset(self.task, total=size, description=name)
-
-    def bytes_done(self, count: int) -> None:
-        self.progress.advance(self.task, count)
-
-    def item_finished(self, result: Result) -> None:
-        if result.outcome in (Outcome.PRESERVED, Outcome.ALREADY_PRESENT) and not result.message:
-            return
-        style = STYLE[result.outcome]
-        detail = f": {result.message}" if result.message else ""
-        self.progress.console.print(
-            f"[{style}]{result.outcome.value}[/] {escape(result.label)}{escape(detail)}",
-            highlight=False,
-        )
 
 
 def ingest(
@@ -96,6 +48,12 @@ def ingest(
     json_output: JsonOption = False,
 ) -> None:
     """Collect and preserve evidence, recording where each copy was seen."""
+    from testament.cli.ingest_progress import ProgressReporter, byte_progress
+    from testament.collect.dates import parse_datetime
+    from testament.collect.ingest import Ingest
+    from testament.collect.items import Sighting
+    from testament.collect.sources import collect
+
     try:
         posted: datetime | None = parse_datetime(posted_at) if posted_at else None
     except ValueError as exc:
@@ -105,16 +63,7 @@ def ingest(
     )
     with opened(home, database_url) as store:
         items = (item for target in targets for item in collect(target, context, as_files=as_files))
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-            disable=json_output or not err_console.is_terminal,
-        ) as progress:
+        with byte_progress(quiet=json_output) as progress:
             reporter = ProgressReporter(progress)
             summary = Ingest(store, reporter).run(items)
     if json_output:

@@ -17,11 +17,13 @@ from testament.catalog.models import CustodyEvent
 from testament.locker.custody import (
     GENESIS_HASH,
     check_chain,
+    check_heads,
     iter_events,
+    read_catalog_head,
     read_head,
     signed_bytes,
 )
-from testament.locker.keys import PRIVATE_NAME, load_signer
+from testament.locker.keys import load_signer
 from testament.store import Store
 from tests.system import need_tool
 
@@ -33,10 +35,14 @@ def _append(store: Store, count: int) -> None:
 
 def _problems(store: Store) -> list[str]:
     with store.read() as session:
-        _, problems = check_chain(
-            iter_events(session), store.signer.public, read_head(store.settings.custody_head_path)
+        chain = check_chain(iter_events(session), store.signer.public)
+        heads = check_heads(
+            chain,
+            store.signer.public,
+            read_head(store.settings.custody_head_path),
+            read_catalog_head(session),
         )
-    return [p.message for p in problems]
+    return [p.message for p in chain.problems + heads]
 
 
 def test_events_chain_and_verify(store: Store) -> None:
@@ -52,7 +58,7 @@ def test_events_chain_and_verify(store: Store) -> None:
 
 
 def test_private_key_is_owner_only(store: Store) -> None:
-    mode = (store.settings.keys_dir / PRIVATE_NAME).stat().st_mode & 0o777
+    mode = store.settings.signing_key_path.stat().st_mode & 0o777
     assert mode == 0o600
 
 
@@ -78,7 +84,9 @@ def test_deleted_tail_is_detected_through_the_head(store: Store) -> None:
     _append(store, 4)
     with store.write() as session:
         session.execute(text("DELETE FROM custody_events WHERE seq >= 4"))
-    assert any("event #5 recorded as the log's head is missing" in p for p in _problems(store))
+    problems = _problems(store)
+    assert "custody head file names event #5, which is missing or changed" in problems[0]
+    assert "the catalog's custody head names event #5, which is missing" in problems[1]
 
 
 def test_reordered_events_are_named(store: Store) -> None:
@@ -120,7 +128,7 @@ def test_signature_by_another_key_is_bad(store: Store, tmp_path: Path) -> None:
     _append(store, 2)
     from testament.locker.keys import create_keys
 
-    other = create_keys(tmp_path / "other-keys")
+    other = create_keys(tmp_path / "other.pem", tmp_path / "other.pub.pem")
     with store.write() as session:
         event = session.execute(select(CustodyEvent).where(CustodyEvent.seq == 2)).scalar_one()
         event.signature = other.sign(signed_bytes(event))
@@ -137,7 +145,7 @@ def test_signatures_check_with_openssl(store: Store, tmp_path: Path) -> None:
     message.write_bytes(signed_bytes(event))
     assert hashlib.sha256(message.read_bytes()).hexdigest() == event.hash
     (tmp_path / "event.sig").write_bytes(base64.b64decode(event.signature))
-    public = load_signer(store.settings.keys_dir).public.public_bytes(
+    public = load_signer(store.settings.signing_key_path).public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (tmp_path / "key.pem").write_bytes(public)

@@ -74,7 +74,7 @@ def test_deleted_stored_event_is_named(store: Store, tmp_path: Path) -> None:
             {"s": f"asset:{sha}"},
         )
     problems = verify_store(store).problems
-    assert f"blob {sha}: no 'stored' custody event (events deleted?)" in problems
+    assert f"asset {sha[:12]}…: in the catalog with no signed 'stored' event" in problems
     assert any("does not link" in p for p in problems)
 
 

@@ -16,6 +16,7 @@ HOME_ENV = "TESTAMENT_HOME"
 DATABASE_ENV = "TESTAMENT_DATABASE_URL"
 BLOBS_ENV = "TESTAMENT_BLOB_URL"
 ACTOR_ENV = "TESTAMENT_ACTOR"
+SIGNING_KEY_ENV = "TESTAMENT_SIGNING_KEY"
 DEFAULT_HOME = "testament-data"
 
 
@@ -27,10 +28,20 @@ class Settings:
     database_url: str
     blob_url: str
     actor: str
+    # Where the private key is kept when not in the store folder (a removable drive).
+    signing_key: Path | None = None
 
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.keys_dir / "signing-key.pem"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.keys_dir / "signing-key.pub.pem"
 
     @property
     def custody_head_path(self) -> Path:
@@ -60,4 +71,11 @@ def resolve(
     db = database_url or os.environ.get(DATABASE_ENV) or f"sqlite:///{home_path / 'catalog.sqlite'}"
     blobs = blob_url or os.environ.get(BLOBS_ENV) or f"file://{home_path / 'blobs'}"
     who = actor or os.environ.get(ACTOR_ENV) or default_actor()
-    return Settings(home=home_path, database_url=db, blob_url=blobs, actor=who)
+    key = os.environ.get(SIGNING_KEY_ENV)
+    return Settings(
+        home=home_path,
+        database_url=db,
+        blob_url=blobs,
+        actor=who,
+        signing_key=Path(key).expanduser().resolve() if key else None,
+    )

@@ -16,7 +16,18 @@ from testament.catalog import database
 from testament.config import Settings
 from testament.locker.blobstore import LocalBlobStore, open_blob_store
 from testament.locker.custody import LAST_APPENDED, CustodyLog
-from testament.locker.keys import Signer, create_keys, load_signer, public_pem
+from testament.locker.keys import (
+    Signer,
+    SigningKeyError,
+    check_belongs,
+    create_keys,
+    load_signer,
+    passphrase_from_env,
+    public_pem,
+)
+
+# The first migration whose catalog keeps the custody head (see `_upgrade`).
+HEAD_REVISION = "0004"
 
 
 class StoreError(Exception):
@@ -76,19 +87,53 @@ def _open(settings: Settings, signer: Signer) -> Store:
     )
 
 
-def init_store(settings: Settings) -> tuple[Store, bool]:
-    """Create the store (idempotent); return it and whether anything was created."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    created = not (settings.keys_dir / "signing-key.pem").exists()
-    signer = create_keys(settings.keys_dir) if created else load_signer(settings.keys_dir)
-    store = _open(settings, signer)
-    store.blobs.create()
+def _signer(settings: Settings, passphrase: str | None, *, create: bool) -> Signer:
+    """The store's private key; made at `init` unless one is already kept where it goes."""
+    private, public = settings.signing_key_path, settings.public_key_path
     try:
-        database.upgrade(store.engine)
+        if create and not private.exists():
+            return create_keys(private, public, passphrase)
+        signer = load_signer(private, passphrase)
+        if create:
+            public.parent.mkdir(parents=True, exist_ok=True)
+            public.write_text(public_pem(signer), encoding="ascii")
+        check_belongs(signer, public, private)
+    except SigningKeyError as exc:
+        raise StoreError(str(exc)) from exc
+    return signer
+
+
+def _upgrade(store: Store) -> None:
+    """Migrate the catalog; one that did not keep the custody head adopts its newest event."""
+    before = database.current_revision(store.engine)
+    database.upgrade(store.engine)
+    if before is not None and before < HEAD_REVISION:
+        with store.write() as session:
+            store.custody.adopt_head(session)
+
+
+def _reachable(settings: Settings, store: Store, *, always: bool) -> None:
+    try:
+        if always or not database.is_current(store.engine):
+            _upgrade(store)
     except OperationalError as exc:
         raise StoreError(
             f"cannot reach the catalog at {settings.database_url}: {exc.orig}"
         ) from exc
+
+
+def init_store(settings: Settings, passphrase: str | None = None) -> tuple[Store, bool]:
+    """Create the store (idempotent); return it and whether anything was created.
+
+    `passphrase` protects a new private key (default: `TESTAMENT_KEY_PASSPHRASE`).
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    passphrase = passphrase or passphrase_from_env()
+    created = not settings.public_key_path.exists()
+    signer = _signer(settings, passphrase, create=created)
+    store = _open(settings, signer)
+    store.blobs.create()
+    _reachable(settings, store, always=True)
     if created:
         store.record(
             "init",
@@ -100,15 +145,9 @@ def init_store(settings: Settings) -> tuple[Store, bool]:
 
 def open_store(settings: Settings) -> Store:
     """Open an initialised store, bringing its schema up to date."""
-    if not (settings.keys_dir / "signing-key.pem").exists():
+    if not settings.public_key_path.exists():
         raise StoreError(f"no testament store at {settings.home} (run 'testament init')")
-    store = _open(settings, load_signer(settings.keys_dir))
-    try:
-        if not database.is_current(store.engine):
-            database.upgrade(store.engine)
-    except OperationalError as exc:
-        raise StoreError(
-            f"cannot reach the catalog at {settings.database_url}: {exc.orig}"
-        ) from exc
+    store = _open(settings, _signer(settings, passphrase_from_env(), create=False))
+    _reachable(settings, store, always=False)
     store.blobs.remove_abandoned_parts()
     return store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from testament.fingerprint import (
 )
 from testament.footage.index_cache import LiveIndex
 from testament.footage.packing import pack
+from testament.locker.attest import fingerprinted_details
 from testament.store import Store
 
 TOOL = f"testament-pdq {__version__}"
@@ -117,10 +117,10 @@ class Fingerprinting:
             error=error,
         )
         session.add(record)
-        details: dict[str, Any] = {"tool": TOOL, "frames": record.frame_count}
-        if error:
-            details["error"] = error
-        self.store.custody.append(session, "fingerprinted", f"asset:{asset.sha256}", details)
+        session.flush()
+        self.store.custody.append(
+            session, "fingerprinted", f"asset:{asset.sha256}", fingerprinted_details(record)
+        )
 
     def finish(self) -> None:
         self.index.save()

@@ -4,9 +4,14 @@ Each event's hash is SHA-256 over a canonical JSON encoding of its fields, inclu
 previous event's hash; the store's Ed25519 key signs those same canonical bytes. Anyone
 holding the public key can check one event, or the whole chain, without testament.
 
-The catalog holds the events. A small signed "head" file beside the catalog remembers
-the newest event this store wrote, so that deleting events from the end of the log is
-detected too.
+The catalog holds the events. The newest event (its seq and hash, signed) is the log's
+head, and it is kept twice: in the catalog's `custody_head` row, updated in the same
+transaction as each append, and in the `custody.head` file beside the catalog, written
+after each commit. Deleting events from the end of the log, or deleting or rolling back
+either copy of the head, is caught by the other. `current_head` gives the head for a
+person to write down or an evidence package to embed; only such copies held elsewhere
+(and RFC 3161 anchors, see `locker/anchors.py`) defend against someone who holds the
+signing key and rewrites the whole log.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +31,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from testament.catalog.database import write_lock
-from testament.catalog.models import CustodyEvent
+from testament.catalog.models import CustodyEvent, CustodyHead
 from testament.locker.keys import Signer, signature_valid
 
 GENESIS_HASH = "0" * 64
 # Where a session remembers the last event it appended, for the head file after commit.
 LAST_APPENDED = "custody_last_appended"
+HEAD_ROW = 1
+
+
+class CustodyError(Exception):
+    """The log does not end where its recorded head says: refuse to append after it."""
 
 
 def canonical_json(value: Any) -> str:
@@ -83,6 +93,11 @@ class Head:
     signature: str
 
 
+def head_message(seq: int, hash_: str) -> bytes:
+    """What a head's signature covers, and what an RFC 3161 anchor timestamps."""
+    return f"{seq}:{hash_}".encode("ascii")
+
+
 class CustodyLog:
     """Appends events to the catalog's custody table inside the caller's transaction."""
 
@@ -104,6 +119,7 @@ class CustodyLog:
         last = session.execute(
             select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
         ).scalar_one_or_none()
+        self._refuse_after_truncation(session, last)
         event = CustodyEvent(
             seq=1 if last is None else last.seq + 1,
             time=format_time(datetime.now(UTC)),
@@ -118,17 +134,63 @@ class CustodyLog:
         event.hash = hashlib.sha256(payload).hexdigest()
         event.signature = self.signer.sign(payload)
         session.add(event)
+        self._set_catalog_head(session, event.seq, event.hash)
         session.flush()
         session.info[LAST_APPENDED] = (event.seq, event.hash)
         return event
+
+    def _refuse_after_truncation(self, session: Session, last: CustodyEvent | None) -> None:
+        """Appending after deleted events would hide the deletion behind a new head."""
+        recorded = session.get(CustodyHead, HEAD_ROW)
+        last_seq = 0 if last is None else last.seq
+        if last is not None and recorded is None:
+            raise CustodyError(
+                f"the catalog has no custody head although the log reaches event #{last_seq} "
+                "(the head was deleted); run 'testament verify'"
+            )
+        if recorded is not None and (
+            last is None or (recorded.seq, recorded.hash) != (last.seq, last.hash)
+        ):
+            raise CustodyError(
+                f"the custody log ends at event #{last_seq} but the catalog's head names "
+                f"#{recorded.seq} (events deleted, or the catalog rolled back); "
+                "run 'testament verify'"
+            )
+        on_file = read_head(self.head_path)
+        if on_file is not None and on_file.seq > last_seq:
+            raise CustodyError(
+                f"the custody log ends at event #{last_seq} but {self.head_path.name} names "
+                f"#{on_file.seq} (events deleted, or the catalog restored from an older copy); "
+                "run 'testament verify'"
+            )
+
+    def _set_catalog_head(self, session: Session, seq: int, hash_: str) -> None:
+        head = session.get(CustodyHead, HEAD_ROW)
+        if head is None:
+            head = CustodyHead(id=HEAD_ROW)
+            session.add(head)
+        head.seq, head.hash = seq, hash_
+        head.signature = self.signer.sign(head_message(seq, hash_))
+
+    def adopt_head(self, session: Session) -> None:
+        """Record the newest event as the catalog's head where none is kept yet.
+
+        Only for a store whose catalog was just upgraded to keep the head: everywhere
+        else a missing head is a problem that `verify` names, never one to paper over.
+        """
+        write_lock(session)
+        last = session.execute(
+            select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        if last is not None and session.get(CustodyHead, HEAD_ROW) is None:
+            self._set_catalog_head(session, last.seq, last.hash)
 
     def write_head(self, seq: int, hash_: str) -> None:
         """Record a committed event as the newest in the signed head file (after commit)."""
         current = read_head(self.head_path)
         if current is not None and current.seq >= seq:
             return
-        message = f"{seq}:{hash_}".encode("ascii")
-        body = {"seq": seq, "hash": hash_, "signature": self.signer.sign(message)}
+        body = {"seq": seq, "hash": hash_, "signature": self.signer.sign(head_message(seq, hash_))}
         fd, tmp = tempfile.mkstemp(dir=self.head_path.parent, prefix=".custody-head-")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(canonical_json(body) + "\n")
@@ -136,6 +198,7 @@ class CustodyLog:
 
 
 def read_head(path: Path) -> Head | None:
+    """The head file, None where it is missing, or seq -1 where it cannot be read."""
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
         return Head(int(body["seq"]), str(body["hash"]), str(body["signature"]))
@@ -143,6 +206,22 @@ def read_head(path: Path) -> Head | None:
         return None
     except (ValueError, KeyError, TypeError):
         return Head(-1, "", "")
+
+
+def read_catalog_head(session: Session) -> Head | None:
+    row = session.get(CustodyHead, HEAD_ROW)
+    return None if row is None else Head(row.seq, row.hash, row.signature)
+
+
+def current_head(session: Session) -> tuple[int, str]:
+    """The log's head as the catalog records it: (seq, hash) of the newest event.
+
+    Write it down, print it, or embed it in a package: a later `verify` that shows an
+    earlier head, or a different hash for that seq, means the log was rewritten. A store
+    with no events (never the case after `init`) gives (0, the genesis hash).
+    """
+    head = read_catalog_head(session)
+    return (0, GENESIS_HASH) if head is None else (head.seq, head.hash)
 
 
 def iter_events(session: Session, subject_prefix: str | None = None) -> Iterator[CustodyEvent]:
@@ -162,17 +241,30 @@ class ChainProblem:
     message: str
 
 
-def check_chain(
-    events: Iterable[CustodyEvent], public: Ed25519PublicKey, head: Head | None
-) -> tuple[int, list[ChainProblem]]:
+@dataclass
+class Chain:
+    """What checking the whole log found: its events' hashes by seq, and every break."""
+
+    count: int = 0
+    hashes: dict[int, str] = field(default_factory=dict)
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def last(self) -> tuple[int, str] | None:
+        if not self.hashes:
+            return None
+        seq = max(self.hashes)
+        return seq, self.hashes[seq]
+
+
+def check_chain(events: Iterable[CustodyEvent], public: Ed25519PublicKey) -> Chain:
     """Check hashes, links, sequence and signatures of a whole log; name every break."""
-    problems: list[ChainProblem] = []
+    chain = Chain()
+    problems = chain.problems
     expected_seq = 1
     prev_hash = GENESIS_HASH
-    count = 0
-    seen_hashes: dict[str, int] = {}
     for event in events:
-        count += 1
+        chain.count += 1
         if event.seq != expected_seq:
             gap = "missing" if event.seq > expected_seq else "out of order or duplicated"
             problems.append(
@@ -203,28 +295,54 @@ def check_chain(
             )
         if recomputed and not signature_valid(public, signed_bytes(event), event.signature):
             problems.append(ChainProblem(event.seq, f"event #{event.seq}: bad signature"))
-        seen_hashes[event.hash] = event.seq
+        chain.hashes[event.seq] = event.hash
         prev_hash = event.hash
         expected_seq = event.seq + 1
-    problems.extend(_check_head(head, public, seen_hashes))
-    return count, problems
+    return chain
+
+
+def check_heads(
+    chain: Chain, public: Ed25519PublicKey, on_file: Head | None, in_catalog: Head | None
+) -> list[ChainProblem]:
+    """Both copies of the head must exist, be signed, and name events of this log.
+
+    The catalog's copy moves with every append, so it names the very last event; the
+    file is written after each commit and may lag behind, but never lead.
+    """
+    if chain.last is None:
+        return []
+    problems = _check_head("custody head file", on_file, public, chain)
+    catalog_problems = _check_head("the catalog's custody head", in_catalog, public, chain)
+    problems += catalog_problems
+    if in_catalog is not None and in_catalog.seq < chain.last[0] and not catalog_problems:
+        problems.append(
+            ChainProblem(
+                in_catalog.seq,
+                f"the catalog's custody head names event #{in_catalog.seq} but the log "
+                f"ends at #{chain.last[0]} (the head was rolled back)",
+            )
+        )
+    return problems
 
 
 def _check_head(
-    head: Head | None, public: Ed25519PublicKey, seen_hashes: dict[str, int]
+    name: str, head: Head | None, public: Ed25519PublicKey, chain: Chain
 ) -> list[ChainProblem]:
     if head is None:
-        return []
+        return [
+            ChainProblem(
+                None, f"{name} is missing (it proves that no events were deleted from the end)"
+            )
+        ]
     if head.seq < 0:
-        return [ChainProblem(None, "custody head file is unreadable")]
-    message = f"{head.seq}:{head.hash}".encode("ascii")
-    if not signature_valid(public, message, head.signature):
-        return [ChainProblem(None, "custody head file has a bad signature")]
-    if seen_hashes.get(head.hash) != head.seq:
+        return [ChainProblem(None, f"{name} is unreadable")]
+    if not signature_valid(public, head_message(head.seq, head.hash), head.signature):
+        return [ChainProblem(None, f"{name} has a bad signature")]
+    if chain.hashes.get(head.seq) != head.hash:
         return [
             ChainProblem(
                 head.seq,
-                f"event #{head.seq} recorded as the log's head is missing or changed "
+                f"{name} names event #{head.seq}, which is missing or changed "
                 "(events were deleted from the end of the log)",
             )
         ]

@@ -29,6 +29,7 @@ from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
 
 from testament.catalog.models import Asset, Derivative
+from testament.locker.attest import derived_details
 from testament.store import Store
 
 KIND = "redacted"
@@ -283,12 +284,9 @@ def ensure_redacted(store: Store, asset: Asset, detector: Detector) -> Derivativ
             params=params,
         )
         session.add(derivative)
-        store.custody.append(
-            session,
-            "derived",
-            f"asset:{asset.sha256}",
-            {"kind": KIND, "sha256": blob.digests.sha256, "tool": TOOL} | params,
-        )
         session.flush()
+        store.custody.append(
+            session, "derived", f"asset:{asset.sha256}", derived_details(derivative)
+        )
         session.expunge(derivative)
     return derivative

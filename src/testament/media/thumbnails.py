@@ -16,6 +16,7 @@ from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
 
 from testament.catalog.models import Asset, Derivative
+from testament.locker.attest import derived_details
 from testament.store import Store
 
 TOOL = "testament.media.thumbnails"
@@ -106,22 +107,19 @@ def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
             return previews(store, asset)
         for kind, t, blob in blobs:
             params = {"max_size": SIZE} | ({} if t is None else {"time": round(t, 3)})
-            session.add(
-                Derivative(
-                    asset_id=asset.id,
-                    kind=kind,
-                    sha256=blob.digests.sha256,
-                    media_type="image/jpeg",
-                    tool=TOOL,
-                    tool_version=TOOL_VERSION,
-                    params=params,
-                )
+            derivative = Derivative(
+                asset_id=asset.id,
+                kind=kind,
+                sha256=blob.digests.sha256,
+                media_type="image/jpeg",
+                tool=TOOL,
+                tool_version=TOOL_VERSION,
+                params=params,
             )
+            session.add(derivative)
+            session.flush()
             store.custody.append(
-                session,
-                "derived",
-                f"asset:{asset.sha256}",
-                {"kind": kind, "sha256": blob.digests.sha256, "tool": TOOL} | params,
+                session, "derived", f"asset:{asset.sha256}", derived_details(derivative)
             )
     return previews(store, asset)
 

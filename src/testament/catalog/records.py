@@ -15,6 +15,14 @@ class AmbiguousOrMissing(Exception):
     """No record, or more than one, matches what was asked for."""
 
 
+class NoMatch(AmbiguousOrMissing):
+    """Nothing matches what was asked for."""
+
+
+class Ambiguous(AmbiguousOrMissing):
+    """More than one record matches what was asked for."""
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -78,7 +86,7 @@ def find_asset(session: Session, prefix: str) -> Asset:
         .all()
     )
     if not matches:
-        raise AmbiguousOrMissing(f"no asset with sha256 starting {prefix}")
+        raise NoMatch(f"no asset with sha256 starting {prefix}")
     if len(matches) > 1:
-        raise AmbiguousOrMissing(f"more than one asset starts with {prefix}; give more digits")
+        raise Ambiguous(f"more than one asset starts with {prefix}; give more digits")
     return matches[0]

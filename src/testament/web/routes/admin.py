@@ -16,6 +16,7 @@ from testament.investigate.models import ReferenceDate
 from testament.web import settings
 from testament.web.auth import Viewer, admin, store_of
 from testament.web.pages import render
+from testament.web.params import MAX_ID, RecordId
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,7 +65,7 @@ def _user(session, user_id: int) -> User:
 @router.post("/admin/users/{user_id}")
 def change_user(
     request: Request,
-    user_id: int,
+    user_id: RecordId,
     viewer: Annotated[Viewer, Depends(admin)],
     role: Annotated[str, Form(max_length=16)],
     active: Annotated[bool, Form()] = False,
@@ -84,7 +85,9 @@ def change_user(
 
 
 @router.post("/admin/users/{user_id}/reset")
-def reset(request: Request, user_id: int, viewer: Annotated[Viewer, Depends(admin)]) -> Response:
+def reset(
+    request: Request, user_id: RecordId, viewer: Annotated[Viewer, Depends(admin)]
+) -> Response:
     with store_of(request).write() as session:
         user = _user(session, user_id)
         password = users.reset_password(session, user)
@@ -101,7 +104,7 @@ def save_violation_type(
     category: Annotated[str, Form(max_length=100)],
     legal_basis: Annotated[str, Form(max_length=2000)] = "",
     active: Annotated[bool, Form()] = False,
-    type_id: Annotated[int | None, Form()] = None,
+    type_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     try:
         with store_of(request).write() as session:
@@ -146,7 +149,7 @@ def add_reference_date(
 
 @router.post("/admin/reference-dates/{reference_id}/delete")
 def delete_reference_date(
-    request: Request, reference_id: int, viewer: Annotated[Viewer, Depends(admin)]
+    request: Request, reference_id: RecordId, viewer: Annotated[Viewer, Depends(admin)]
 ) -> Response:
     with store_of(request).write() as session:
         found = session.get(ReferenceDate, reference_id)
@@ -158,5 +161,5 @@ def delete_reference_date(
 @router.get("/admin/audit")
 def audit_page(request: Request, viewer: Annotated[Viewer, Depends(admin)]) -> Response:
     with store_of(request).read() as session:
-        entries = audit.entries(session, limit=500)
+        entries = audit.collapsed(audit.entries(session, limit=500))
     return render(request, "audit.html", entries=entries)

@@ -1,40 +1,57 @@
-"""One asset: its page, its previews (blurred unless revealed), and its original (audited)."""
+"""One asset: its page, its previews (blurred unless revealed), and its original (audited).
+
+Every response that carries stored bytes goes through `testament.web.evidence`, which
+decides how they may be shown and audits each one.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from testament.accounts import audit
 from testament.catalog.models import Asset, Derivative
-from testament.catalog.records import AmbiguousOrMissing, find_asset
+from testament.catalog.records import Ambiguous, AmbiguousOrMissing, NoMatch, find_asset
 from testament.fingerprint import FingerprintError
 from testament.footage.query import match_file
 from testament.investigate.incidents import incidents_for_asset
 from testament.locker.custody import iter_events
+from testament.media.sniff import looks_like_text
 from testament.media.thumbnails import ensure_previews, protective
 from testament.store import Store
 from testament.web.auth import Viewer, any_user, store_of
+from testament.web.evidence import (
+    AuditedBytes,
+    AuditedFile,
+    original_inline_type,
+    protected_bytes,
+)
 from testament.web.footage import group_of
+from testament.web.jobs import acting_as
 from testament.web.pages import render
+from testament.web.params import RecordId
 
 router = APIRouter(include_in_schema=False)
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-PRIVATE_CACHE = {"Cache-Control": "private, max-age=3600"}
+# How much of a text original the inert view shows; the rest is in the download.
+TEXT_VIEW_LIMIT = 1 << 20
 
 
 def load_asset(store: Store, sha256: str) -> Asset:
-    if not SHA256_RE.match(sha256):
-        raise HTTPException(404, "An asset is named by the 64 hex digits of its SHA-256.")
+    """The asset named by its SHA-256 or a unique prefix of it (as on the command line)."""
     with store.read() as session:
         try:
             return find_asset(session, sha256)
+        except NoMatch as exc:
+            raise HTTPException(404, f"No asset {sha256[:64]}.") from exc
+        except Ambiguous as exc:
+            raise HTTPException(409, f"{str(exc).capitalize()}.") from exc
         except AmbiguousOrMissing as exc:
-            raise HTTPException(404, f"No asset {sha256}.") from exc
+            raise HTTPException(
+                400, "An asset is named by its SHA-256 or a prefix of at least 4 hex digits."
+            ) from exc
 
 
 def client_of(request: Request) -> str | None:
@@ -48,9 +65,14 @@ def _audit(request: Request, viewer: Viewer, action: str, asset: Asset, **detail
             viewer.username,
             action,
             f"asset:{asset.sha256}",
-            dict(details) or None,
+            {k: v for k, v in details.items() if v is not None} or None,
             client_of(request),
         )
+
+
+def previews_for(request: Request, viewer: Viewer, asset: Asset) -> list[Derivative]:
+    """The asset's previews; any made now are recorded in custody as the viewer's doing."""
+    return ensure_previews(acting_as(store_of(request), viewer.username), asset)
 
 
 @router.get("/assets/{sha256}")
@@ -59,17 +81,18 @@ def asset_page(
 ) -> Response:
     store = store_of(request)
     asset = load_asset(store, sha256)
-    previews = ensure_previews(store, asset)
+    previews = previews_for(request, viewer, asset)
     with store.read() as session:
         group = group_of(session, asset.id)
         names = {a.id: a for a in [asset, *group.members]}
         incidents = incidents_for_asset(session, asset)
         custody = list(iter_events(session, f"asset:{asset.sha256}"))
-        accesses = audit.entries(session, subject=f"asset:{asset.sha256}", limit=50)
+        accesses = audit.collapsed(audit.entries(session, subject=f"asset:{asset.sha256}"))
     return render(
         request,
         "asset.html",
         asset=asset,
+        inline_type=original_inline_type(asset),
         thumbnail=next((p for p in previews if p.kind == "thumbnail"), None),
         keyframes=[p for p in previews if p.kind == "keyframe"],
         group=group,
@@ -83,11 +106,24 @@ def asset_page(
 def _preview_response(
     request: Request, viewer: Viewer, asset: Asset, derivative: Derivative, clear: bool
 ) -> Response:
-    data = store_of(request).blobs.open(derivative.sha256).read()
-    if clear:
-        _audit(request, viewer, "reveal", asset, derivative=derivative.sha256, kind=derivative.kind)
-        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
-    return Response(protective(data), media_type="image/jpeg", headers=PRIVATE_CACHE)
+    with store_of(request).blobs.open(derivative.sha256) as stored:
+        data = stored.read()
+    mime = derivative.media_type or "image/jpeg"
+    if not clear:
+        return protected_bytes(protective(data), mime)
+
+    def record(byte_range: str | None) -> None:
+        _audit(
+            request,
+            viewer,
+            "reveal",
+            asset,
+            derivative=derivative.sha256,
+            kind=derivative.kind,
+            range=byte_range,
+        )
+
+    return AuditedBytes(data, mime=mime, audit=record)
 
 
 @router.get("/assets/{sha256}/thumbnail")
@@ -97,7 +133,7 @@ def thumbnail(
     """Blurred and greyscale unless `clear` (which is a reveal, and audited)."""
     store = store_of(request)
     asset = load_asset(store, sha256)
-    found = next((p for p in ensure_previews(store, asset) if p.kind == "thumbnail"), None)
+    found = next((p for p in previews_for(request, viewer, asset) if p.kind == "thumbnail"), None)
     if found is None:
         raise HTTPException(
             404, "This asset has no thumbnail (not an image or video, or unreadable)."
@@ -109,7 +145,7 @@ def thumbnail(
 def preview(
     request: Request,
     sha256: str,
-    derivative_id: int,
+    derivative_id: RecordId,
     viewer: Annotated[Viewer, Depends(any_user)],
     clear: bool = False,
 ) -> Response:
@@ -129,22 +165,47 @@ def original(
     viewer: Annotated[Viewer, Depends(any_user)],
     download: bool = False,
 ) -> Response:
-    """The preserved bytes. Every view and download is audited (not every range request)."""
+    """The preserved bytes: inline only as safe media, else a download; each request audited."""
     store = store_of(request)
     asset = load_asset(store, sha256)
     path = store.blobs.local_path(asset.sha256)
     if path is None or not path.exists():
         raise HTTPException(404, "The original is not in this blob store.")
-    byte_range = request.headers.get("range", "")
-    if not byte_range or byte_range.replace(" ", "").startswith("bytes=0-"):
-        _audit(request, viewer, "download_original" if download else "view_original", asset)
-    name = asset.original_filename or asset.sha256
-    return FileResponse(
+    shown = None if download else original_inline_type(asset)
+    action = "view_original" if shown else "download_original"
+
+    def record(byte_range: str | None) -> None:
+        _audit(request, viewer, action, asset, range=byte_range)
+
+    return AuditedFile(
         path,
-        media_type=asset.mime_type or "application/octet-stream",
-        filename=name,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "no-store"},
+        mime=shown,
+        filename=asset.original_filename or asset.sha256,
+        download=shown is None,
+        audit=record,
+    )
+
+
+@router.get("/assets/{sha256}/text")
+def original_as_text(
+    request: Request, sha256: str, viewer: Annotated[Viewer, Depends(any_user)]
+) -> Response:
+    """The original's characters as escaped text: a page, script or SVG read, never run."""
+    store = store_of(request)
+    asset = load_asset(store, sha256)
+    with store.blobs.open(asset.sha256) as stored:
+        head = stored.read(TEXT_VIEW_LIMIT + 1)
+    text = None
+    if looks_like_text(head[:4096]):
+        text = head[:TEXT_VIEW_LIMIT].decode("utf-8", errors="replace")
+        _audit(request, viewer, "view_original", asset, shown_as="text")
+    return render(
+        request,
+        "text_view.html",
+        asset=asset,
+        text=text,
+        truncated=len(head) > TEXT_VIEW_LIMIT,
+        limit=TEXT_VIEW_LIMIT,
     )
 
 

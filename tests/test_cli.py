@@ -154,3 +154,24 @@ def test_things_named_directly_say_what_they_are(cli, store: Store, tmp_path: Pa
     assert f"skipped {tmp_path / 'loop'}: a symbolic link loop" in lines
     assert f"failed {too_long}: cannot read (File name too long)" in lines
     assert "2 skipped, 1 failed" in result.stdout
+
+
+def test_a_file_cut_short_is_shown_as_partial(cli, store: Store, tmp_path: Path) -> None:
+    whole = make_video(tmp_path / "whole.webm", seconds=3.0, codec="libvpx-vp9", width=64)
+    data = whole.read_bytes()
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "cut.webm").write_bytes(data[: len(data) // 2])
+
+    result = cli("ingest", str(folder))
+
+    assert "0 preserved, 0 already present, 1 preserved with parse error" in result.stdout
+    expected = (
+        "cannot parse as video to the end: the file is cut short "
+        f"(its segment runs to byte {len(data)} of {len(data) // 2})"
+    )
+    assert f"preserved with parse error {folder / 'cut.webm'}: {expected}" in result.stderr
+    (asset,) = json.loads(cli("assets", "--json").stdout)
+    assert asset["parse_error"] == expected
+    assert "parse" in cli("assets").stdout  # the table marks it (wrapped to the width)
+    assert expected in cli("show", asset["sha256"][:8]).stdout

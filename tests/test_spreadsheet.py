@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
-from testament.catalog.models import Capture
+from testament.catalog.models import Base, Capture
 from testament.collect import spreadsheet
 from testament.collect.ingest import Ingest, Outcome
 from testament.collect.items import Collected, Item, Problem, Sighting
@@ -229,3 +233,65 @@ def test_ingesting_a_list_through_the_cli_twice(folder: Path, store: Store, cli)
         "still.jpg": "someone",
     }
     assert all(capture.method == "csv" for capture in captures.values())
+
+
+def test_cells_naming_impossible_files_fail_their_row_only(folder: Path, store: Store) -> None:
+    too_long = "n" * 300 + ".mp4"
+    os.mkfifo(folder / "pipe")
+    csv_path = _write(
+        folder / "list.csv",
+        ["file,posted_at", f"{too_long},", "pipe,", "clip.mp4,99999999999999999999", "still.jpg,"],
+    )
+
+    summary = Ingest(store).run(collect_csv(csv_path, CONTEXT))
+
+    problems = {r.label: r.message for r in summary.results if r.outcome is Outcome.FAILED}
+    assert problems == {
+        f"{csv_path}:2": f"file '{'n' * 59}…{'n' * 16}.mp4' cannot be read (File name too long)",
+        f"{csv_path}:3": "file 'pipe' is a named pipe, not a file",
+        f"{csv_path}:4": "posted_at: Unix time out of range: '99999999999999999999'",
+    }
+    assert [r.label for r in summary.results if r.outcome is Outcome.PRESERVED] == [
+        f"{csv_path}:5 (still.jpg)"
+    ]
+
+
+def _rows(folder: Path, name: str, first: int, count: int) -> Path:
+    """A list whose rows all name one file, each seen in another post."""
+    rows = [f"still.jpg,https://t.me/demo/{post}" for post in range(first, first + count)]
+    return _write(folder / name, ["file,url", *rows])
+
+
+@contextmanager
+def _counting() -> Iterator[Counter[str]]:
+    """SQL statements run, and catalog records loaded by kind, while the block runs."""
+    counts: Counter[str] = Counter()
+
+    def statement(*_args: object) -> None:
+        counts["statements"] += 1
+
+    def loaded(target: object, _context: object) -> None:
+        counts[type(target).__name__] += 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Base, "load", loaded, propagate=True)
+    try:
+        yield counts
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Base, "load", loaded)
+
+
+def test_each_row_naming_one_file_costs_the_same(folder: Path, store: Store) -> None:
+    """The work per row must not grow with the captures the file already has."""
+    ingest = Ingest(store)
+    ingest.run(collect_csv(_rows(folder, "first.csv", 0, 1), CONTEXT))
+    with _counting() as early:
+        ingest.run(collect_csv(_rows(folder, "early.csv", 1, 10), CONTEXT))
+    ingest.run(collect_csv(_rows(folder, "many.csv", 11, 60), CONTEXT))
+    with _counting() as late:
+        summary = ingest.run(collect_csv(_rows(folder, "late.csv", 71, 10), CONTEXT))
+
+    assert summary.as_dict()["new_captures"] == 10
+    assert late == early
+    assert late["Capture"] == 0

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from testament.catalog.models import Asset, Capture
@@ -326,3 +327,66 @@ def test_json_that_is_not_an_export_is_one_problem(tmp_path: Path) -> None:
 
     assert isinstance(problem, Problem)
     assert problem.message == "no chats with messages in this export"
+
+
+def _with_one_good_chat(bad: dict[str, Any], tmp_path: Path) -> Path:
+    """An all-chats export: the given bad entry, then a chat whose photo is fine."""
+    folder = tmp_path / "DataExport"
+    _image(folder / "photos" / "good.jpg", seed=9)
+    good = {"name": "Good", "id": 2, "type": "private_channel"}
+    good["messages"] = [_message(1, photo="photos/good.jpg")]
+    _write(folder, {"chats": {"list": [bad, good]}, "left_chats": {"list": 5}})
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("bad", "label", "message"),
+    [
+        (
+            {"name": ["a", "list"], "id": 1, "messages": []},
+            "DataExport/result.json chats entry 1",
+            "'name' is a list, expected text",
+        ),
+        (
+            {"name": "Bad", "messages": [_message(12, photo="photos/good.jpg", forwarded_from=[])]},
+            "DataExport/result.json chat Bad message #12",
+            "'forwarded_from' is a list, expected text",
+        ),
+        (
+            {"name": "Bad", "messages": [_message([12], photo="photos/good.jpg")]},
+            "DataExport/result.json chat Bad message 1 in the list",
+            "'id' is a list, expected a number",
+        ),
+        (
+            {"name": "Bad", "messages": [_message(12, photo="photos/a\x00.jpg")]},
+            "DataExport/Bad #12 (photos/a\\x00.jpg)",
+            "the media path holds a NUL character",
+        ),
+        (
+            {"name": "Bad", "messages": [_message(12, photo="photos/" + "n" * 300 + ".jpg")]},
+            f"DataExport/Bad #12 (photos/{'n' * 52}…{'n' * 16}.jpg)",
+            f"cannot resolve media path 'photos/{'n' * 52}…{'n' * 16}.jpg' (File name too long)",
+        ),
+        (
+            {"name": "Bad", "messages": [_message(12, photo="photos/good.jpg", views=10**30)]},
+            "DataExport/Bad #12 (photos/good.jpg)",
+            "views is 1000000000000000000000000000000, expected a count",
+        ),
+    ],
+)
+def test_a_bad_chat_or_message_is_one_failure_and_the_rest_is_read(
+    tmp_path: Path, store: Store, bad: dict[str, Any], label: str, message: str
+) -> None:
+    folder = _with_one_good_chat(bad, tmp_path)
+
+    summary = Ingest(store).run(collect_export(folder, Sighting(method="file")))
+
+    failed = {r.label: r.message for r in summary.results if r.outcome is Outcome.FAILED}
+    assert failed == {
+        label: message,
+        "DataExport/result.json": "left_chats: 'list' is a number, expected a list",
+    }
+    assert [r.label for r in summary.results if r.outcome is Outcome.PRESERVED] == [
+        "DataExport/Good #1 (photos/good.jpg)"
+    ]
+    assert _count(store, Capture) == 1

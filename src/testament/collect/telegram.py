@@ -65,7 +65,7 @@ def collect_export(folder: Path, context: Sighting) -> Iterator[Collected]:
     username = _username(context.channel) if len(chats) == 1 else None
     single = "messages" in document
     for chat in chats:
-        prefix = folder.name if single else f"{folder.name}/{chat.name or chat.id}"
+        prefix = folder.name if single else f"{folder.name}/{shown(chat.name or chat.id)}"
         for index, message in enumerate(chat.messages):
             yield from _message_items(root, prefix, chat, username, index, message, context)
 

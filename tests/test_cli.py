@@ -175,3 +175,18 @@ def test_a_file_cut_short_is_shown_as_partial(cli, store: Store, tmp_path: Path)
     assert asset["parse_error"] == expected
     assert "parse" in cli("assets").stdout  # the table marks it (wrapped to the width)
     assert expected in cli("show", asset["sha256"][:8]).stdout
+
+
+def test_a_name_that_is_not_utf8_is_kept_readable(cli, store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "copied"
+    folder.mkdir()
+    odd = os.fsdecode(os.fsencode(folder) + b"/clip\xff.jpg")
+    make_image(Path(odd))
+
+    result = cli("ingest", str(folder), "--json")
+
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["results"]
+    assert (entry["item"], entry["outcome"]) == (f"{folder}/clip\\xff.jpg", "preserved")
+    shown = json.loads(cli("show", entry["sha256"][:8], "--json").stdout)
+    assert shown["captures"][0]["filename"] == "clip\\xff.jpg"

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from testament.collect.items import Collected, Item, Problem, Sighting, Skipped
+from testament.collect.items import Collected, Item, Problem, Sighting, Skipped, readable
 
 # Files that operating systems and sync tools leave behind; never evidence.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".localized"})
@@ -31,10 +31,10 @@ def _is_ignored(path: Path) -> bool:
 
 def file_item(path: Path, context: Sighting) -> Item:
     absolute = path.resolve()
-    sighting = Sighting(method="file", source_path=str(absolute), filename=path.name).merged(
-        context
-    )
-    return Item(label=str(path), sighting=sighting, path=absolute)
+    sighting = Sighting(
+        method="file", source_path=readable(absolute), filename=readable(path.name)
+    ).merged(context)
+    return Item(label=readable(path), sighting=sighting, path=absolute)
 
 
 def _broken_link(path: Path, error: OSError) -> str:
@@ -76,10 +76,10 @@ def not_a_file(path: Path, *, missing: str) -> str | None:
 
 def _unreadable(path: Path, error: OSError | ValueError) -> Problem:
     if isinstance(error, ValueError):
-        return Problem(str(path), "the name holds a NUL character")
+        return Problem(readable(path), "the name holds a NUL character")
     if error.errno == errno.ENOENT:
-        return Problem(str(path), "no such file or folder")
-    return Problem(str(path), f"cannot read ({error.strerror or error})")
+        return Problem(readable(path), "no such file or folder")
+    return Problem(readable(path), f"cannot read ({error.strerror or error})")
 
 
 def collect_path(path: Path, context: Sighting) -> Iterator[Collected]:
@@ -91,7 +91,7 @@ def collect_path(path: Path, context: Sighting) -> Iterator[Collected]:
         yield _unreadable(path, exc)
         return
     if what is not None:
-        yield Skipped(str(path), what)
+        yield Skipped(readable(path), what)
     elif is_folder:
         yield from _walk(path, context)
     else:
@@ -107,7 +107,7 @@ def _walk(path: Path, context: Sighting) -> Iterator[Collected]:
         for name in sorted(dirs):
             child = Path(folder) / name
             if child.is_symlink():
-                yield Skipped(str(child), "a symbolic link to a folder, not followed")
+                yield Skipped(readable(child), "a symbolic link to a folder, not followed")
         for name in sorted(files):
             child = Path(folder) / name
             if not _is_ignored(child):
@@ -122,8 +122,8 @@ def _child(child: Path, context: Sighting) -> Iterator[Collected]:
     except OSError as exc:
         yield _unreadable(child, exc)
         return
-    yield file_item(child, context) if what is None else Skipped(str(child), what)
+    yield file_item(child, context) if what is None else Skipped(readable(child), what)
 
 
 def _folder_error(error: OSError, path: Path) -> Problem:
-    return Problem(str(error.filename or path), f"cannot read folder ({error.strerror})")
+    return Problem(readable(error.filename or path), f"cannot read folder ({error.strerror})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -84,6 +85,12 @@ class Skipped:
 
     label: str
     message: str
+
+
+def readable(path: Path | str) -> str:
+    """A path as text the catalog can store: bytes that are not UTF-8 (names copied from
+    other systems) are written as \\xNN escapes instead of refusing the file."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def shown(value: object, limit: int = 80) -> str:

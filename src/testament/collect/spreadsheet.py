@@ -16,7 +16,7 @@ from pathlib import Path
 
 from testament.collect.dates import parse_datetime
 from testament.collect.files import not_a_file
-from testament.collect.items import Collected, Item, Problem, Sighting, shown
+from testament.collect.items import Collected, Item, Problem, Sighting, readable, shown
 from testament.collect.urls import collect_url, is_url
 
 # Each field and the column names (after lowercasing, spaces and dashes as _) that give it.
@@ -185,7 +185,7 @@ def _file_item(folder: Path, label: str, where: str, value: str, sighting: Sight
         return Problem(label, f"file {quoted!r} cannot be read ({detail}){where}")
     if reason is not None:
         return Problem(label, f"file {quoted!r} {reason}{where}")
-    sighting = Sighting(method="csv", source_path=str(absolute), filename=path.name).merged(
+    sighting = Sighting(method="csv", source_path=readable(absolute), filename=path.name).merged(
         sighting
     )
     return Item(f"{label} ({quoted})", sighting, path=absolute)

@@ -18,7 +18,15 @@ from typing import Any
 
 from testament.collect.dates import parse_datetime
 from testament.collect.files import not_a_file
-from testament.collect.items import Collected, Item, ItemError, Problem, Sighting, shown
+from testament.collect.items import (
+    Collected,
+    Item,
+    ItemError,
+    Problem,
+    Sighting,
+    readable,
+    shown,
+)
 from testament.collect.storable import type_name
 
 EXPORT_FILE = "result.json"
@@ -255,7 +263,7 @@ def _media_item(root: Path, label: str, name: str, value: str, sighting: Sightin
     if outside:
         return Problem(label, f"refused: media path {quoted!r} is outside the export folder")
     sighting = Sighting(
-        method=sighting.method, source_path=str(resolved), filename=path.name
+        method=sighting.method, source_path=readable(resolved), filename=path.name
     ).merged(sighting)
     if what is not None:
         return Item(label, sighting, missing_reason=f"{quoted} {what}")

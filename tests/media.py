@@ -89,3 +89,60 @@ def make_corrupt_video(path: Path) -> Path:
     """Bytes that claim to be an MP4 but are not one."""
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
     return path
+
+
+def room_frame(room: int, take: int, t: float, width: int, height: int) -> np.ndarray:
+    """One RGB frame from a fixed camera in a seeded room, a figure moving through it.
+
+    The room (walls, furniture: seeded blocks and texture) never moves; `take` seeds the
+    figure's path, so different takes of one room share background, light and figure and
+    differ only in what the figure does.
+    """
+    rng = np.random.default_rng(room)
+    small = rng.integers(40, 220, size=(6, 8, 3), dtype=np.uint8)
+    frame = np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.NEAREST))
+    grain = rng.integers(-12, 13, size=(height, width, 1))
+    frame = np.clip(frame.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+    path = np.random.default_rng(1000 + take).uniform(0.15, 0.85, size=4)
+    x = path[0] + (path[1] - path[0]) * (0.5 + 0.5 * np.sin(t * (1.5 + path[2])))
+    y = 0.45 + 0.15 * np.sin(t * (2.0 + path[3]))
+    cx, cy = int(x * width), int(y * height)
+    body_w, body_h = max(3, width // 12), max(6, height // 3)
+    left, top = max(0, cx - body_w // 2), max(0, cy - body_h // 2)
+    frame[top : top + body_h, left : left + body_w] = (30, 40, 90)
+    head = max(2, body_w // 2)
+    frame[max(0, top - 2 * head) : top, max(0, cx - head // 2) : cx + head // 2 + 1] = (
+        200,
+        160,
+        130,
+    )
+    arm = int(body_h * 0.4 * np.sin(t * 3.0 + path[2] * 6))
+    row = top + body_h // 4
+    reach = slice(min(cx, cx + arm * 2), max(cx, cx + arm * 2) + 1)
+    frame[row : row + max(2, height // 60), reach] = (30, 40, 90)
+    return frame
+
+
+def make_room_video(
+    path: Path,
+    *,
+    room: int = 1,
+    take: int = 1,
+    start: float = 0.0,
+    seconds: float = 2.5,
+    fps: int = 25,
+    width: int = 640,
+    height: int = 480,
+) -> Path:
+    """An H.264 MP4 of one take in one room from a fixed camera (see `room_frame`)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        for i in range(round(seconds * fps)):
+            image = room_frame(room, take, start + i / fps, width, height)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -8,6 +8,8 @@ picture, so that it alone is hashed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 PixelBox = tuple[int, int, int, int]
@@ -178,10 +180,9 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
         bars = (cols[0], rows[0], cols[1], rows[1])
     moving = moving_box(thumbs)
     if moving is not None:
-        area = (moving[2] - moving[0]) * (moving[3] - moving[1])
-        bars_area = (bars[2] - bars[0]) * (bars[3] - bars[1])
-        if area < 0.8 * width * height or area >= 0.95 * bars_area:
-            return moving
+        framed = framed_box(np.median(thumbs[sampled(len(thumbs))], axis=0), moving, bars)
+        if framed is not None and framed != bars:
+            return None if _is_whole(framed, width, height) else framed
     if _is_whole(bars, width, height):
         return None
     return bars
@@ -252,6 +253,88 @@ def edge_boxes(luma: np.ndarray) -> list[PixelBox]:
                         scored.append((support, box))
     scored.sort(key=lambda item: -item[0])
     return [box for _, box in scored[:EDGE_BOXES]]
+
+
+FRAME_EDGE = 0.5  # share of a side's length along which a window's border shows an edge
+FRAME_REACH = 3  # pixels inside the moving region where its window border may still lie
+FRAME_GAP = 0.1  # share of the frame between the moving region and its window's border
+SNAP = 2  # pixels
+PLAIN_STRIP = 3  # pixels outside a window's border that must be a plain fill (4 in 5
+# of them within UNIFORM_STD of their median)
+
+
+def _plain(strip: np.ndarray) -> bool:
+    return strip.size == 0 or (np.abs(strip - np.median(strip)) <= UNIFORM_STD).mean() >= 0.8
+
+
+def _window_side(
+    support: np.ndarray, outside: Callable[[int], np.ndarray], inner: int, outer: int
+) -> int | None:
+    """The first line from `inner` out to `outer` that has an edge and a plain outside."""
+    step = 1 if outer >= inner else -1
+    for at in range(inner, outer + step, step):
+        if support[at] >= FRAME_EDGE and _plain(outside(at)):
+            return at
+    return None
+
+
+def framed_box(median: np.ndarray, moving: PixelBox, bounds: PixelBox) -> PixelBox | None:
+    """The window that holds the moving region, bounded by straight edges; None if none.
+
+    A screen recording or a player shows its footage in a window: each side of the region
+    that moves lies close to the frame's own bounds (the bars) or to a border of the
+    window, a straight edge of the still surround (`median`: the typical frame) with a
+    plain fill beyond it (a bar, a page, a phone's background). A person walking through
+    a room filmed from a fixed camera also leaves a moving region in a still surround,
+    but nothing frames it: the room goes on past any straight line in it (a wall's edge,
+    a tiled floor's) with its texture, and its footage is the whole frame. Each side is
+    searched outwards from a few pixels inside the moving region, a tenth of the frame at
+    most.
+    """
+    pixels = median.astype(np.float32)
+    height, width = pixels.shape
+    left, top, right, bottom = moving
+    b_left, b_top, b_right, b_bottom = bounds
+    rows = np.zeros(height + 1)
+    cols = np.zeros(width + 1)
+    rows[1:height] = (np.abs(np.diff(pixels[:, left:right], axis=0)) > EDGE_STEP).mean(axis=1)
+    cols[1:width] = (np.abs(np.diff(pixels[top:bottom], axis=1)) > EDGE_STEP).mean(axis=0)
+    rows[b_top] = rows[b_bottom] = cols[b_left] = cols[b_right] = 1.0
+    dx, dy = round(FRAME_GAP * width), round(FRAME_GAP * height)
+    strip = PLAIN_STRIP
+    found = (
+        _window_side(
+            cols,
+            lambda x: pixels[top:bottom, max(b_left, x - strip) : x],
+            min(left + FRAME_REACH, right),
+            max(left - dx, b_left),
+        ),
+        _window_side(
+            rows,
+            lambda y: pixels[max(b_top, y - strip) : y, left:right],
+            min(top + FRAME_REACH, bottom),
+            max(top - dy, b_top),
+        ),
+        _window_side(
+            cols,
+            lambda x: pixels[top:bottom, x : min(b_right, x + strip)],
+            max(right - FRAME_REACH, left),
+            min(right + dx, b_right),
+        ),
+        _window_side(
+            rows,
+            lambda y: pixels[y : min(b_bottom, y + strip), left:right],
+            max(bottom - FRAME_REACH, top),
+            min(bottom + dy, b_bottom),
+        ),
+    )
+    if any(side is None for side in found):
+        return None
+    # A border a pixel or two from the bars is theirs, blurred by the thumbnail's scaling.
+    return tuple(  # type: ignore[return-value]
+        b if abs(side - b) <= SNAP else int(side)  # type: ignore[operator]
+        for side, b in zip(found, bounds, strict=True)
+    )
 
 
 STATIC_STD = 3.0  # a pixel whose luma varies less than this over time is static

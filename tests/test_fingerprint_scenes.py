@@ -1,0 +1,40 @@
+"""Footage from a fixed camera: a figure moving in a still room, takes of one room, stills.
+
+A phone held still while people are filmed in one place is what this field's footage
+mostly is; these tests generate such scenes (tests.media.room_frame).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from testament.fingerprint import HashIndex, fingerprint_file, match
+from tests.media import make_room_video, room_frame
+
+ROOM, W, H = 3, 640, 480
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("room")
+    made = {
+        f"take{t}": make_room_video(folder / f"take{t}.mp4", room=ROOM, take=t) for t in (1, 2, 3)
+    }
+    Image.fromarray(room_frame(ROOM, 1, 1.3, W, H)).save(folder / "still.jpg", quality=55)
+    made["still"] = folder / "still.jpg"
+    return made
+
+
+def test_a_figure_moving_in_a_still_room_is_not_taken_for_a_window(takes) -> None:
+    """The whole frame is the footage: the moving figure is not cropped out as a 'picture'."""
+    assert fingerprint_file(takes["take1"]).crop is None
+
+
+def test_a_jpeg_still_of_a_short_fixed_camera_clip_is_found(takes) -> None:
+    fingerprint = fingerprint_file(takes["take1"])
+    index = HashIndex.build([(1, fingerprint)])
+    [found] = match(takes["still"], index, {1: fingerprint.duration})
+    assert found.relation == "still_from"

@@ -7,6 +7,7 @@ to the database or the folder could, leaving the signed log alone; verify must n
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,7 @@ def test_events_from_older_writers_prove_what_they_hold(store: Store, bench) -> 
     legacy = details.replace(details[details.index(',"stored_at"') : details.rindex("}")], "")
     assert '"stored_at"' not in legacy
     # Re-signing stands for a store written before every field was attested.
-    _rewrite_event(store, seq, legacy)
+    _rewrite_event(store, seq, lambda event: setattr(event, "details", legacy))
     report = verify_store(store)
     assert report.intact, report.problems
     assert report.warnings == [
@@ -234,8 +235,8 @@ def test_events_from_older_writers_prove_what_they_hold(store: Store, bench) -> 
     assert any("md5 in the catalog differs" in p for p in verify_store(store).problems)
 
 
-def _rewrite_event(store: Store, seq: int, details: str) -> None:
-    """Rewrite one event's details and re-sign the chain from it on, as the key holder can."""
+def _rewrite_event(store: Store, seq: int, change: Callable[[CustodyEvent], object]) -> None:
+    """Change one event and re-sign the chain from it on, as whoever holds the key can."""
     import hashlib
 
     from testament.locker.custody import signed_bytes
@@ -247,7 +248,7 @@ def _rewrite_event(store: Store, seq: int, details: str) -> None:
         previous = None
         for event in events:
             if event.seq == seq:
-                event.details = details
+                change(event)
             if previous is not None:
                 event.prev_hash = previous
             event.hash = hashlib.sha256(signed_bytes(event)).hexdigest()

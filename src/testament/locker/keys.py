@@ -97,6 +97,18 @@ def create_keys(private_path: Path, public_path: Path, passphrase: str | None = 
     return Signer(private)
 
 
+def _encrypted(pem: bytes) -> bool:
+    return pem.lstrip().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+
+
+def is_protected(private_path: Path) -> bool:
+    """Whether the private key file is encrypted with a passphrase."""
+    try:
+        return _encrypted(private_path.read_bytes())
+    except OSError:
+        return False
+
+
 def load_signer(private_path: Path, passphrase: str | None = None) -> Signer:
     """The private key at `private_path`, decrypted with `passphrase` where it has one."""
     try:
@@ -108,7 +120,7 @@ def load_signer(private_path: Path, passphrase: str | None = None) -> Signer:
         ) from exc
     except OSError as exc:
         raise SigningKeyError(f"{private_path}: cannot read ({exc.strerror})") from exc
-    encrypted = pem.lstrip().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    encrypted = _encrypted(pem)
     if encrypted and passphrase is None:
         raise SigningKeyError(
             f"{private_path}: the signing key is passphrase-protected; "

@@ -22,12 +22,16 @@ from collections.abc import Iterator
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
-from av.video.reformatter import ColorRange, Interpolation, VideoReformatter
 
 from testament.fingerprint.model import FingerprintError
+
+# PyAV is imported where frames are decoded: a still query never needs it.
+if TYPE_CHECKING:
+    import av
+    from av.video.reformatter import VideoReformatter
 
 THUMB = 160  # side of the stored luma thumbnail of a kept frame
 MAX_GAP = 0.5  # seconds between kept frames at most
@@ -129,6 +133,8 @@ def thumbnail(frame: av.VideoFrame, scaler: VideoReformatter, size: int = THUMB)
     same scaler serves every frame of a video (setting one up costs more than scaling).
     Both ranges are declared full so that luma values stay as decoded, as `_luma` reads them.
     """
+    from av.video.reformatter import ColorRange, Interpolation
+
     small = scaler.reformat(
         frame,
         width=size,
@@ -148,6 +154,8 @@ def _median(values: np.ndarray) -> float:
 
 
 def _decoded(path: Path) -> Iterator[tuple[float, av.VideoFrame]]:
+    import av
+
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -243,6 +251,8 @@ class VideoSampler:
         self.size = (0, 0)
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        from av.video.reformatter import VideoReformatter
+
         last_probe: np.ndarray | None = None
         bits = np.zeros(0, dtype=bool)  # signature of the last kept frame
         scaler = VideoReformatter()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -126,6 +128,16 @@ def test_anchor_is_recorded_and_checked(cli, store: Store, tsa, tmp_path: Path) 
         ).scalar_one()
     details = json.loads(anchored.details)
     assert details["seq"] == anchored.seq - 1
+    # The token checks without testament, as docs/security.md says.
+    (tmp_path / "head.txt").write_text(f"{details['seq']}:{details['hash']}")
+    (tmp_path / "anchor.tsr").write_bytes(base64.b64decode(details["token"]))
+    (tmp_path / "authority.pem").write_text(details["certificates"])
+    openssl = subprocess.run(
+        ["openssl", "ts", "-verify", "-data", "head.txt", "-in", "anchor.tsr",
+         "-CAfile", "authority.pem"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "Verification: OK" in openssl.stdout, openssl.stderr
     ok = cli("verify")
     assert ok.exit_code == 0, ok.output
     _rewrite_event(store, 1, lambda event: setattr(event, "time", "2020-01-01T00:00:00.000000Z"))

@@ -38,3 +38,14 @@ def test_a_jpeg_still_of_a_short_fixed_camera_clip_is_found(takes) -> None:
     index = HashIndex.build([(1, fingerprint)])
     [found] = match(takes["still"], index, {1: fingerprint.duration})
     assert found.relation == "still_from"
+
+
+def test_an_animated_gif_is_footage(tmp_path: Path) -> None:
+    """Screen recordings are often shared as animated GIFs: each frame is hashed, with its time."""
+    frames = [Image.fromarray(room_frame(ROOM, 1, i / 10, 160, 120)) for i in range(20)]
+    path = tmp_path / "recording.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    fingerprint = fingerprint_file(path)
+    assert fingerprint.kind == "video"
+    assert fingerprint.duration == pytest.approx(2.0, abs=0.15)
+    assert len(fingerprint) > 1

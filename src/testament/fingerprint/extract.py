@@ -24,9 +24,15 @@ IMAGE_SIDE = 512  # images are reduced to at most this before looking for the pi
 
 
 def open_luma(path: Path) -> np.ndarray | None:
-    """The greyscale pixels of an image file (EXIF orientation applied), None if not one."""
+    """The greyscale pixels of an image file (EXIF orientation applied), None if not one.
+
+    An animated image (GIF, WebP, APNG: how screen recordings are often shared) is footage
+    and goes the way of videos, which FFmpeg decodes frame by frame with their times.
+    """
     try:
         with Image.open(path) as image:
+            if getattr(image, "n_frames", 1) > 1:
+                return None
             image = ImageOps.exif_transpose(image)
             image.thumbnail((IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.BOX)
             return np.asarray(image.convert("L"))

@@ -149,3 +149,21 @@ def test_anchor_is_recorded_and_checked(cli, store: Store, tsa, tmp_path: Path) 
     ) in broken.stderr
     missing = cli("custody", "anchor")
     assert missing.exit_code == 2 and "needs --tsa-url and --tsa-ca" in missing.output
+
+
+def test_truncated_log_is_named_and_the_run_not_hidden_behind_it(
+    store: Store, tmp_path: Path
+) -> None:
+    _ingest(store, tmp_path / "src", count=1)
+    with store.write() as session:
+        last = session.execute(text("SELECT max(seq) FROM custody_events")).scalar_one()
+        session.execute(text("DELETE FROM custody_events WHERE seq = :s"), {"s": last})
+    store.settings.custody_head_path.unlink()
+    report = verify_store(store)
+    assert report.problems[:2] == [
+        "custody head file is missing (it proves that no events were deleted from the end)",
+        f"the catalog's custody head names event #{last}, which is missing or changed "
+        "(events were deleted from the end of the log)",
+    ]
+    assert report.warnings[-1].startswith("this run is not recorded in the log: ")
+    assert verify_store(store).problems[:2] == report.problems[:2]  # still named next time

@@ -1,11 +1,16 @@
-"""Frame transforms and synthetic overlays (logo, news banner, phone UI, video player)."""
+"""Frame transforms: Meta's AugLy (the augmentations of DISC21 and VSC 2022) where it has
+them, and synthetic overlays it lacks (news ticker, phone UI, desktop player) drawn with Pillow.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+import augly.image as augly
+from augly.utils import SCREENSHOT_TEMPLATES_DIR
+from PIL import Image, ImageDraw, ImageFont
 
 FrameOp = Callable[[Image.Image], Image.Image]
 
@@ -17,69 +22,63 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=max(8, size))
 
 
+def allow_augly_on_current_pillow() -> None:
+    """Give Pillow's fonts the ``getsize_multiline`` that AugLy 1.0.0 (2022) still calls.
+
+    Pillow 10 removed it; ``augly.image.meme_format`` measures its caption with it. The
+    replacement measures the same box with ``getbbox`` line by line.
+    """
+    if hasattr(ImageFont.FreeTypeFont, "getsize_multiline"):
+        return
+
+    def getsize_multiline(self: ImageFont.FreeTypeFont, text: str) -> tuple[int, int]:
+        boxes = [self.getbbox(line or " ") for line in text.split("\n")]
+        return max(b[2] for b in boxes), sum(b[3] for b in boxes)
+
+    ImageFont.FreeTypeFont.getsize_multiline = getsize_multiline  # type: ignore[attr-defined]
+
+
+allow_augly_on_current_pillow()
+
+
 def downscale(width: int) -> FrameOp:
-    """Resize to ``width`` pixels wide, keeping the aspect ratio."""
-
-    def op(image: Image.Image) -> Image.Image:
-        height = round(image.height * width / image.width)
-        return image.resize((width, height), Image.Resampling.BILINEAR)
-
-    return op
+    """Resize to ``width`` pixels wide, keeping the aspect ratio (augly scale)."""
+    return lambda image: augly.scale(image, factor=width / image.width)
 
 
 def crop(fraction: float, rng: random.Random) -> FrameOp:
     """Remove ``fraction`` of the width and of the height, split randomly between sides."""
-    left_share, top_share = rng.random(), rng.random()
-
-    def op(image: Image.Image) -> Image.Image:
-        dx, dy = image.width * fraction, image.height * fraction
-        left, top = round(dx * left_share), round(dy * top_share)
-        return image.crop(
-            (left, top, left + round(image.width - dx), top + round(image.height - dy))
-        )
-
-    return op
+    left, top = fraction * rng.random(), fraction * rng.random()
+    return lambda image: augly.crop(
+        image, x1=left, y1=top, x2=left + 1 - fraction, y2=top + 1 - fraction
+    )
 
 
 def black_bars(fraction: float, letterbox: bool) -> FrameOp:
     """Pad with black bars so they take ``fraction`` of the height (letterbox) or width."""
-
-    def op(image: Image.Image) -> Image.Image:
-        width, height = image.size
-        if letterbox:
-            height = round(height / (1 - fraction))
-        else:
-            width = round(width / (1 - fraction))
-        canvas = Image.new("RGB", (width, height), BLACK)
-        canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
-        return canvas
-
-    return op
+    side = (1 / (1 - fraction) - 1) / 2  # augly pads this share of the size on each side
+    w_factor, h_factor = (0.0, side) if letterbox else (side, 0.0)
+    return lambda image: augly.pad(image, w_factor=w_factor, h_factor=h_factor, color=BLACK)
 
 
 def mirror() -> FrameOp:
     """Flip left to right."""
-    return ImageOps.mirror
+    return augly.hflip
 
 
 def grey_contrast(factor: float) -> FrameOp:
     """Greyscale, then scale the contrast by ``factor``."""
-
-    def op(image: Image.Image) -> Image.Image:
-        grey = ImageOps.grayscale(image).convert("RGB")
-        return ImageEnhance.Contrast(grey).enhance(factor)
-
-    return op
+    return lambda image: augly.contrast(augly.grayscale(image), factor=factor)
 
 
 def brightness(factor: float) -> FrameOp:
     """Scale brightness by ``factor``."""
-    return lambda image: ImageEnhance.Brightness(image).enhance(factor)
+    return lambda image: augly.brightness(image, factor=factor)
 
 
 def rotate(degrees: float) -> FrameOp:
-    """Rotate about the centre, same canvas, black corners."""
-    return lambda image: image.rotate(degrees, Image.Resampling.BILINEAR, fillcolor=BLACK)
+    """Rotate about the centre and crop to the largest upright rectangle (augly rotate)."""
+    return lambda image: augly.rotate(image, degrees=degrees)
 
 
 def _logo(side: int, rng: random.Random) -> Image.Image:
@@ -95,20 +94,25 @@ def _logo(side: int, rng: random.Random) -> Image.Image:
 
 
 def logo(area: float, rng: random.Random) -> FrameOp:
-    """Paste an opaque logo covering ``area`` of the frame at a random corner."""
+    """Overlay an opaque logo covering ``area`` of the frame at a random corner (augly)."""
     corner = rng.randrange(4)
     cache: dict[tuple[int, int], Image.Image] = {}
 
     def op(image: Image.Image) -> Image.Image:
+        side = round((image.width * image.height * area) ** 0.5)
         if image.size not in cache:
-            cache[image.size] = _logo(round((image.width * image.height * area) ** 0.5), rng)
-        mark = cache[image.size]
-        pad = image.width // 30
-        x = pad if corner % 2 == 0 else image.width - mark.width - pad
-        y = pad if corner < 2 else image.height - mark.height - pad
-        out = image.copy()
-        out.paste(mark, (x, y))
-        return out
+            cache[image.size] = _logo(side, rng)
+        pad = 1 / 30
+        x = pad if corner % 2 == 0 else 1 - side / image.width - pad
+        y = pad if corner < 2 else 1 - side / image.height - pad
+        return augly.overlay_image(
+            image,
+            cache[image.size],
+            opacity=1.0,
+            overlay_size=side / image.height,
+            x_pos=x,
+            y_pos=y,
+        )
 
     return op
 
@@ -239,3 +243,22 @@ def player_screenshot(
     shot = Image.alpha_composite(shot.convert("RGBA"), overlay).convert("RGB")
     ImageDraw.Draw(shot).rectangle((0, height - 60, width, height), fill=(50, 50, 50))
     return shot
+
+
+SCREENSHOT_TEMPLATES = ("web.png", "mobile.png")
+
+
+def screenshot(image: Image.Image, rng: random.Random) -> Image.Image:
+    """The picture inside a web page or a phone app's feed (augly overlay_onto_screenshot)."""
+    template = Path(SCREENSHOT_TEMPLATES_DIR) / rng.choice(SCREENSHOT_TEMPLATES)
+    return augly.overlay_onto_screenshot(image, template_filepath=str(template))
+
+
+MEME_CAPTIONS = ("WHEN YOU SEE IT", "SHARE BEFORE THEY DELETE THIS", "NOBODY IS TALKING ABOUT THIS")
+
+
+def meme(image: Image.Image, rng: random.Random) -> Image.Image:
+    """A white caption band above the picture, as memes are posted (augly meme_format)."""
+    return augly.meme_format(
+        image, text=rng.choice(MEME_CAPTIONS), caption_height=max(40, image.height // 5)
+    )

@@ -1,9 +1,10 @@
-"""Run the transform suite through testament's matcher and the vPDQ baseline; print a table.
+"""Run the suite through testament's matcher and the vPDQ baseline; print the tables.
 
-    python -m benchmarks.matching.evaluate [--work benchmarks/results/matching]
+    python -m benchmarks.matching.evaluate [--half tuning|held-out|both] [--families a,b]
 
-Writes ``results.md`` (the table) and ``results.json`` (every query's outcome) to the work
-folder. The first run renders the suite (a few minutes on 2 cores); later runs reuse it.
+Writes ``results.md`` (the tables), ``results.json`` (every query's answers) and
+``misses.md`` (every miss and false call) to the work folder. The first run renders the
+suite; later runs reuse it.
 """
 
 from __future__ import annotations
@@ -19,90 +20,129 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.matching import suite, vpdq_baseline
+import numpy as np
+from benchmarks.matching import sources, suite, vpdq_baseline
 from benchmarks.matching.suite import Query
 
-from testament.fingerprint import HashIndex, fingerprint_file, match
+from testament.fingerprint import Fingerprint, HashIndex, fingerprint_file, match
 
 SAME_FOOTAGE = {"same_footage", "clip_of", "contains", "overlaps", "still_from"}
 TIME_TOLERANCE = 0.5
+NEGATIVE_FAMILIES = (
+    "hard_negative",
+    "hard_negative_still",
+    "set_negative",
+    "negative_tail",
+    "negative_tail_still",
+    "negative_unrelated",
+)
+
+
+@dataclass
+class Answer:
+    """One asset a method returned for a query."""
+
+    relation: str
+    score: float
+    time: float | None  # a video's offset or a still's asset_time
+    intervals: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass
 class Outcome:
-    """What one method answered for one query."""
+    """What one method answered for one query, scored against its ground truth."""
 
-    found: bool  # the true source came back (positives)
-    false_calls: list[int]  # assets returned that are not the source
-    relation: str | None = None
-    time_error: float | None = None  # |offset or still time - truth|, seconds
+    answers: dict[int, Answer]
+    found: bool = False  # the true source came back with a same-footage relation
+    false_calls: list[int] = field(default_factory=list)  # other assets called the footage
+    time_error: float | None = None  # seconds off (0 when an interval holds the truth)
+    by_interval: float | None = None  # length of the interval that answered a still
     seconds: float = 0.0
 
 
 @dataclass
 class Assets:
-    """The two indexes of the benchmark: ids, files and durations."""
+    """The two indexes: asset ids, names, files, places and durations."""
 
     ids: dict[str, int]
     files: dict[int, Path]
+    places: dict[int, str]
+    negative: set[int]
     durations: dict[int, float | None] = field(default_factory=dict)
 
     def of(self, index: str) -> list[int]:
-        """Asset ids that belong to the "main" or the "negative" index."""
-        negative = {self.ids[suite.head_asset(n)] for n in suite.SOURCES}
-        return [a for a in self.files if (a in negative) == (index == "negative")]
+        """Asset ids of the "main" or the "negative" index."""
+        return [a for a in self.files if (a in self.negative) == (index == "negative")]
 
 
-def load_assets(work: Path) -> Assets:
-    """Main index: the source videos; negative index: each source's first 40%."""
-    files = {name: suite.source_path(name) for name in suite.SOURCES}
-    files |= suite.render_negative_index_assets(work)
+def load_assets(work: Path, halves: tuple[str, ...]) -> Assets:
+    """Main index: every source of the chosen halves; negative index: the old sources' heads."""
+    chosen = [s for s in sources.SOURCES if sources.half_of(s.group) in halves]
+    files = {s.name: suite.source_path(s.name, work) for s in chosen}
+    places = {s.name: s.place for s in chosen}
+    heads = suite.render_negative_index_assets(work) if "tuning" in halves else {}
+    files |= heads
     ids = {name: i + 1 for i, name in enumerate(files)}
-    return Assets(ids, {ids[name]: path for name, path in files.items()})
+    return Assets(
+        ids,
+        {ids[n]: p for n, p in files.items()},
+        {ids[n]: places.get(n, n) for n in files},
+        {ids[n] for n in heads},
+    )
 
 
-def _expected_time(query: Query) -> float | None:
-    return query.timestamp if query.kind == "image" else query.offset
-
-
-def _outcome(
-    query: Query, assets: Assets, answers: dict[int, tuple[str, float | None]], seconds: float
-) -> Outcome:
-    """Score one method's answers: {asset id: (relation, offset or still time)}."""
+def score(query: Query, assets: Assets, answers: dict[int, Answer], seconds: float) -> Outcome:
+    """Found, false calls and time error of one method's answers to one query."""
     source = assets.ids.get(query.source or "")
-    false_calls = sorted(a for a in answers if a != source)
-    if source not in answers:
-        return Outcome(False, false_calls, seconds=seconds)
-    relation, answer_time = answers[source]
-    expected = _expected_time(query)
-    error = None
-    if expected is not None and answer_time is not None:
-        error = abs(answer_time - expected)
-    return Outcome(relation in SAME_FOOTAGE, false_calls, relation, error, seconds)
+    calls = {a for a, ans in answers.items() if ans.relation in SAME_FOOTAGE}
+    outcome = Outcome(answers, source in calls, sorted(calls - {source}), seconds=seconds)
+    truth = query.timestamp if query.kind == "image" else query.offset
+    if not outcome.found or truth is None:
+        return outcome
+    answer = answers[source]
+    if answer.time is not None:
+        outcome.time_error = abs(answer.time - truth)
+    elif answer.intervals:
+        gaps = [max(start - truth, truth - end, 0.0) for start, end in answer.intervals]
+        best = int(np.argmin(gaps))
+        outcome.time_error = gaps[best]
+        start, end = answer.intervals[best]
+        outcome.by_interval = end - start
+    return outcome
 
 
-def run_ours(queries: list[Query], assets: Assets, work: Path) -> list[Outcome]:
-    """testament.fingerprint: fingerprint the assets, index them, match every query."""
+def _fingerprints(assets: Assets) -> dict[int, Fingerprint]:
+    return {a: fingerprint_file(path) for a, path in assets.files.items()}
+
+
+def run_ours(
+    queries: list[Query], assets: Assets, work: Path, prints: dict[int, Fingerprint]
+) -> list[Outcome]:
+    """testament.fingerprint: index the assets' fingerprints, match every query."""
     indexes = {"main": HashIndex(), "negative": HashIndex()}
-    for name in ("main", "negative"):
+    for name, index in indexes.items():
         for asset_id in assets.of(name):
-            fingerprint = fingerprint_file(assets.files[asset_id])
-            indexes[name].add(asset_id, fingerprint)
-            assets.durations[asset_id] = fingerprint.duration
+            index.add(asset_id, prints[asset_id])
+            assets.durations[asset_id] = prints[asset_id].duration
     outcomes = []
     for query in queries:
         start = time.perf_counter()
         found = match(suite.query_file(query, work), indexes[query.index], assets.durations)
         answers = {
-            m.asset_id: (m.relation, m.asset_time if query.kind == "image" else m.offset)
+            m.asset_id: Answer(
+                m.relation,
+                float(m.score),
+                m.asset_time if query.kind == "image" else m.offset,
+                [tuple(map(float, span)) for span in m.asset_times],
+            )
             for m in found
         }
-        outcomes.append(_outcome(query, assets, answers, time.perf_counter() - start))
+        outcomes.append(score(query, assets, answers, time.perf_counter() - start))
     return outcomes
 
 
 def run_vpdq(queries: list[Query], assets: Assets, work: Path) -> list[Outcome]:
-    """The vPDQ baseline over the same indexes."""
+    """The vPDQ baseline over the same indexes; its score is the larger match percentage."""
     hashes = {a: vpdq_baseline.hash_file(p) for a, p in assets.files.items()}
     targets = {name: {a: hashes[a] for a in assets.of(name)} for name in ("main", "negative")}
     outcomes = []
@@ -111,56 +151,138 @@ def run_vpdq(queries: list[Query], assets: Assets, work: Path) -> list[Outcome]:
         query_hash = vpdq_baseline.hash_file(suite.query_file(query, work))
         found = vpdq_baseline.search(query_hash, targets[query.index], query.kind == "image")
         relation = "still_from" if query.kind == "image" else "same_footage"
-        answers = {a: (relation, m.still_time) for a, m in found.items()}
-        outcomes.append(_outcome(query, assets, answers, time.perf_counter() - start))
+        answers = {
+            a: Answer(relation, max(m.query_percent, m.target_percent) / 100, m.still_time)
+            for a, m in found.items()
+        }
+        outcomes.append(score(query, assets, answers, time.perf_counter() - start))
     return outcomes
 
 
+# Figures.
+
+
+def micro_ap(queries: list[Query], outcomes: list[Outcome], assets: Assets) -> float | None:
+    """Video-level µAP (VSC 2022 descriptor track): every (query, asset) pair called the same
+    footage, ranked by score over all queries; AP over the (query, true source) pairs, a
+    positive never returned counting 0."""
+    ranked: list[tuple[float, bool]] = []
+    positives = 0
+    for query, outcome in zip(queries, outcomes, strict=True):
+        source = assets.ids.get(query.source or "")
+        positives += source is not None
+        for asset_id, answer in outcome.answers.items():
+            if answer.relation in SAME_FOOTAGE:
+                ranked.append((answer.score, asset_id == source))
+    if not positives:
+        return None
+    ranked.sort(key=lambda pair: -pair[0])
+    hits, total = 0, 0.0
+    for rank, (_, correct) in enumerate(ranked, 1):
+        if correct:
+            hits += 1
+            total += hits / rank
+    return total / positives
+
+
 def _share(values: list[bool]) -> str:
-    return (
-        f"{sum(values)}/{len(values)} ({100 * sum(values) / len(values):.0f}%)" if values else "—"
-    )
+    if not values:
+        return "—"
+    return f"{sum(values)}/{len(values)} ({100 * sum(values) / len(values):.0f}%)"
 
 
 def _timing(outcomes: list[Outcome]) -> str:
     errors = [o.time_error for o in outcomes if o.time_error is not None]
     if not errors:
         return "—"
-    within = _share([e <= TIME_TOLERANCE for e in errors])
-    return f"{within}, median {statistics.median(errors):.2f} s"
+    text = (
+        f"{_share([e <= TIME_TOLERANCE for e in errors])}, median {statistics.median(errors):.2f} s"
+    )
+    spans = [o.by_interval for o in outcomes if o.by_interval is not None]
+    if spans:
+        text += f"; {len(spans)} by interval, median {statistics.median(spans):.1f} s long"
+    return text
 
 
-def _row(family: str, queries: list[Query], methods: dict[str, list[Outcome]]) -> list[str]:
-    negative = queries[0].source is None
-    label = family
+def _label(family: str) -> str:
     if family in suite.INFORMATIONAL:
-        label += " (no target)"
-    elif family in suite.EXTRA:
-        label += " (extra)"
-    cells = [label, str(len(queries))]
+        return f"{family} (no target)"
+    return f"{family} (extra)" if family in suite.EXTRA else family
+
+
+def _row(queries: list[Query], methods: dict[str, list[Outcome]]) -> list[str]:
+    negative = queries[0].family in NEGATIVE_FAMILIES
+    cells = [_label(queries[0].family), queries[0].half, str(len(queries))]
     for outcomes in methods.values():
+        calls = _share([bool(o.false_calls) for o in outcomes])
         if negative:
-            cells += ["—", _share([bool(o.false_calls) for o in outcomes]), "—"]
+            cells += ["—", calls, "—"]
         else:
-            cells += [
-                _share([o.found for o in outcomes]),
-                _share([bool(o.false_calls) for o in outcomes]),
-                _timing(outcomes),
-            ]
+            cells += [_share([o.found for o in outcomes]), calls, _timing(outcomes)]
     return cells
 
 
-def table(queries: list[Query], methods: dict[str, list[Outcome]]) -> str:
-    """Markdown table: per family and method, recall, false calls and time accuracy."""
-    header = ["family", "n"]
+def family_table(queries: list[Query], methods: dict[str, list[Outcome]]) -> str:
+    """Markdown: per family and half, each method's recall, false calls and time accuracy."""
+    header = ["family", "half", "n"]
     for name in methods:
         header += [f"{name} recall", f"{name} false calls", f"{name} time ≤0.5 s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    families = list(dict.fromkeys(q.family for q in queries))
-    for family in families:
-        rows = [i for i, q in enumerate(queries) if q.family == family]
-        picked = {name: [outcomes[i] for i in rows] for name, outcomes in methods.items()}
-        lines.append("| " + " | ".join(_row(family, [queries[i] for i in rows], picked)) + " |")
+    for family in dict.fromkeys(q.family for q in queries):
+        for half in sources.HALVES:
+            rows = [i for i, q in enumerate(queries) if q.family == family and q.half == half]
+            if rows:
+                picked = {name: [o[i] for i in rows] for name, o in methods.items()}
+                cells = _row([queries[i] for i in rows], picked)
+                lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def same_scene_pairs(
+    queries: list[Query], outcomes: list[Outcome], assets: Assets
+) -> dict[str, tuple[list[bool], list[bool]]]:
+    """Per half: for pairs of the same place (other footage), was same_scene found; for
+    pairs of different places, was same_scene (wrongly) returned."""
+    result: dict[str, tuple[list[bool], list[bool]]] = {h: ([], []) for h in sources.HALVES}
+    for query, outcome in zip(queries, outcomes, strict=True):
+        if query.index != "main":
+            continue
+        source = assets.ids.get(query.source or "")
+        expected, forbidden = result[query.half]
+        for asset_id in assets.of("main"):
+            if asset_id == source:
+                continue
+            said = outcome.answers.get(asset_id)
+            same_scene = said is not None and said.relation == "same_scene"
+            if assets.places[asset_id] == query.place:
+                expected.append(same_scene)
+            else:
+                forbidden.append(same_scene)
+    return result
+
+
+def summary_table(queries: list[Query], methods: dict[str, list[Outcome]], assets: Assets) -> str:
+    """Markdown: per half, µAP of each method and the same_scene figures of ours."""
+    lines = [
+        "| half | queries | ours µAP | vPDQ µAP | same_scene found (same place) "
+        "| same_scene wrongly (other places) |",
+        "|---|---|---|---|---|---|",
+    ]
+    scene = same_scene_pairs(queries, methods["ours"], assets)
+    for half in sources.HALVES:
+        rows = [
+            i
+            for i, q in enumerate(queries)
+            if q.half == half and q.family not in suite.INFORMATIONAL
+        ]
+        if not rows:
+            continue
+        picked = [queries[i] for i in rows]
+        aps = [micro_ap(picked, [o[i] for i in rows], assets) for o in methods.values()]
+        expected, forbidden = scene[half]
+        cells = [half, str(len(rows)), *(f"{ap:.3f}" if ap is not None else "—" for ap in aps)]
+        cells += [_share(expected), f"{sum(forbidden)} of {len(forbidden)} pairs"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -177,14 +299,57 @@ def machine_line() -> str:
     return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}; {os.cpu_count()} cores"
 
 
-def misses(queries: list[Query], outcomes: list[Outcome]) -> list[str]:
-    """Ids of the queries a method got wrong (missed positive or any false call)."""
-    return [
-        q.id
-        for q, o in zip(queries, outcomes, strict=True)
-        if q.family not in suite.INFORMATIONAL
-        and (o.false_calls or (q.source is not None and not o.found))
+def is_miss(query: Query, outcome: Outcome) -> bool:
+    """A missed positive or any false call (informational families aside)."""
+    if query.family in suite.INFORMATIONAL:
+        return False
+    return bool(outcome.false_calls) or (query.source is not None and not outcome.found)
+
+
+def _best_distance(query: Query, work: Path, source: Fingerprint | None) -> str:
+    """Closest Hamming distance between the query's hashes and its source's, as a hint."""
+    if source is None or not len(source):
+        return "—"
+    try:
+        mine = fingerprint_file(suite.query_file(query, work))
+    except Exception as exc:  # noqa: BLE001 - a hint only; the miss is listed regardless
+        return f"unreadable ({exc})"
+    if not len(mine):
+        return "no hashes kept"
+    xor = mine.hashes[:, None, :] ^ source.hashes[None, :, :]
+    return str(int(np.unpackbits(xor, axis=2).sum(axis=2).min()))
+
+
+def misses_report(
+    queries: list[Query],
+    outcomes: list[Outcome],
+    assets: Assets,
+    work: Path,
+    prints: dict[int, Fingerprint],
+) -> str:
+    """Markdown list of every miss and false call of ours, held-out first."""
+    names = {i: n for n, i in assets.ids.items()}
+    lines = [
+        "| query | family | half | source | came back | best distance |",
+        "|---|---|---|---|---|---|",
     ]
+    order = sorted(range(len(queries)), key=lambda i: (queries[i].half != "held-out", i))
+    for i in order:
+        query, outcome = queries[i], outcomes[i]
+        if not is_miss(query, outcome):
+            continue
+        said = (
+            "; ".join(
+                f"{names[a]} {ans.relation} {ans.score:.2f}" for a, ans in outcome.answers.items()
+            )
+            or "nothing"
+        )
+        source = prints.get(assets.ids.get(query.source or "", -1))
+        lines.append(
+            f"| {query.id} | {query.family} | {query.half} | {query.source or '—'} | {said} "
+            f"| {_best_distance(query, work, source)} |"
+        )
+    return "\n".join(lines)
 
 
 def _timed(label: str, run: Callable[[], list[Outcome]]) -> list[Outcome]:
@@ -194,40 +359,53 @@ def _timed(label: str, run: Callable[[], list[Outcome]]) -> list[Outcome]:
     return outcomes
 
 
-def main() -> None:
-    """Build the suite if needed, run both methods, print and save the results."""
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("benchmarks/results/matching"))
-    parser.add_argument("--per-source", type=int, default=2, help="videos per source and family")
-    parser.add_argument("--stills", type=int, default=4, help="stills per source and family")
+    parser.add_argument("--per-source", type=int, default=1, help="videos per source and family")
+    parser.add_argument("--stills", type=int, default=2, help="stills per source and family")
     parser.add_argument("--jobs", type=int, default=2, help="processes that render the suite")
-    args = parser.parse_args()
-    planned = _timed_suite(args)
+    parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
+    parser.add_argument("--families", default="", help="comma-separated families (default all)")
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Build the suite if needed, run both methods, print and save the results."""
+    args = _arguments()
+    halves = sources.HALVES if args.half == "both" else (args.half,)
+    families = {f for f in args.families.split(",") if f}
+    start = time.perf_counter()
+
+    def keep(query: Query) -> bool:
+        return query.half in halves and (not families or query.family in families)
+
+    planned = suite.build(args.work, args.per_source, args.stills, args.jobs, keep)
+    print(f"suite: {len(planned)} queries in {time.perf_counter() - start:.1f} s")
     queries = [q for q in planned if q.excluded is None]
-    assets = load_assets(args.work)
+    assets = load_assets(args.work, halves)
+    prints = _fingerprints(assets)
     methods = {
-        "ours": _timed("testament", lambda: run_ours(queries, assets, args.work)),
+        "ours": _timed("testament", lambda: run_ours(queries, assets, args.work, prints)),
         "vPDQ": _timed("vPDQ", lambda: run_vpdq(queries, assets, args.work)),
     }
-    text = f"{table(queries, methods)}\n\n{machine_line()}\n"
+    text = (
+        f"{family_table(queries, methods)}\n\n{summary_table(queries, methods, assets)}\n\n"
+        f"{machine_line()}; {time.perf_counter() - start:.0f} s in all\n"
+    )
     left_out = [f"{q.id} ({q.excluded})" for q in planned if q.excluded is not None]
     if left_out:
         text += "\nNot run (no footage anyone could match): " + "; ".join(left_out) + "\n"
     print(text)
-    print("ours missed or wrongly matched:", ", ".join(misses(queries, methods["ours"])) or "none")
     (args.work / "results.md").write_text(text)
+    report = misses_report(queries, methods["ours"], assets, args.work, prints)
+    (args.work / "misses.md").write_text(f"# Misses and false calls (ours)\n\n{report}\n")
+    print(f"misses and false calls: {args.work / 'misses.md'}")
     details = [
         {"query": asdict(q), **{name: asdict(o[i]) for name, o in methods.items()}}
         for i, q in enumerate(queries)
     ]
     (args.work / "results.json").write_text(json.dumps(details, indent=1))
-
-
-def _timed_suite(args: argparse.Namespace) -> list[Query]:
-    start = time.perf_counter()
-    queries = suite.build(args.work, args.per_source, args.stills, args.jobs)
-    print(f"suite: {len(queries)} queries in {time.perf_counter() - start:.1f} s")
-    return queries
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ def _ingest_and_check(store: Store, collected: list[Collected]) -> Summary:
     summary = Ingest(store, steps=[]).run(collected)
     after = _kept(store)
     assert before[0] <= after[0] and before[1] <= after[1]
+    assert set(store.blobs.iter_sha256()) == after[0]  # every blob catalogued, none orphaned
     assert all(store.blobs.current_sha256(sha) == sha for sha in after[0])
     assert len(summary.results) == len(collected)
     for result in summary.results:

@@ -355,7 +355,7 @@ def _with_one_good_chat(bad: dict[str, Any], tmp_path: Path) -> Path:
         (
             {"name": "Bad", "messages": [_message([12], photo="photos/good.jpg")]},
             "DataExport/result.json chat Bad message 1 in the list",
-            "'id' is a list, expected a number",
+            "'id' is a list, expected a whole number",
         ),
         (
             {"name": "Bad", "messages": [_message(12, photo="photos/a\x00.jpg")]},

@@ -166,7 +166,7 @@ def _row_items(
     elif url and is_url(url):
         yield from collect_url(url, sighting)
     else:
-        yield Problem(label, f"url {url!r} is not a web address{where}")
+        yield Problem(label, f"url {shown(url)!r} is not a web address{where}")
 
 
 def _file_item(folder: Path, label: str, where: str, value: str, sighting: Sighting) -> Collected:

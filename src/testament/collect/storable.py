@@ -29,8 +29,8 @@ def type_name(value: Any) -> str:
         return "true or false"
     return {
         str: "text",
-        int: "a number",
-        float: "a number",
+        int: "a whole number",
+        float: "a decimal number",
         list: "a list",
         dict: "an object",
         type(None): "empty",

@@ -49,7 +49,7 @@ class _Chat:
     id: str | None
     type: str | None
     messages: list[Any]
-    where: str  # how problems name it: "DataExport/result.json chat Name"
+    where: str  # how its messages' problems name it: "DataExport/result.json chat Name"
 
 
 def collect_export(folder: Path, context: Sighting) -> Iterator[Collected]:
@@ -128,7 +128,7 @@ def _chat(chat: dict[str, Any], where: str, named: str) -> _Chat | Problem:
     """The chat, or a problem labelled `where`; `named` labels its messages' problems."""
     try:
         name = _field(chat, "name", (str,), "text")
-        chat_id = _field(chat, "id", (int, str), "a number")
+        chat_id = _field(chat, "id", (int, str), "a whole number")
         kind = _field(chat, "type", (str,), "text")
         messages = _field(chat, "messages", (list,), "a list")
     except ItemError as exc:
@@ -157,7 +157,7 @@ def _message_items(
     try:
         if not isinstance(message, dict):
             raise ItemError(f"is {type_name(message)}, expected a message object")
-        message_id = _field(message, "id", (int, str), "a number")
+        message_id = _field(message, "id", (int, str), "a whole number")
         if message_id is not None:
             label = f"{chat.where} message #{shown(message_id)}"
         if _field(message, "type", (str,), "text") != "message":
@@ -180,9 +180,9 @@ def _message_items(
 
 def _sighting(chat: _Chat, username: str | None, message: dict[str, Any]) -> Sighting:
     """The post's context; raises ItemError for a field of the wrong type."""
-    message_id = _field(message, "id", (int, str), "a number")
+    message_id = _field(message, "id", (int, str), "a whole number")
     message_id = None if message_id is None else str(message_id)
-    reply_to = _field(message, "reply_to_message_id", (int, str), "a number")
+    reply_to = _field(message, "reply_to_message_id", (int, str), "a whole number")
     views = _field(message, "views", (int,), "a count")
     return Sighting(
         method="telegram",

@@ -267,21 +267,47 @@ def test_video_cut_after_its_header_probes_as_partial(tmp_path: Path) -> None:
     assert result.metadata["truncated"] is True
 
 
-@pytest.mark.parametrize(("name", "codec"), [("clip.mkv", "libx264"), ("clip.webm", "libvpx-vp9")])
-@pytest.mark.parametrize("fraction", [0.3, 0.9, 0.999])
-def test_matroska_cut_short_is_partial(
-    tmp_path: Path, name: str, codec: str, fraction: float
+@pytest.mark.parametrize(
+    ("name", "codec", "what"),
+    [
+        ("clip.mkv", "libx264", "segment"),
+        ("clip.webm", "libvpx-vp9", "segment"),
+        ("clip.avi", "mpeg4", "RIFF chunk"),
+    ],
+)
+@pytest.mark.parametrize("fraction", [0.9, 0.999])
+def test_video_cut_short_is_partial(
+    tmp_path: Path, name: str, codec: str, what: str, fraction: float
 ) -> None:
-    whole = make_video(tmp_path / name, seconds=3.0, codec=codec, width=64, height=36)
+    whole = make_video(tmp_path / name, seconds=3.0, codec=codec, width=64, height=48)
     assert probed(whole).error is None
     size = whole.stat().st_size
 
     result = probed(_cut(whole, fraction))
     assert result.media_type == "video"
-    assert result.metadata["duration"] == 3.0  # the header's claim; the bytes end earlier
+    assert result.metadata["streams"][0]["width"] == 64  # what the header says is kept
     assert result.error == (
         "cannot parse as video to the end: the file is cut short "
-        f"(its segment runs to byte {size} of {int(size * fraction)})"
+        f"(its {what} runs to byte {size} of {int(size * fraction)})"
+    )
+
+
+def test_matroska_cut_early_is_partial(tmp_path: Path) -> None:
+    whole = make_video(tmp_path / "clip.webm", seconds=3.0, codec="libvpx-vp9", width=64)
+    result = probed(_cut(whole, 0.3))
+    assert result.error is not None and "the file is cut short (its segment" in result.error
+
+
+def test_sound_cut_short_is_partial(tmp_path: Path) -> None:
+    whole = write_audio(tmp_path / "call.wav", "pcm_s16le")
+    size = whole.stat().st_size
+    assert probed(whole).error is None
+
+    result = probed(_cut(whole, 0.5))
+    assert result.media_type == "audio"
+    assert result.error == (
+        "cannot parse as audio to the end: the file is cut short "
+        f"(its RIFF chunk runs to byte {size} of {size // 2})"
     )
 
 

@@ -18,6 +18,7 @@ from av.stream import Disposition, Stream
 
 from testament.media.iso6709 import parse_iso6709
 from testament.media.jsonable import clean_tags, clean_text, finite, utc_iso
+from testament.media.truncation import declared_end
 
 # Container tags that hold an ISO 6709 location, most precise first.
 LOCATION_TAGS = ("com.apple.quicktime.location.ISO6709", "location", "location-eng")
@@ -26,9 +27,6 @@ LOCAL_CREATION_TAG = "com.apple.quicktime.creationdate"
 
 # Packets (of all streams) to read while looking for each video stream's first frame.
 _FIRST_FRAME_PACKETS = 500
-# Top-level EBML elements to walk: a header and a segment, and rarely a few more chained.
-_EBML_TOP_LEVEL_MAX = 8
-_EBML_TOP_LEVEL_IDS = frozenset({0x1A45DFA3, 0x18538067})  # the EBML header, a Segment
 
 AV_ERRORS = (av.error.FFmpegError, OSError, ValueError)
 
@@ -175,46 +173,6 @@ def _media_end(container: InputContainer) -> int:
     return end
 
 
-def _vint(data: bytes, at: int, *, keep_marker: bool) -> tuple[int, int] | None:
-    """An EBML variable-length integer at `at`: (value, length), or None if malformed.
-
-    A size whose bits are all ones means "unknown" (a live recording); it comes back as -1.
-    """
-    if at >= len(data) or data[at] == 0:
-        return None
-    length = 9 - data[at].bit_length()
-    if at + length > len(data):
-        return None
-    value = int.from_bytes(data[at : at + length], "big")
-    if keep_marker:
-        return value, length
-    value &= (1 << (7 * length)) - 1
-    return (-1 if value == (1 << (7 * length)) - 1 else value), length
-
-
-def matroska_end(path: Path, size: int) -> int | None:
-    """Where Matroska's top-level elements (EBML header, Segment) say the file ends.
-
-    Muxers write the Segment's size when they finish; FFmpeg reads a cut file without
-    complaint (its duration comes from the header), so this is how a cut shows.
-    """
-    at = 0
-    with path.open("rb") as file:
-        for _ in range(_EBML_TOP_LEVEL_MAX):
-            file.seek(at)
-            head = file.read(12)
-            element = _vint(head, 0, keep_marker=True)
-            length = _vint(head, element[1], keep_marker=False) if element else None
-            if element is None or element[0] not in _EBML_TOP_LEVEL_IDS:
-                return None  # past the last element, or bytes that are not Matroska's
-            if length is None or length[0] < 0:
-                return None  # a size left unknown: nothing to compare
-            at += element[1] + length[1] + length[0]
-            if at >= size:
-                return at
-    return None
-
-
 def _kind(container: InputContainer, video: list[Stream]) -> str | None:
     if video and (container.format.name == "image2" or container.format.name.endswith("_pipe")):
         return "image"
@@ -228,10 +186,10 @@ def _cut_short(container: InputContainer, path: Path, size: int) -> str | None:
     end = _media_end(container)
     if end > size:
         return f"its index runs to byte {end} of {size}"
-    if container.format.name.startswith("matroska"):
-        end = matroska_end(path, size) or 0
-        if end > size:
-            return f"its segment runs to byte {end} of {size}"
+    declared = declared_end(container.format.name, path, size)
+    if declared is not None:
+        what, end = declared
+        return f"its {what} runs to byte {end} of {size}"
     return None
 
 

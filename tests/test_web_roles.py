@@ -108,3 +108,15 @@ def test_every_route_for_every_role(store, world) -> None:
                 assert response.status_code < 500, f"{where}: {response.text[:300]}"
             else:
                 assert response.status_code == 403, where
+
+
+def test_every_state_changing_route_needs_the_csrf_token(store, world) -> None:
+    """The role check holds the CSRF check, so every checked route has it too."""
+    browser = ws.client(store)
+    ws.login(browser, "admin")
+    unsafe = [(m, p) for m, p, _ in api_routes(browser.app) if m not in ("GET", "HEAD")]
+    assert len(unsafe) > 20
+    for method, path in unsafe:
+        url = path.format(**world)
+        response = browser.request(method, url, data={"username": "admin", "password": "x"})
+        assert response.status_code == 403, f"{method} {url}"

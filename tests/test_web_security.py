@@ -8,6 +8,7 @@ from pathlib import Path
 from testament.accounts.models import User
 from testament.web.app import STATIC
 from testament.web.pages import TEMPLATES
+from testament.web.security import LoginThrottle
 from tests import web_support as ws
 
 
@@ -112,3 +113,64 @@ def test_login_redirects_only_to_local_pages(store) -> None:
             },
         )
         assert response.headers["location"] == expected
+
+
+def test_the_login_throttle_stays_small_whatever_is_sent() -> None:
+    """Throttled requests once stored an entry per name asked about: 15 MB per 20,000."""
+    throttle = LoginThrottle(max_keys=1000)
+    for number in range(20_000):
+        assert throttle.wait_seconds(f"name{number}", "203.0.113.9") == 0
+    assert len(throttle) == 0  # asking stores nothing
+    for number in range(20_000):
+        throttle.failed(f"name{number}", f"198.51.100.{number % 200}")
+    assert len(throttle) == 1000
+    for _ in range(5):
+        throttle.failed("amira", "192.0.2.1")
+    assert throttle.wait_seconds("amira", "192.0.2.7") > 0  # the latest failures are kept
+
+
+def test_throttled_logins_through_the_server_store_nothing_more(store) -> None:
+    browser = ws.client(store)
+    token = ws.csrf(browser)
+    bad = {"password": "wrong password", "csrf_token": token}
+    for number in range(25):
+        browser.post("/login", data=bad | {"username": f"n{number}"})
+    throttle = browser.app.state.throttle
+    held = len(throttle)
+    for number in range(300):
+        response = browser.post("/login", data=bad | {"username": f"other{number}"})
+        assert response.status_code == 429
+    assert len(throttle) == held
+
+
+def _logged_in(store, username: str):
+    browser = ws.client(store)
+    return browser, ws.login(browser, username)
+
+
+def test_a_password_change_ends_the_other_sessions(store) -> None:
+    ws.make_user(store, "amira", "viewer")
+    mine, token = _logged_in(store, "amira")
+    stolen, _ = _logged_in(store, "amira")
+    assert stolen.get("/library").status_code == 200
+    changed = mine.post(
+        "/account/password",
+        data={
+            "current": ws.PASSWORD,
+            "new": "a much better password",
+            "repeat": "a much better password",
+            "csrf_token": token,
+        },
+    )
+    assert changed.status_code == 303
+    assert stolen.get("/library").status_code == 303  # sent to the login page
+    assert mine.get("/library").status_code == 200
+
+
+def test_an_admin_reset_ends_every_session(store) -> None:
+    user_id = ws.make_user(store, "amira", "viewer")
+    ws.make_user(store, "root", "admin")
+    theirs, _ = _logged_in(store, "amira")
+    admin, token = _logged_in(store, "root")
+    assert admin.post(f"/admin/users/{user_id}/reset", data={"csrf_token": token}).is_success
+    assert theirs.get("/library").status_code == 303

@@ -84,9 +84,16 @@ def reset_password(session: Session, user: User) -> str:
     return password
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(
+    session: Session, user: User, password: str, keep_session: str | None = None
+) -> None:
+    """Replace the password and end the user's other sessions (keep the one making the change).
+
+    Whoever knew the old password may be logged in somewhere: they are logged out.
+    """
     user.password_hash = _hasher.hash(check_password(password))
     user.must_change_password = False
+    end_sessions(session, user, keep=keep_session)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -131,8 +138,12 @@ def end_session(session: Session, token: str) -> None:
         session.delete(found)
 
 
-def end_sessions(session: Session, user: User) -> None:
-    for found in session.execute(select(WebSession).where(WebSession.user_id == user.id)).scalars():
+def end_sessions(session: Session, user: User, keep: str | None = None) -> None:
+    """End every login session of `user`, except the one whose token is `keep`."""
+    query = select(WebSession).where(WebSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(WebSession.token_hash != digest(keep))
+    for found in session.execute(query).scalars():
         session.delete(found)
 
 

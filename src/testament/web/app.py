@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from testament import __version__
 from testament.investigate import taxonomy
 from testament.store import Store
 from testament.web import settings as workbench_settings
-from testament.web.auth import Forbidden, NotLoggedIn, PasswordChangeNeeded
+from testament.web.auth import (
+    AuthenticateFirst,
+    Forbidden,
+    NotLoggedIn,
+    PasswordChangeNeeded,
+    login_required,
+)
 from testament.web.jobs import Jobs
 from testament.web.pages import render
 from testament.web.routes import (
@@ -30,15 +39,11 @@ from testament.web.routes import (
     search,
     upload,
 )
-from testament.web.security import (
-    LoginThrottle,
-    SecurityHeaders,
-    content_security_policy,
-    csrf_protect,
-)
+from testament.web.security import LoginThrottle, SecurityHeaders, content_security_policy
 
 STATIC = Path(__file__).parent / "static"
 TILE_URL_ENV = "TESTAMENT_TILE_URL"
+log = logging.getLogger(__name__)
 
 
 def _wants_json(request: Request) -> bool:
@@ -54,13 +59,7 @@ def _error(request: Request, status: int, message: str) -> Response:
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, _exc: NotLoggedIn) -> Response:
-        if _wants_json(request):
-            return JSONResponse(
-                {"detail": "authentication required: send 'Authorization: Bearer <token>'"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return login_required(request)
 
     @app.exception_handler(PasswordChangeNeeded)
     async def password_change(request: Request, _exc: PasswordChangeNeeded) -> Response:
@@ -82,30 +81,64 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Only where and what: the errors' own context may hold exception objects.
+        problems = [
+            {"loc": [str(part) for part in e["loc"]], "msg": str(e["msg"])} for e in exc.errors()
+        ]
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
-            for e in exc.errors()
+            return JSONResponse({"detail": problems}, status_code=422)
+        text = "; ".join(f"{'.'.join(p['loc'][1:]) or 'request'}: {p['msg']}" for p in problems)
+        return _error(request, 400, f"The request was not understood: {text}")
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        """The catalog refused a value that passed validation: the request's fault, not ours."""
+        log.warning("catalog refused a value in %s %s: %s", request.method, request.url.path, exc)
+        return _error(
+            request,
+            400,
+            "The catalog cannot store a value in this request: a number out of range, "
+            "or a character that text may not hold (such as NUL).",
         )
-        return _error(request, 400, f"The request was not understood: {problems}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        return _error(request, 500, f"Something went wrong: {type(exc).__name__}: {exc}")
+        """A fault of ours: the details go to the server's log, never to the client."""
+        reference = uuid.uuid4().hex[:12]
+        log.error(
+            "unexpected error %s in %s %s",
+            reference,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return _error(
+            request,
+            500,
+            f"Something went wrong on the server; its log has the details (reference {reference}).",
+        )
 
 
 def create_app(
-    store: Store, *, secure_cookies: bool = False, tile_url: str | None = None
+    store: Store,
+    *,
+    secure_cookies: bool = False,
+    tile_url: str | None = None,
+    max_upload_bytes: int | None = None,
 ) -> FastAPI:
-    """The workbench for `store`; `secure_cookies` when served over HTTPS."""
+    """The workbench for `store`; `secure_cookies` when served over HTTPS.
+
+    Request bodies are capped: uploads and files to match at `max_upload_bytes` (else
+    TESTAMENT_MAX_UPLOAD_BYTES, else 4 GiB), every other form or JSON body at 1 MiB.
+    """
+    upload_cap = workbench_settings.max_upload_bytes(max_upload_bytes)
     app = FastAPI(
         title="testament workbench API",
         version=__version__,
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        dependencies=[Depends(csrf_protect)],
+        max_body_size=workbench_settings.MAX_FORM_BYTES,
     )
     app.state.store = store
     app.state.jobs = Jobs()
@@ -115,25 +148,17 @@ def create_app(
         taxonomy.ensure_defaults(session)
     default_tiles = tile_url if tile_url is not None else os.environ.get(TILE_URL_ENV)
     app.state.tile_url = workbench_settings.tile_url(store, default_tiles)
+    app.add_middleware(AuthenticateFirst)
     app.add_middleware(
         SecurityHeaders,
         csp=lambda: content_security_policy(app.state.tile_url),
         secure_cookies=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (
-        accounts,
-        library,
-        assets,
-        upload,
-        matching,
-        incidents,
-        search,
-        overview,
-        admin,
-        api,
-    ):
-        app.include_router(module.router)
+    for router in (accounts, library, assets, incidents, search, overview, admin, api):
+        app.include_router(router.router)
+    for router in (upload.router, matching.router, api.file_router):  # they take whole files
+        app.include_router(router, max_body_size=upload_cap)
     _install_error_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
@@ -55,7 +55,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
         request.state.csrf = request.cookies.get(CSRF_COOKIE) or new_token
         response = await call_next(request)
         headers = response.headers
-        headers["Content-Security-Policy"] = self.csp()
+        # Responses carrying evidence set their own, stricter policy (a sandbox).
+        headers.setdefault("Content-Security-Policy", self.csp())
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "no-referrer"
@@ -93,14 +94,25 @@ async def csrf_protect(request: Request) -> None:
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per name and per client address in `window` seconds."""
+    """At most `limit` failed logins per name and per client address in `window` seconds.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    Memory is bounded whatever is sent: only failures are remembered (asking about a
+    name stores nothing), each key keeps only the failures that count, and beyond
+    `max_keys` the keys that failed longest ago are forgotten first.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 900.0, max_keys: int = 10_000) -> None:
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _keys(self, username: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (f"user:{username}", self.limit), (f"ip:{client}", self.limit * 4)
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
+        times = self._failures.get(key, deque())
         while times and times[0] <= now - self.window:
             times.popleft()
         return times
@@ -110,15 +122,19 @@ class LoginThrottle:
         now = time.monotonic()
         waits = [
             int(times[0] + self.window - now) + 1
-            for key, limit in ((f"user:{username}", self.limit), (f"ip:{client}", self.limit * 4))
+            for key, limit in self._keys(username, client)
             if len(times := self._recent(key, now)) >= limit
         ]
         return max(waits, default=0)
 
     def failed(self, username: str, client: str) -> None:
         now = time.monotonic()
-        self._failures[f"user:{username}"].append(now)
-        self._failures[f"ip:{client}"].append(now)
+        for key, limit in self._keys(username, client):
+            times = self._failures.pop(key, None) or deque(maxlen=limit)
+            times.append(now)
+            self._failures[key] = times  # re-inserted: the most recent failure is last
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(f"user:{username}", None)

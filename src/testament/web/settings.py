@@ -1,7 +1,8 @@
-"""Workbench settings an admin changes in the browser, stored in the catalog."""
+"""Workbench settings: those an admin changes in the browser (in the catalog), and limits."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
 
 from testament.investigate.models import WorkbenchSetting
@@ -9,6 +10,9 @@ from testament.store import Store
 
 TILE_URL = "tile_url"
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAX_UPLOAD_ENV = "TESTAMENT_MAX_UPLOAD_BYTES"
+DEFAULT_MAX_UPLOAD_BYTES = 4 << 30  # a long video from a phone fits
+MAX_FORM_BYTES = 1 << 20  # every other form and JSON body: an incident is a few KB
 
 
 class SettingError(ValueError):
@@ -41,3 +45,15 @@ def save_tile_url(store: Store, value: str) -> str:
     with store.write() as session:
         session.merge(WorkbenchSetting(key=TILE_URL, value=value))
     return value
+
+
+def max_upload_bytes(value: int | None = None) -> int:
+    """The largest upload body: `value`, else TESTAMENT_MAX_UPLOAD_BYTES, else 4 GiB."""
+    given = str(value) if value is not None else os.environ.get(MAX_UPLOAD_ENV, "").strip()
+    if not given:
+        return DEFAULT_MAX_UPLOAD_BYTES
+    if not given.isdigit() or int(given) < 1:
+        raise SettingError(
+            f"{MAX_UPLOAD_ENV} (the largest upload) is a whole number of bytes, not {given!r}"
+        )
+    return int(given)

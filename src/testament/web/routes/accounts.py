@@ -13,6 +13,8 @@ from testament.accounts.models import ApiToken, User
 from testament.catalog.models import utcnow
 from testament.web.auth import SESSION_COOKIE, Viewer, any_user, password_change, store_of
 from testament.web.pages import render
+from testament.web.params import RecordId
+from testament.web.security import csrf_protect
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +31,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", next=_next_page(next), error=None)
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(csrf_protect)])
 def login(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
@@ -112,7 +114,9 @@ def change_password(
             error = "Choose a password different from the current one."
         else:
             try:
-                users.set_password(session, user, new)
+                users.set_password(
+                    session, user, new, keep_session=request.cookies.get(SESSION_COOKIE)
+                )
             except users.AccountError as exc:
                 error = str(exc).capitalize() + "."
     if error:
@@ -156,7 +160,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, token_id: int, viewer: Annotated[Viewer, Depends(any_user)]
+    request: Request, token_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
 ) -> Response:
     with store_of(request).write() as session:
         token = session.get(ApiToken, token_id)

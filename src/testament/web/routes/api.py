@@ -20,12 +20,15 @@ from testament.investigate import incidents as logic
 from testament.investigate.fields import IncidentFields
 from testament.investigate.models import Incident
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
+from testament.web.params import RecordId
 from testament.web.routes import assets as asset_routes
 from testament.web.routes.incidents import _acting, get_incident, link_segment
 from testament.web.routes.matching import match_upload
 from testament.web.routes.search import run_search
 
 router = APIRouter(prefix="/api", tags=["api"])
+# Routes that take whole files, included with the upload size limit.
+file_router = APIRouter(prefix="/api", tags=["api"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 
@@ -185,7 +188,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}")
 def get_incident_api(
-    request: Request, incident_id: int, viewer: Annotated[Viewer, Depends(any_user)]
+    request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
 ) -> dict[str, Any]:
     with store_of(request).read() as session:
         return incident_dict(get_incident(session, incident_id), full=True, session=session)
@@ -214,7 +217,7 @@ def create_incident(
 @router.put("/incidents/{incident_id}")
 def update_incident(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     fields: IncidentFields,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> dict[str, Any]:
@@ -226,7 +229,7 @@ def update_incident(
 @router.post("/incidents/{incident_id}/status")
 def set_status(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     change: StatusChange,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> dict[str, Any]:
@@ -241,7 +244,7 @@ def set_status(
 @router.post("/incidents/{incident_id}/reviews")
 def review(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     body: ReviewIn,
     viewer: Annotated[Viewer, Depends(reviewer)],
 ) -> dict[str, Any]:
@@ -256,7 +259,7 @@ def review(
 @router.post("/incidents/{incident_id}/comments")
 def comment(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     body: CommentIn,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> dict[str, Any]:
@@ -268,7 +271,7 @@ def comment(
 @router.post("/incidents/{incident_id}/assets")
 def link_asset(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     body: LinkIn,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> dict[str, Any]:
@@ -280,7 +283,7 @@ def link_asset(
     return _change(request, viewer, incident_id, link)
 
 
-@router.post("/match")
+@file_router.post("/match")
 async def match(
     request: Request,
     viewer: Annotated[Viewer, Depends(any_user)],

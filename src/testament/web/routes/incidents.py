@@ -18,6 +18,7 @@ from testament.investigate.models import Incident, ViolationType
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
 from testament.web.incident_form import parse
 from testament.web.pages import render
+from testament.web.params import RecordId
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,7 +114,7 @@ async def create_incident(
 
 @router.get("/incidents/{incident_id}")
 def incident_page(
-    request: Request, incident_id: int, viewer: Annotated[Viewer, Depends(any_user)]
+    request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
 ) -> Response:
     with store_of(request).read() as session:
         incident = get_incident(session, incident_id)
@@ -133,7 +134,7 @@ def incident_page(
 
 @router.get("/incidents/{incident_id}/edit")
 def edit_incident(
-    request: Request, incident_id: int, viewer: Annotated[Viewer, Depends(investigator)]
+    request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> Response:
     with store_of(request).read() as session:
         incident = get_incident(session, incident_id)
@@ -146,7 +147,7 @@ def edit_incident(
 
 @router.post("/incidents/{incident_id}")
 async def update_incident(
-    request: Request, incident_id: int, viewer: Annotated[Viewer, Depends(investigator)]
+    request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> Response:
     fields, data, problems = parse(await request.form())
     store = store_of(request)
@@ -196,7 +197,7 @@ def _act(request: Request, viewer: Viewer, incident_id: int, action) -> Response
 @router.post("/incidents/{incident_id}/status")
 def set_status(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     viewer: Annotated[Viewer, Depends(investigator)],
     status: Annotated[str, Form(max_length=32)],
     note: Annotated[str, Form(max_length=2000)] = "",
@@ -212,7 +213,7 @@ def set_status(
 @router.post("/incidents/{incident_id}/reviews")
 def review(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     viewer: Annotated[Viewer, Depends(reviewer)],
     decision: Annotated[str, Form(max_length=32)],
     note: Annotated[str, Form(max_length=5000)] = "",
@@ -228,7 +229,7 @@ def review(
 @router.post("/incidents/{incident_id}/comments")
 def comment(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     viewer: Annotated[Viewer, Depends(investigator)],
     body: Annotated[str, Form(max_length=20_000)],
 ) -> Response:
@@ -264,7 +265,7 @@ def link_segment(
 @router.post("/incidents/{incident_id}/assets")
 def link(
     request: Request,
-    incident_id: int,
+    incident_id: RecordId,
     viewer: Annotated[Viewer, Depends(investigator)],
     sha256: Annotated[str, Form(max_length=64)],
     start: Annotated[str, Form(max_length=20)] = "",
@@ -282,8 +283,8 @@ def link(
 @router.post("/incidents/{incident_id}/assets/{link_id}/unlink")
 def unlink(
     request: Request,
-    incident_id: int,
-    link_id: int,
+    incident_id: RecordId,
+    link_id: RecordId,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> Response:
     return _act(

@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from testament.collect.urls import is_url
 from testament.web.auth import Viewer, investigator, store_of
@@ -18,6 +19,8 @@ from testament.web.pages import render
 router = APIRouter(include_in_schema=False)
 UNSAFE_NAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 CHUNK = 1 << 20
+MAX_FILES = 1000
+MAX_URLS = 1000
 
 
 def safe_name(name: str | None, index: int) -> str:
@@ -39,31 +42,47 @@ def upload_page(request: Request, viewer: Annotated[Viewer, Depends(investigator
 
 
 @router.post("/upload")
-async def upload(
-    request: Request,
-    viewer: Annotated[Viewer, Depends(investigator)],
-    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI reads the default
-    urls: Annotated[str, Form(max_length=100_000)] = "",
-) -> Response:
-    chosen = [f for f in files if f.filename]
-    lines = [line.strip() for line in urls.splitlines() if line.strip()]
-    bad = [line for line in lines if not is_url(line)]
-    if bad or not (chosen or lines):
-        error = (
-            f"Not a web address: {bad[0]}" if bad else "Choose at least one file or paste a URL."
-        )
-        return render(request, "upload.html", status_code=400, error=error)
-    folder = Path(tempfile.mkdtemp(prefix="testament-upload-"))
-    saved = []
-    for index, upload_file in enumerate(chosen):
-        target = folder / str(index) / safe_name(upload_file.filename, index)
-        target.parent.mkdir()
-        with target.open("wb") as out:
-            while chunk := await upload_file.read(CHUNK):
-                out.write(chunk)
-        saved.append((target, upload_file.filename or target.name))
+async def upload(request: Request, viewer: Annotated[Viewer, Depends(investigator)]) -> Response:
+    """Files (`files`) and web addresses (`urls`, one a line) to preserve.
+
+    The form is read here, after the role check, rather than declared as parameters
+    (which FastAPI would parse first): someone who may not upload sends nothing to disk.
+    """
+    form = await request.form(max_files=MAX_FILES)
+    try:
+        chosen = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        urls = form.get("urls")
+        lines = [line.strip() for line in str(urls or "").splitlines() if line.strip()]
+        error = _refusal(lines, chosen)
+        if error:
+            return render(request, "upload.html", status_code=400, error=error)
+        folder = Path(tempfile.mkdtemp(prefix="testament-upload-"))
+        saved = [await _save(folder, index, f) for index, f in enumerate(chosen)]
+    finally:
+        await form.close()
     job = request.app.state.jobs.start(store_of(request), viewer.username, saved, lines, folder)
     return RedirectResponse(f"/upload/{job.id}", status_code=303)
+
+
+def _refusal(lines: list[str], files: list[UploadFile]) -> str | None:
+    if len(lines) > MAX_URLS:
+        return f"At most {MAX_URLS} web addresses at a time."
+    bad = [line for line in lines if not is_url(line)]
+    if bad:
+        return f"Not a web address: {bad[0][:300]}"
+    if not (files or lines):
+        return "Choose at least one file or paste a URL."
+    return None
+
+
+async def _save(folder: Path, index: int, upload_file: UploadFile) -> tuple[Path, str]:
+    """Copy one uploaded file into `folder`; returns its path and the browser's name for it."""
+    target = folder / str(index) / safe_name(upload_file.filename, index)
+    target.parent.mkdir()
+    with target.open("wb") as out:
+        while chunk := await upload_file.read(CHUNK):
+            out.write(chunk)
+    return target, upload_file.filename or target.name
 
 
 @router.get("/upload/{job_id}")

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from testament.catalog.models import Asset, Capture
-from testament.collect.items import Collected, Item, Problem, Sighting
+from testament.collect.items import Collected, Item, Problem, Sighting, Skipped
+from testament.collect.storable import unstorable
 from testament.locker.attest import collected_details, probed_details, stored_details
 from testament.locker.blobstore import BlobStoreError, StoredBlob
 from testament.locker.custody import canonical_json
@@ -35,6 +36,7 @@ class Outcome(enum.Enum):
     ALREADY_PRESENT = "already present"
     PARSE_ERROR = "preserved with parse error"
     MEDIA_MISSING = "recorded without media"
+    SKIPPED = "skipped"
     FAILED = "failed"
 
 
@@ -212,8 +214,11 @@ def _record_blob(
 ) -> tuple[Asset, bool, bool]:
     """Catalog the asset (if new, with its probe) and the capture in one transaction."""
     with store.write() as session:
+        # The asset's captures are not loaded: a file named by many rows has many.
         asset = session.execute(
-            select(Asset).where(Asset.sha256 == blob.digests.sha256)
+            select(Asset)
+            .where(Asset.sha256 == blob.digests.sha256)
+            .options(lazyload(Asset.captures))
         ).scalar_one_or_none()
         created = asset is None
         if asset is None:
@@ -251,6 +256,8 @@ class Ingest:
     def _one(self, entry: Collected) -> list[Result]:
         if isinstance(entry, Problem):
             return [Result(entry.label, Outcome.FAILED, message=entry.message)]
+        if isinstance(entry, Skipped):
+            return [Result(entry.label, Outcome.SKIPPED, message=entry.message)]
         if entry.missing_reason is not None:
             return [self._missing(entry)]
         if entry.fetch is not None:
@@ -260,6 +267,9 @@ class Ingest:
 
     def _missing(self, item: Item) -> Result:
         self.reporter.item_started(item.label, None)
+        refused = unstorable(item.sighting)
+        if refused is not None:
+            return Result(item.label, Outcome.FAILED, message=refused)
         with self.store.write() as session:
             new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
         return Result(
@@ -284,6 +294,9 @@ class Ingest:
             ]
 
     def _local(self, label: str, path: Path, sighting: Sighting) -> Result:
+        refused = unstorable(sighting)
+        if refused is not None:  # checked before the blob is stored, which would be orphaned
+            return Result(label, Outcome.FAILED, message=refused)
         try:
             size = path.stat().st_size
             self.reporter.item_started(label, size)

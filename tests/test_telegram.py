@@ -384,7 +384,7 @@ def test_a_bad_chat_or_message_is_one_failure_and_the_rest_is_read(
     failed = {r.label: r.message for r in summary.results if r.outcome is Outcome.FAILED}
     assert failed == {
         label: message,
-        "DataExport/result.json": "left_chats: 'list' is a number, expected a list",
+        "DataExport/result.json": "left_chats: 'list' is a whole number, expected a list",
     }
     assert [r.label for r in summary.results if r.outcome is Outcome.PRESERVED] == [
         "DataExport/Good #1 (photos/good.jpg)"

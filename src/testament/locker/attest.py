@@ -138,7 +138,7 @@ def split_derived(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def _same(key: str, catalog: Any, signed: Any) -> bool:
-    if key.endswith(("_at", "_time")) and isinstance(catalog, str) and isinstance(signed, str):
+    if key.endswith("_at") and isinstance(catalog, str) and isinstance(signed, str):
         try:
             return datetime.fromisoformat(catalog) == datetime.fromisoformat(signed)
         except ValueError:
@@ -149,8 +149,8 @@ def _same(key: str, catalog: Any, signed: Any) -> bool:
 def differences(
     action: str, catalog: dict[str, Any], signed: dict[str, Any]
 ) -> tuple[list[str], bool]:
-    """Catalog field names whose values differ from the signed details; and whether all
-    of the record's fields could be compared (False for events from older writers)."""
+    """The catalog's names of the fields that differ from the signed details, and whether
+    every field could be compared (not so for events from older writers)."""
     catalog = json.loads(canonical_json(catalog))  # the same JSON types as the event's
     omitted = LEGACY_OMITTED.get(action, frozenset())
     differing: list[str] = []

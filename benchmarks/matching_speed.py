@@ -21,7 +21,7 @@ from benchmarks.matching.media import read_frames, write_video
 from benchmarks.matching.suite import CORPUS, source_path
 from PIL import Image
 
-from testament.fingerprint import HashIndex, fingerprint_file, match
+from testament.fingerprint import Fingerprint, HashIndex, fingerprint_file, match
 
 LONG_SOURCES = (
     "chair-orig-22-sd-bar",
@@ -82,20 +82,20 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def build_index(master: Path, filler: int) -> tuple[HashIndex, dict[int, float | None]]:
+def build_index(master: Path, filler: int) -> tuple[HashIndex, dict[int, Fingerprint]]:
     """Every corpus video and the master, plus synthetic filler assets up to ``filler``."""
-    index, durations = HashIndex(), {}
+    index, fingerprints = HashIndex(), {}
     for asset_id, path in enumerate([master, *sorted(CORPUS.glob("*.mp4"))]):
         fingerprint = fingerprint_file(path)
         index.add(asset_id, fingerprint)
-        durations[asset_id] = fingerprint.duration
+        fingerprints[asset_id] = fingerprint
     asset_id = FILLER_ID
     while len(index) < filler:
         fingerprint = synthetic_asset(asset_id)
         index.add(asset_id, fingerprint)
-        durations[asset_id] = fingerprint.duration
+        fingerprints[asset_id] = fingerprint
         asset_id += 1
-    return index, durations
+    return index, fingerprints
 
 
 def main() -> None:
@@ -109,16 +109,16 @@ def main() -> None:
     decode = best_of(args.runs, lambda: decode_all(master))
     hashing = best_of(args.runs, lambda: fingerprint_file(master))
     kept = len(fingerprint_file(master))
-    index, durations = build_index(master, args.filler)
+    index, fingerprints = build_index(master, args.filler)
     query_decode = best_of(args.runs, lambda: decode_all(query))
-    matching = best_of(args.runs, lambda: match(query, index, durations))
-    found = {m.asset_id: m for m in match(query, index, durations)}
+    matching = best_of(args.runs, lambda: match(query, index, fingerprints))
+    found = {m.asset_id: m for m in match(query, index, fingerprints)}
     master_match = found[0].relation if 0 in found else "not found"
     print("| measure | value |\n|---|---|")
     print(f"| decode 60 s 720p H.264, 1 thread (floor) | {decode:.2f} s |")
     print(f"| fingerprint_file, same video | {hashing:.2f} s ({hashing / decode:.2f}x the floor) |")
     print(f"| frames it keeps and hashes | {kept:,} of {decode_all(master):,} |")
-    print(f"| index for the query | {len(index):,} hashes ({len(durations):,} assets) |")
+    print(f"| index for the query | {len(index):,} hashes ({len(fingerprints):,} assets) |")
     print(f"| decode the 60 s 480p query, 1 thread | {query_decode:.2f} s |")
     print(f"| match(query) | {matching:.2f} s, {matching - query_decode:+.2f} s beyond decoding |")
     print(f"| the master, as matched | {master_match} ({len(found)} assets matched) |")

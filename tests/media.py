@@ -6,6 +6,7 @@ seeds give visually different footage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -91,6 +92,15 @@ def make_corrupt_video(path: Path) -> Path:
     return path
 
 
+def room_background(room: int, width: int, height: int) -> np.ndarray:
+    """The empty room of `room_frame`: seeded blocks of colour with a fine grain."""
+    rng = np.random.default_rng(room)
+    small = rng.integers(40, 220, size=(6, 8, 3), dtype=np.uint8)
+    frame = np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.NEAREST))
+    grain = rng.integers(-12, 13, size=(height, width, 1))
+    return np.clip(frame.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+
+
 def room_frame(room: int, take: int, t: float, width: int, height: int) -> np.ndarray:
     """One RGB frame from a fixed camera in a seeded room, a figure moving through it.
 
@@ -98,11 +108,7 @@ def room_frame(room: int, take: int, t: float, width: int, height: int) -> np.nd
     figure's path, so different takes of one room share background, light and figure and
     differ only in what the figure does.
     """
-    rng = np.random.default_rng(room)
-    small = rng.integers(40, 220, size=(6, 8, 3), dtype=np.uint8)
-    frame = np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.NEAREST))
-    grain = rng.integers(-12, 13, size=(height, width, 1))
-    frame = np.clip(frame.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+    frame = room_background(room, width, height)
     path = np.random.default_rng(1000 + take).uniform(0.15, 0.85, size=4)
     x = path[0] + (path[1] - path[0]) * (0.5 + 0.5 * np.sin(t * (1.5 + path[2])))
     y = 0.45 + 0.15 * np.sin(t * (2.0 + path[3]))
@@ -133,14 +139,20 @@ def make_room_video(
     fps: int = 25,
     width: int = 640,
     height: int = 480,
+    present: Callable[[float], bool] = lambda t: True,
 ) -> Path:
-    """An H.264 MP4 of one take in one room from a fixed camera (see `room_frame`)."""
+    """An H.264 MP4 of one take in one room from a fixed camera (see `room_frame`).
+
+    The figure is in the picture while `present(t)`; otherwise the room is empty.
+    """
+    empty = room_background(room, width, height)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         for i in range(round(seconds * fps)):
-            image = room_frame(room, take, start + i / fps, width, height)
+            t = start + i / fps
+            image = room_frame(room, take, t, width, height) if present(t) else empty
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from testament.fingerprint import (
+    Fingerprint,
     FingerprintError,
     FootageMatch,
     HashIndex,
@@ -169,15 +170,15 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def indexed(media: dict[str, Path]) -> tuple[HashIndex, dict[int, float | None]]:
+def indexed(media: dict[str, Path]) -> tuple[HashIndex, dict[int, Fingerprint]]:
     """The original and an unrelated video, indexed as assets 1 and 2."""
     index = HashIndex()
-    durations: dict[int, float | None] = {}
+    fingerprints: dict[int, Fingerprint] = {}
     for asset_id, name in ((1, "original"), (2, "other")):
         fingerprint = fingerprint_file(media[name])
         index.add(asset_id, fingerprint)
-        durations[asset_id] = fingerprint.duration
-    return index, durations
+        fingerprints[asset_id] = fingerprint
+    return index, fingerprints
 
 
 def only(matches: list[FootageMatch], asset_id: int = 1) -> FootageMatch:
@@ -232,7 +233,7 @@ def test_longer_video_contains_the_clip(media) -> None:
     index = HashIndex()
     clip = fingerprint_file(media["clip"])
     index.add(5, clip)
-    found = only(match(media["original"], index, {5: clip.duration}), 5)
+    found = only(match(media["original"], index, {5: clip}), 5)
     assert found.relation == "contains"
     assert found.offset == pytest.approx(-3.0, abs=0.5)
 
@@ -246,9 +247,10 @@ def test_still_is_placed_at_its_second(media, indexed, still: str) -> None:
 
 def test_image_against_image_and_video_against_image(media) -> None:
     index = HashIndex()
-    index.add(9, fingerprint_file(media["still"]))
-    assert only(match(media["screenshot"], index, {9: None}), 9).relation == "same_footage"
-    found = only(match(media["original"], index, {9: None}), 9)
+    still = fingerprint_file(media["still"])
+    index.add(9, still)
+    assert only(match(media["screenshot"], index, {9: still}), 9).relation == "same_footage"
+    found = only(match(media["original"], index, {9: still}), 9)
     assert found.relation == "contains"
     assert found.segments[0].query_start == pytest.approx(5.2, abs=0.5)
 
@@ -259,8 +261,8 @@ def test_fingerprint_can_be_the_query(media, indexed) -> None:
 
 
 def test_different_footage_does_not_match(media, indexed) -> None:
-    index, durations = indexed
-    assert [m.asset_id for m in match(media["other"], index, durations)] == [2]
+    index, fingerprints = indexed
+    assert [m.asset_id for m in match(media["other"], index, fingerprints)] == [2]
 
 
 def test_same_place_different_moments_do_not_match(tmp_path: Path) -> None:
@@ -270,7 +272,7 @@ def test_same_place_different_moments_do_not_match(tmp_path: Path) -> None:
     index = HashIndex()
     fingerprint = fingerprint_file(first)
     index.add(1, fingerprint)
-    assert match(later, index, {1: fingerprint.duration}) == []
+    assert match(later, index, {1: fingerprint}) == []
 
 
 def test_undecodable_file_raises_one_line(tmp_path: Path) -> None:
@@ -317,7 +319,7 @@ def test_ingest_query_of_a_scrolling_scene_keeps_its_offset(media) -> None:
     index = HashIndex()
     index.add(1, stored)
     _, query = analyze_file_for_ingest(media["reencode"])
-    found = only(match(query, index, {1: stored.duration}))
+    found = only(match(query, index, {1: stored}))
     assert found.relation == "same_footage" and abs(found.offset or 0.0) < 0.1
 
 
@@ -335,7 +337,7 @@ def test_asset_with_a_flat_stretch_matches_on_its_usable_frames(tmp_path: Path) 
     index = HashIndex()
     fingerprint = fingerprint_file(asset)
     index.add(1, fingerprint)
-    found = only(match(copy, index, {1: fingerprint.duration}))
+    found = only(match(copy, index, {1: fingerprint}))
     assert found.offset == pytest.approx(0.0, abs=0.5)
 
 
@@ -433,11 +435,11 @@ def searches_counted(index: HashIndex) -> Iterator[list[int]]:
 
 
 def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) -> None:
-    index, durations = indexed
+    index, fingerprints = indexed
     for name in ("reencode", "mirrored"):
         with searches_counted(index) as searched:
             query = analyze_file(media[name])
-            assert only(match(query, index, durations)).relation == "same_footage"
+            assert only(match(query, index, fingerprints)).relation == "same_footage"
         if name == "reencode":
             assert sum(searched) < len(query.hashes)  # plain rows and a sample only
         else:
@@ -445,8 +447,8 @@ def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) 
 
 
 def test_a_still_is_reshaped_only_when_its_own_hashes_find_nothing_close(media, indexed) -> None:
-    index, durations = indexed
+    index, fingerprints = indexed
     for name, lookups in (("still", 1), ("cropped_still", 2)):
         with searches_counted(index) as searched:
-            assert only(match(media[name], index, durations)).relation == "still_from"
+            assert only(match(media[name], index, fingerprints)).relation == "still_from"
         assert len(searched) == lookups

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from testament.fingerprint import HashIndex, fingerprint_file, match
-from tests.media import make_room_video, room_frame
+from tests.media import make_room_video, room_background, room_frame
 
 ROOM, W, H = 3, 640, 480
 
@@ -36,7 +36,7 @@ def test_a_figure_moving_in_a_still_room_is_not_taken_for_a_window(takes) -> Non
 def test_a_jpeg_still_of_a_short_fixed_camera_clip_is_found(takes) -> None:
     fingerprint = fingerprint_file(takes["take1"])
     index = HashIndex.build([(1, fingerprint)])
-    [found] = match(takes["still"], index, {1: fingerprint.duration})
+    [found] = match(takes["still"], index, {1: fingerprint})
     assert found.relation == "still_from"
 
 
@@ -49,3 +49,34 @@ def test_an_animated_gif_is_footage(tmp_path: Path) -> None:
     assert fingerprint.kind == "video"
     assert fingerprint.duration == pytest.approx(2.0, abs=0.15)
     assert len(fingerprint) > 1
+
+
+def test_other_takes_of_one_room_are_the_same_scene_not_the_same_footage(takes) -> None:
+    """The same walls, light and figure, doing something else: `same_scene`, never a match."""
+    fingerprint = fingerprint_file(takes["take1"])
+    index = HashIndex.build([(1, fingerprint)])
+    for take in ("take2", "take3"):
+        found = match(takes[take], index, {1: fingerprint})
+        assert all(m.relation == "same_scene" for m in found), (take, found)
+    copy = match(takes["take1"], index, {1: fingerprint})
+    assert [m.relation for m in copy] == ["same_footage"]
+
+
+def test_a_still_of_a_view_that_recurs_gets_every_interval(tmp_path: Path) -> None:
+    """A fixed camera on an empty room, a figure passing once: the empty view is everywhere."""
+    passing = make_room_video(
+        tmp_path / "recording.mp4", room=ROOM, take=1, seconds=8.0, present=lambda t: 3 <= t < 5
+    )
+    fingerprint = fingerprint_file(passing)
+    index = HashIndex.build([(1, fingerprint)])
+    Image.fromarray(room_background(ROOM, W, H)).save(tmp_path / "empty.jpg", quality=80)
+    [found] = match(tmp_path / "empty.jpg", index, {1: fingerprint})
+    assert found.relation == "still_from"
+    assert found.asset_time is None  # no one second is clearly it
+    assert len(found.asset_times) == 2
+    assert any(start <= 1.0 <= end for start, end in found.asset_times)
+    assert any(start <= 6.5 <= end for start, end in found.asset_times)
+    Image.fromarray(room_frame(ROOM, 1, 4.0, W, H)).save(tmp_path / "passing.jpg", quality=80)
+    [found] = match(tmp_path / "passing.jpg", index, {1: fingerprint})
+    assert found.asset_time == pytest.approx(4.0, abs=0.5)
+    assert len(found.asset_times) == 1

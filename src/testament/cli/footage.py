@@ -26,6 +26,13 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:+.2f}s" if value < 0 else f"{value:.2f}s"
 
 
+def _still_at(asset_time: float | None, intervals: list[list[float]]) -> str:
+    """A still's second, or every interval it matches when no one second is clearly it."""
+    if asset_time is not None or not intervals:
+        return _seconds(asset_time)
+    return ", ".join(f"{start:.2f}-{end:.2f}s" for start, end in intervals)
+
+
 def _print_matches(result: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -46,7 +53,7 @@ def _print_matches(result: dict[str, Any]) -> None:
             f"{found['query_coverage']:.0%}",
             f"{found['asset_coverage']:.0%}",
             _seconds(found["offset"]),
-            _seconds(found["asset_time"]),
+            _still_at(found["asset_time"], found["asset_times"]),
             escape(found["filename"] or ""),
         )
     console.print(table)
@@ -111,8 +118,8 @@ def _print_group(number: int, group: dict[str, Any]) -> None:
         )
     for link in group["links"]:
         where = (
-            f" at {link['asset_time']:.2f}s"
-            if link["asset_time"] is not None
+            f" at {_still_at(link['asset_time'], link['asset_times'])}"
+            if link["asset_time"] is not None or link["asset_times"]
             else f" offset {round(link['offset'], 2) + 0.0:+.2f}s"
             if link["offset"] is not None
             else ""

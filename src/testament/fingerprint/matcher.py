@@ -10,6 +10,7 @@ copy reaches, however close each one is.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from testament.fingerprint.align import STEP, TOLERANCE, best_offset, frame_span
 from testament.fingerprint.index import BITS, HashIndex, Hits
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
+from testament.fingerprint.recheck import footage_not_scene, still_moments
 from testament.fingerprint.reframe import (
     CLOSE,
     SAMPLES,
@@ -39,6 +41,7 @@ STILL_NEIGHBOURS = 64
 MIN_FRAMES = 4  # agreeing frames needed before a video match is trusted fully
 MIN_SCORE = 0.3
 TIGHT = 24  # median distance (re-encode level) that lets a brief partial agreement count
+TIGHT_STILL = 24  # a still matching several moments must match one this closely
 BRIEF = 3.0  # seconds: a partial agreement shorter than this must be TIGHT
 COVERS = 0.9  # coverage that counts as the whole of a video
 USABLE_SHARE = 0.5  # of an asset's usable time that counts as more than brief agreement
@@ -51,17 +54,24 @@ def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
     return np.clip((limit - distance) / (limit - STRONG), 0.0, 1.0)
 
 
-def _still_match(hits: Hits, asset_id: int, duration: float | None) -> FootageMatch | None:
+def _still_match(
+    query: Query, hits: Hits, asset_id: int, stored: Fingerprint
+) -> FootageMatch | None:
     best = int(hits.distance.min())
     if best > STILL_DISTANCE:
         return None
-    times = hits.time[hits.distance == best]
     score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
-    if duration is None:
+    if stored.kind != "video":
         return FootageMatch(asset_id, "same_footage", score, 1.0, 1.0, None, None, ())
-    at = float(np.median(times))
+    moments = still_moments(query.hashes, hits.time.astype(np.float64), hits.distance, stored)
+    if moments is None:
+        return None
+    if moments.recurring and moments.best > TIGHT_STILL:
+        # Several moments alike, none closely: the place and the camera, not this footage.
+        return FootageMatch(asset_id, "same_scene", score, 0.0, 0.0, None, None, ())
+    segments = tuple(Segment(0.0, 0.0, start, end) for start, end in moments.intervals)
     return FootageMatch(
-        asset_id, "still_from", score, 1.0, 0.0, None, at, (Segment(0.0, 0.0, at, at),)
+        asset_id, "still_from", score, 1.0, 0.0, None, moments.at, segments, moments.intervals
     )
 
 
@@ -117,8 +127,10 @@ def _usable_span(stored: np.ndarray) -> float:
 
 def _video_match(
     query: Query, hits: Hits, asset_id: int, duration: float, stored: np.ndarray
-) -> FootageMatch | None:
+) -> tuple[FootageMatch, np.ndarray] | None:
+    """The best alignment's match, and which query frames agree at its offset."""
     best: FootageMatch | None = None
+    agreeing = np.zeros(0, dtype=bool)
     q_duration = query.duration or 0.0
     # Frames without a usable hash (black, flat) neither match nor break a segment.
     usable = np.unique(query.frame)
@@ -169,7 +181,23 @@ def _video_match(
         best = FootageMatch(
             asset_id, _relation(q_cov, a_cov), score, q_cov, a_cov, offset, None, found
         )
-    return best
+        agreeing = matched
+    return None if best is None else (best, agreeing)
+
+
+def _video_decision(
+    query: Query, hits: Hits, asset_id: int, stored: Fingerprint, index: HashIndex
+) -> FootageMatch | None:
+    """A video query against a video asset: aligned, then told footage from place."""
+    assert stored.duration is not None
+    times = index.asset_times(asset_id).astype(np.float64)
+    aligned = _video_match(query, hits, asset_id, stored.duration, times)
+    if aligned is None:
+        return None
+    found, agreeing = aligned
+    if found.offset is None or footage_not_scene(query, agreeing, found.offset, stored):
+        return found
+    return replace(found, relation="same_scene", offset=None, segments=())
 
 
 def _search_rows(index: HashIndex, query: Query, rows: np.ndarray) -> Hits:
@@ -248,9 +276,13 @@ def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
 def match(
     query: Path | str | Fingerprint | Query,
     index: HashIndex,
-    durations: Mapping[int, float | None],
+    fingerprints: Mapping[int, Fingerprint],
 ) -> list[FootageMatch]:
-    """Assets whose footage the query shows, best first; `durations` is None for images."""
+    """Assets whose footage (or, weaker, whose place) the query shows, best first.
+
+    `fingerprints` gives the stored fingerprint of an indexed asset: candidates are
+    re-checked on it, and it says whether the asset is a video or an image.
+    """
     if isinstance(query, Fingerprint):
         query = query_from_fingerprint(query)
     elif not isinstance(query, Query):
@@ -261,16 +293,19 @@ def match(
         query, hits = _reframed(query, hits, index)
     found: list[FootageMatch] = []
     for asset_id in np.unique(hits.asset_id):
-        mine = hits.asset_id == asset_id
-        subset = _subset(hits, mine)
-        duration = durations.get(int(asset_id))
+        subset = _subset(hits, hits.asset_id == asset_id)
+        stored = fingerprints[int(asset_id)]
         if still:
-            result = _still_match(subset, int(asset_id), duration)
-        elif duration is None:
+            result = _still_match(query, subset, int(asset_id), stored)
+        elif stored.kind != "video":
             result = _video_in_image(query, subset, int(asset_id))
         else:
-            stored = index.asset_times(int(asset_id)).astype(np.float64)
-            result = _video_match(query, subset, int(asset_id), duration, stored)
+            result = _video_decision(query, subset, int(asset_id), stored, index)
         if result is not None:
             found.append(result)
-    return sorted(found, key=lambda m: (-m.score, -m.query_coverage, m.asset_id))
+    return sorted(found, key=_rank)
+
+
+def _rank(found: FootageMatch) -> tuple[bool, float, float, int]:
+    """Matches of the footage before matches of the place, each best first."""
+    return (found.relation == "same_scene", -found.score, -found.query_coverage, found.asset_id)

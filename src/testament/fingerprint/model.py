@@ -50,13 +50,20 @@ class Segment:
 
 @dataclass(frozen=True)
 class FootageMatch:
-    """How a query relates to one indexed asset; `relation` reads "the query is ... the asset"."""
+    """How a query relates to one indexed asset; `relation` reads "the query is ... the asset".
+
+    `same_scene` (same place and camera, different footage) is weaker than every other
+    relation and never counts as a match of the footage. A still's `asset_times` lists every
+    interval of the asset it matches (seconds, best first); `asset_time` is set only when the
+    best of them is clearly better than the rest.
+    """
 
     asset_id: int
-    relation: str  # same_footage | clip_of | contains | overlaps | still_from
+    relation: str  # same_footage | clip_of | contains | overlaps | still_from | same_scene
     score: float
     query_coverage: float
     asset_coverage: float
     offset: float | None
     asset_time: float | None
     segments: tuple[Segment, ...]
+    asset_times: tuple[tuple[float, float], ...] = ()

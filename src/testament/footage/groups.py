@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from testament.catalog.models import Asset, Capture, FingerprintRecord, FootageLink
 from testament.catalog.records import iso
 
+SAME_SCENE = "same_scene"
+
 
 @dataclass
 class FootageGroup:
@@ -68,6 +70,7 @@ class FootageGroup:
                     "b": by_id[link.asset_b_id].sha256,
                     "offset": link.offset,
                     "asset_time": link.asset_time,
+                    "asset_times": link_intervals(link),
                     "score": round(link.score, 3),
                 }
                 for link in self.links
@@ -94,8 +97,16 @@ def _components(links: list[FootageLink]) -> list[set[int]]:
 
 
 def footage_groups(session: Session, asset_id: int | None = None) -> list[FootageGroup]:
-    """Every group of two or more assets showing the same footage, or the one holding `asset_id`."""
-    links = list(session.execute(select(FootageLink).order_by(FootageLink.id)).scalars())
+    """Every group of two or more assets showing the same footage, or the one holding `asset_id`.
+
+    Assets filmed at one place by one camera (`same_scene` links) are not the same
+    footage and are never joined into a group by that link.
+    """
+    links = list(
+        session.execute(
+            select(FootageLink).where(FootageLink.relation != SAME_SCENE).order_by(FootageLink.id)
+        ).scalars()
+    )
     components = _components(links)
     if asset_id is not None:
         components = [c for c in components if asset_id in c]
@@ -117,3 +128,10 @@ def footage_groups(session: Session, asset_id: int | None = None) -> list[Footag
         groups.append(group)
     groups.sort(key=lambda g: min(a.id for a in g.members))
     return groups
+
+
+def link_intervals(link: FootageLink) -> list[list[float]]:
+    """Every interval of the asset a still was matched to, best first (stored as segments)."""
+    if link.relation != "still_from":
+        return []
+    return [[s["asset_start"], s["asset_end"]] for s in link.segments or []]

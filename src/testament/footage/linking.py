@@ -18,7 +18,7 @@ from testament.fingerprint import (
     match,
 )
 from testament.footage.index_cache import LiveIndex
-from testament.footage.packing import pack
+from testament.footage.packing import pack, unpack
 from testament.locker.attest import fingerprinted_details
 from testament.store import Store
 
@@ -26,23 +26,21 @@ TOOL = f"testament-pdq {__version__}"
 MATCHABLE = ("video", "image")
 
 
-class Durations(Mapping[int, float | None]):
-    """Asset durations looked up on demand (None for images), for the matcher."""
+class StoredFingerprints(Mapping[int, Fingerprint]):
+    """Assets' stored fingerprints, read from the catalog when the matcher asks for one."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._known: dict[int, float | None] = {}
+        self._known: dict[int, Fingerprint] = {}
 
-    def __getitem__(self, asset_id: int) -> float | None:
+    def __getitem__(self, asset_id: int) -> Fingerprint:
         if asset_id not in self._known:
-            row = self.session.execute(
-                select(FingerprintRecord.kind, FingerprintRecord.duration).where(
-                    FingerprintRecord.asset_id == asset_id
-                )
-            ).first()
-            if row is None:
+            data = self.session.execute(
+                select(FingerprintRecord.data).where(FingerprintRecord.asset_id == asset_id)
+            ).scalar()
+            if not data:
                 raise KeyError(asset_id)
-            self._known[asset_id] = row.duration if row.kind == "video" else None
+            self._known[asset_id] = unpack(data)
         return self._known[asset_id]
 
     def __iter__(self) -> Iterator[int]:
@@ -101,7 +99,7 @@ class Fingerprinting:
         """Known footage the new asset shows: mirrored and re-framed copies included."""
         with self.store.read() as session:
             index = self.index.current(session)
-            found = match(query, index, Durations(session))
+            found = match(query, index, StoredFingerprints(session))
         return [m for m in found if m.asset_id != asset.id]
 
     def _record(

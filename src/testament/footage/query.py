@@ -10,7 +10,7 @@ from sqlalchemy import select
 from testament.catalog.models import Asset
 from testament.fingerprint import FootageMatch, analyze_file, match
 from testament.footage.index_cache import LiveIndex
-from testament.footage.linking import Durations
+from testament.footage.linking import StoredFingerprints
 from testament.locker.digests import sha256_of
 from testament.store import Store
 
@@ -29,6 +29,7 @@ def _match_dict(found: FootageMatch, asset: Asset, identical: bool) -> dict[str,
         "asset_coverage": round(found.asset_coverage, 3),
         "offset": _rounded(found.offset),
         "asset_time": _rounded(found.asset_time),
+        "asset_times": [[_rounded(start), _rounded(end)] for start, end in found.asset_times],
         "segments": [
             {key: _rounded(value) for key, value in vars(segment).items()}
             for segment in found.segments
@@ -46,7 +47,7 @@ def match_file(store: Store, path: Path) -> dict[str, Any]:
     query = analyze_file(path)
     with store.read() as session:
         found = match(
-            query, LiveIndex(store.settings.index_dir).current(session), Durations(session)
+            query, LiveIndex(store.settings.index_dir).current(session), StoredFingerprints(session)
         )
         assets = {
             asset.id: asset

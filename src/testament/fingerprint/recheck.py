@@ -1,0 +1,162 @@
+"""Re-checking a candidate against the asset's stored fingerprint: that footage, or that place?
+
+The index finds frames that look alike. Two takes filmed by one fixed camera in one room
+look alike at every moment: the same walls, light and people, only what they do differs.
+A copy of the footage agrees with the asset at its own moments and less well elsewhere;
+another take agrees about as well everywhere. So a candidate is re-checked on the asset's
+stored hashes: at moments that are distinctive in the asset itself (they recur nowhere
+else in it), does the query agree there clearly better than anywhere else?
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from testament.fingerprint.index import MIN_QUALITY
+from testament.fingerprint.model import Fingerprint
+from testament.fingerprint.pdq import hamming
+from testament.fingerprint.query import Query
+
+AWAY = 1.0  # s: moments this far apart count as other moments of the asset
+NEAR = 0.3  # s: a stored frame this close to a moment stands for it
+MARGIN = 8  # bits a moment must stand apart by: from the rest of the asset, and the query
+CHUNK = 256  # query rows compared at a time (bounded memory)
+
+
+def usable(stored: Fingerprint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times, hashes and centre hashes of the stored frames that are indexed."""
+    keep = stored.quality >= MIN_QUALITY
+    inner = stored.inner[keep] if stored.inner is not None else stored.hashes[keep]
+    return stored.times[keep], stored.hashes[keep], inner
+
+
+def distances(rows: np.ndarray, hashes: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """[rows, frames]: each query row's distance to each stored frame (its closer hash)."""
+    out = np.empty((len(rows), len(hashes)), dtype=np.int32)
+    for start in range(0, len(rows), CHUNK):
+        part = rows[start : start + CHUNK]
+        out[start : start + CHUNK] = np.minimum(hamming(part, hashes), hamming(part, inner))
+    return out
+
+
+def elsewhere(values: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Per moment `at`, the smallest of `values` [moments, frames] at frames AWAY from it."""
+    far = np.abs(times[None, :] - at[:, None]) >= AWAY
+    return np.where(far, values, np.iinfo(np.int32).max).min(axis=1)
+
+
+def distinctive(
+    times: np.ndarray, hashes: np.ndarray, inner: np.ndarray, frames: np.ndarray
+) -> np.ndarray:
+    """How far each of the stored `frames` is from every other moment of the asset (bits)."""
+    own = np.minimum(hamming(hashes[frames], hashes), hamming(hashes[frames], inner))
+    return elsewhere(own, times, times[frames])
+
+
+SUPPORTING = 0.5  # share of telling frames on which a copy agrees clearly best at its offset
+SAMPLED = 48  # query frames a video candidate is re-checked on (spread over its match)
+TIE = 8  # bits: moments of the asset a still matches this nearly as well match it too
+
+
+def _frame_distances(
+    query: Query, frames: np.ndarray, hashes: np.ndarray, inner: np.ndarray
+) -> np.ndarray:
+    """[frames, stored]: each query frame's distance (closest variant) to each stored frame."""
+    rows = np.flatnonzero(np.isin(query.frame, frames))
+    out = np.full((len(frames), len(hashes)), np.iinfo(np.int32).max, dtype=np.int32)
+    np.minimum.at(
+        out,
+        np.searchsorted(frames, query.frame[rows]),
+        distances(query.hashes[rows], hashes, inner),
+    )
+    return out
+
+
+def footage_not_scene(
+    query: Query, matched: np.ndarray, offset: float, stored: Fingerprint
+) -> bool:
+    """Whether a video that lines up with the asset at `offset` is its footage, not its place.
+
+    `matched` are the query frames that agree at the offset. At those of them that meet a
+    distinctive moment of the asset (one at least MARGIN from all its other moments), a
+    copy agrees clearly better than it does anywhere else in the asset: by half a MARGIN
+    in the median, and by a whole one on SUPPORTING of them; another take of the same
+    place agrees about as well everywhere, but for the odd moment that happens to look
+    alike. With no distinctive moment to go by
+    (an asset that shows one unchanging view), nothing tells the two apart, and the
+    alignment stands.
+    """
+    times, hashes, inner = usable(stored)
+    frames = np.flatnonzero(matched)
+    frames = frames[np.linspace(0, len(frames) - 1, min(len(frames), SAMPLED)).astype(int)]
+    if len(times) < 2 or len(frames) == 0:
+        return True
+    frames = np.unique(frames)
+    at = query.frame_times[frames] + offset
+    table = _frame_distances(query, frames, hashes, inner)
+    near = np.abs(times[None, :] - at[:, None]) <= NEAR
+    aligned = np.where(near, table, np.iinfo(np.int32).max).min(axis=1)
+    other = elsewhere(table, times, at)
+    moment = np.abs(times[None, :] - at[:, None]).argmin(axis=1)
+    telling = distinctive(times, hashes, inner, moment) >= MARGIN
+    unknown = np.iinfo(np.int32).max
+    telling &= (aligned < unknown) & (other < unknown)
+    if telling.sum() < 3:
+        return True
+    margin = float(np.median(other[telling]) - np.median(aligned[telling]))
+    supporting = float(np.mean(aligned[telling] + MARGIN <= other[telling]))
+    return margin >= MARGIN / 2 and supporting >= SUPPORTING
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Where in a video asset a still matches: every interval, best first."""
+
+    best: int  # bits to the closest stored frame
+    intervals: tuple[tuple[float, float], ...]
+    at: float | None  # the still's second, when one interval is clearly the one
+    recurring: bool  # several moments match alike: a view that recurs, or the place only
+
+
+def still_moments(
+    own: np.ndarray, found_times: np.ndarray, found_distance: np.ndarray, stored: Fingerprint
+) -> Moments | None:
+    """Every moment of `stored` that a still matches about as well as its best one.
+
+    `own` are the still's hashes; `found_times`/`found_distance` the index's hits on this
+    asset (they include reshaped pictures of the still, not among its own hashes). Frames
+    within TIE bits of the best make up the intervals, each frame standing for up to a
+    quarter second either side. Only a single interval gives the still a second of its own.
+    """
+    times, hashes, inner = usable(stored)
+    if len(times) == 0:
+        return None
+    closest = distances(own, hashes, inner).min(axis=0)
+    slot = np.clip(np.searchsorted(times, found_times), 1, max(1, len(times) - 1))
+    slot = np.where(
+        np.abs(times[slot - 1] - found_times)
+        <= np.abs(times[np.minimum(slot, len(times) - 1)] - found_times),
+        slot - 1,
+        np.minimum(slot, len(times) - 1),
+    )
+    np.minimum.at(closest, slot, found_distance.astype(np.int32))
+    best = int(closest.min())
+    near = np.flatnonzero(closest <= best + TIE)
+    groups = np.split(near, np.flatnonzero(np.diff(times[near]) > AWAY) + 1)
+    half = np.minimum(np.diff(times, prepend=times[0] - 0.5, append=times[-1] + 0.5) / 2, 0.25)
+    spans = []
+    for group in groups:
+        start = max(0.0, float(times[group[0]] - half[group[0]]))
+        end = float(times[group[-1]] + half[group[-1] + 1])
+        if stored.duration is not None:
+            end = min(end, float(stored.duration))
+        spans.append((int(closest[group].min()), (start, end), group))
+    spans.sort(key=lambda item: item[0])
+    at = None
+    if len(spans) == 1:
+        group = spans[0][2]
+        at = float(np.median(times[group][closest[group] == best]))
+    intervals = tuple(span for _, span, _ in spans)
+    return Moments(best, intervals, at, len(spans) > 1)

@@ -184,6 +184,12 @@ def add_tag_file(folder: Path) -> str:
     return "ERRATA.txt: not in the signed statement (file added after export)"
 
 
+def add_tag_manifest(folder: Path) -> str:
+    """A manifest of another algorithm, which nothing signs, beside the two signed ones."""
+    (folder / "tagmanifest-md5.txt").write_text("d41d8cd98f00b204e9800998ecf8427e  README.txt\n")
+    return "tagmanifest-md5.txt: a tag manifest that testament does not write"
+
+
 def add_capture_record(folder: Path) -> str:
     """A sighting that never happened, listed in the asset's record too."""
     real = _capture_record(folder)
@@ -257,6 +263,7 @@ TAMPERS: list[Callable[[Path], str]] = [
     edit_signing_key_id,
     add_payload_file,
     add_tag_file,
+    add_tag_manifest,
     add_capture_record,
     remove_capture_record,
     edit_incident,

@@ -91,11 +91,12 @@ def _check_tag_files(root: Path, bag: bagit.Bag, report: PackageReport) -> None:
     listed = {path for path in bag.entries if not path.startswith("data/")}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
-        if not path.is_file() or relative.startswith("data/") or relative in statement.UNCOVERED:
+        uncovered = relative in statement.UNCOVERED or relative in statement.TAG_MANIFESTS
+        if not path.is_file() or relative.startswith("data/") or uncovered:
             continue
         if relative.startswith("tagmanifest-"):
-            continue
-        if relative not in listed:
+            report.problems.append(f"{relative}: a tag manifest that testament does not write")
+        elif relative not in listed:
             report.problems.append(f"{relative}: not listed in the tag manifest (file added)")
 
 
@@ -175,8 +176,10 @@ def _check_file(root: Path, relative: Any, expected: dict[str, Any], report: Pac
 def _check_asset_records(
     root: Path, checker: Checker, report: PackageReport
 ) -> dict[str, list[Any]]:
-    """Each original and derivative against its record, each record against its signed
-    events; returns the capture ids each asset lists."""
+    """Originals and derivatives against their records, and records against their events.
+
+    Returns the capture ids that each asset's record lists, by the asset's SHA-256.
+    """
     assets: dict[str, list[Any]] = {}
     described: set[str] = set()
     for record_path in sorted((root / ASSET_RECORDS).glob("*.json")):

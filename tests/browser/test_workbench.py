@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from testament import config
+from testament.accounts.users import find_user
 from testament.store import Store, init_store
 from testament.web.app import create_app
 from tests import web_support as ws
@@ -172,3 +173,58 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.goto(base + "/timeline")
     page.screenshot(path=ARTIFACTS / "10-timeline.png", full_page=True)
     assert errors == []
+
+
+def test_a_preserved_page_and_script_cannot_act_for_an_admin(
+    server, browser, tmp_path: Path
+) -> None:
+    """The escalation replayed in Chromium: a preserved script that would add an admin."""
+    base, store = server
+    ws.make_user(store, "root", "admin")
+    escalate = tmp_path / "esc.js"
+    escalate.write_text(
+        "window.escalated = true; fetch('/admin/users', {method: 'POST', body: "
+        "new URLSearchParams({username: 'mallory', role: 'admin', csrf_token: "
+        "document.querySelector('meta[name=csrf-token]').content})});"
+    )
+    script = ws.ingest(store, escalate)
+    statement = tmp_path / "statement.html"
+    statement.write_text(f'<h1>Statement</h1><script src="/assets/{script}/original"></script>')
+    page_sha = ws.ingest(store, statement)
+    video = ws.small_video(store, tmp_path)
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    _login(page, base, "root")
+
+    with page.expect_download() as download:  # the page is a download, never a document
+        page.evaluate(f"window.location.href = '/assets/{page_sha}/original'")
+    assert download.value.suggested_filename == "statement.html"
+    page.goto(f"{base}/assets/{page_sha}/text")
+    assert "<script src=" in page.locator("pre.textview").inner_text()
+    page.screenshot(path=ARTIFACTS / "11-text-view.png", full_page=True)
+    # As if a page of the workbench itself were made to load the script (XSS):
+    # served as opaque bytes with nosniff, the browser refuses to run it.
+    outcome = page.evaluate(
+        """src => new Promise(done => {
+             const s = document.createElement('script');
+             s.onload = () => done('ran'); s.onerror = () => done('refused');
+             s.src = src; document.head.appendChild(s);
+           })""",
+        f"/assets/{script}/original",
+    )
+    assert outcome == "refused" and page.evaluate("window.escalated") is None
+    time.sleep(0.5)
+    with store.read() as session:
+        assert find_user(session, "mallory") is None
+
+    page.goto(f"{base}/assets/{video}")  # media still plays inline in the player
+    ready = page.evaluate(
+        """() => new Promise(done => {
+             const v = document.querySelector('.player video');
+             v.addEventListener('loadedmetadata', () => done(v.duration), {once: true});
+             v.addEventListener('error', () => done(-1), {once: true});
+             v.load();
+           })"""
+    )
+    assert ready > 3
+    context.close()

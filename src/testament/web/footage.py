@@ -8,21 +8,27 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset, FootageLink
+from testament.footage.groups import SAME_SCENE
 
 
 @dataclass
 class Group:
     members: list[Asset]  # the asset itself excluded
     links: list[FootageLink]  # every link inside the group
+    scenes: list[FootageLink]  # same place and camera, other footage: not in the group
 
 
 def group_of(session: Session, asset_id: int, limit: int = 500) -> Group:
-    """Every asset joined to `asset_id` through footage links, however indirectly."""
+    """Every asset joined to `asset_id` through footage links, however indirectly.
+
+    A `same_scene` link joins nothing: it is listed with the asset, not followed.
+    """
     seen, frontier, links = {asset_id}, [asset_id], {}
     while frontier and len(seen) < limit:
         rows = session.execute(
             select(FootageLink).where(
-                or_(FootageLink.asset_a_id.in_(frontier), FootageLink.asset_b_id.in_(frontier))
+                or_(FootageLink.asset_a_id.in_(frontier), FootageLink.asset_b_id.in_(frontier)),
+                FootageLink.relation != SAME_SCENE,
             )
         ).scalars()
         frontier = []
@@ -32,12 +38,27 @@ def group_of(session: Session, asset_id: int, limit: int = 500) -> Group:
                 if other not in seen:
                     seen.add(other)
                     frontier.append(other)
+    scenes = list(
+        session.execute(
+            select(FootageLink)
+            .where(
+                or_(FootageLink.asset_a_id == asset_id, FootageLink.asset_b_id == asset_id),
+                FootageLink.relation == SAME_SCENE,
+            )
+            .order_by(FootageLink.id)
+        ).scalars()
+    )
+    related = seen | {i for link in scenes for i in (link.asset_a_id, link.asset_b_id)}
     members = session.execute(
-        select(Asset).where(Asset.id.in_(seen - {asset_id})).order_by(Asset.id)
+        select(Asset).where(Asset.id.in_(related - {asset_id})).order_by(Asset.id)
     ).scalars()
-    return Group(list(members), sorted(links.values(), key=lambda link: link.id))
+    return Group(list(members), sorted(links.values(), key=lambda link: link.id), scenes)
 
 
 def grouped_asset_ids(session: Session) -> set[int]:
-    rows = session.execute(select(FootageLink.asset_a_id, FootageLink.asset_b_id)).all()
+    rows = session.execute(
+        select(FootageLink.asset_a_id, FootageLink.asset_b_id).where(
+            FootageLink.relation != SAME_SCENE
+        )
+    ).all()
     return {i for row in rows for i in row}

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from testament.accounts.roles import ROLES
+from testament.footage.groups import link_intervals
 from testament.investigate import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -51,6 +52,13 @@ def seconds(value: float | None) -> str:
         return "—"
     minutes, rest = divmod(float(value), 60)
     return f"{int(minutes)}:{rest:05.2f}"
+
+
+def moments(asset_time: float | None, intervals: list[list[float]] | None) -> str:
+    """A still's second, or each interval it matches when no one second is clearly it."""
+    if asset_time is not None or not intervals:
+        return seconds(asset_time)
+    return "one of " + ", ".join(f"{seconds(a)}–{seconds(b)}" for a, b in intervals)
 
 
 def filesize(value: int) -> str:
@@ -97,7 +105,12 @@ templates.env.filters.update(
     plain=plain,
 )
 templates.env.globals.update(
-    statuses=vocabulary.STATUS_LABELS, vocabulary=vocabulary, roles=ROLES, query_with=query_with
+    statuses=vocabulary.STATUS_LABELS,
+    vocabulary=vocabulary,
+    roles=ROLES,
+    query_with=query_with,
+    moments=moments,
+    link_intervals=link_intervals,
 )
 
 

@@ -107,10 +107,9 @@ class _AuditedSend:
 class AuditedFile(_AuditedSend, FileResponse):
     """A stored file, ranges included; each request that sends some of it is audited."""
 
-    def __init__(
-        self, path: Path, *, mime: str | None, filename: str, download: bool, audit: Audit
-    ) -> None:
-        shown = None if download else inline_type(mime)
+    def __init__(self, path: Path, *, inline_as: str | None, filename: str, audit: Audit) -> None:
+        """Shown inline as `inline_as` when that is a safe type; otherwise a download."""
+        shown = inline_type(inline_as)
         super().__init__(
             path,
             media_type=shown or DOWNLOAD_TYPE,

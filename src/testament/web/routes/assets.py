@@ -179,9 +179,8 @@ def original(
 
     return AuditedFile(
         path,
-        mime=shown,
+        inline_as=shown,
         filename=asset.original_filename or asset.sha256,
-        download=shown is None,
         audit=record,
     )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -80,3 +82,48 @@ def test_a_still_of_a_view_that_recurs_gets_every_interval(tmp_path: Path) -> No
     [found] = match(tmp_path / "passing.jpg", index, {1: fingerprint})
     assert found.asset_time == pytest.approx(4.0, abs=0.5)
     assert len(found.asset_times) == 1
+
+
+def _car_park(t: float, width: int = 640, height: int = 480) -> np.ndarray:
+    """Asphalt seen from above, faint bay lines, a dark car creeping through: PDQ quality ~30."""
+    noise = np.random.default_rng(5).normal(0.0, 1.0, (height // 8, width // 8))
+    small = Image.fromarray((noise * 40 + 128).clip(0, 255).astype(np.uint8))
+    grain = np.asarray(small.resize((width, height), Image.Resampling.BICUBIC), np.float32)
+    picture = 110 + (grain - 128) * 4 / 40
+    for x in range(60, width, 120):
+        picture[:, x : x + 6] += 6
+    left = int((0.2 + 0.15 * t) * width)
+    picture[200:260, left : left + 90] -= 25
+    picture += np.random.default_rng(int(t * 100)).normal(0.0, 2.0, (height, width))
+    return np.repeat(picture.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def test_stills_of_low_texture_footage_are_found_on_its_low_quality_hashes(tmp_path) -> None:
+    """When no frame reaches PDQ quality 50, the footage is matched on what it has, closely."""
+    path = tmp_path / "car_park.mp4"
+    write_frames(path, (_car_park(i / 25) for i in range(100)))
+    fingerprint = fingerprint_file(path)
+    assert fingerprint.quality.max() < 50
+    index = HashIndex.build([(1, fingerprint), (2, fingerprint_file(takes_room(tmp_path)))])
+    stored = {1: fingerprint, 2: fingerprint_file(tmp_path / "room.mp4")}
+    Image.fromarray(_car_park(2.0)).save(tmp_path / "still.jpg", quality=55)
+    [found] = match(tmp_path / "still.jpg", index, stored)
+    assert (found.asset_id, found.relation) == (1, "still_from")
+    assert found.asset_time == pytest.approx(2.0, abs=0.5)
+    other = Image.fromarray(np.roll(_car_park(2.0), 200, axis=1))  # another stretch of asphalt
+    other.save(tmp_path / "other.jpg", quality=55)
+    assert match(tmp_path / "other.jpg", index, stored) == []
+
+
+def takes_room(folder: Path) -> Path:
+    return make_room_video(folder / "room.mp4", room=ROOM, take=1)
+
+
+def write_frames(path: Path, frames) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path

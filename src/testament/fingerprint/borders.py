@@ -15,6 +15,9 @@ import numpy as np
 PixelBox = tuple[int, int, int, int]
 
 UNIFORM_STD = 6.0  # a row or column of bar/chrome varies less than this (luma levels)
+# A video's letterbox bars are a flat fill, flatter than low-texture footage (asphalt,
+# sky, a night scene: a spread of 3-6 levels) that would otherwise be cut away as bars.
+BAR_STD = 2.5
 FLAT_FILL = 2.0  # interface fills are flat to within this; even smooth footage is not
 MOVING_RANGE = 24  # a pixel whose luma spans more than this over time shows footage
 MIN_SIDE = 0.2  # a detected picture spans at least this share of each side
@@ -171,8 +174,8 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
     _, height, width = thumbs.shape
     pixels = thumbs.astype(np.float32)
     weights = frame_weights(times)
-    busy_rows = weights @ (pixels.std(axis=2) > UNIFORM_STD)
-    busy_cols = weights @ (pixels.std(axis=1) > UNIFORM_STD)
+    busy_rows = weights @ (pixels.std(axis=2) > BAR_STD)
+    busy_cols = weights @ (pixels.std(axis=1) > BAR_STD)
     rows = _span(busy_rows, 0.05)
     cols = _span(busy_cols, 0.05)
     bars = (0, 0, width, height)
@@ -180,7 +183,7 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
         bars = (cols[0], rows[0], cols[1], rows[1])
     moving = moving_box(thumbs)
     if moving is not None:
-        framed = framed_box(np.median(thumbs[sampled(len(thumbs))], axis=0), moving, bars)
+        framed = framed_box(thumbs[sampled(len(thumbs))], moving, bars)
         if framed is not None and framed != bars:
             return None if _is_whole(framed, width, height) else framed
     if _is_whole(bars, width, height):
@@ -278,27 +281,31 @@ def _window_side(
     return None
 
 
-def framed_box(median: np.ndarray, moving: PixelBox, bounds: PixelBox) -> PixelBox | None:
+def framed_box(frames: np.ndarray, moving: PixelBox, bounds: PixelBox) -> PixelBox | None:
     """The window that holds the moving region, bounded by straight edges; None if none.
 
     A screen recording or a player shows its footage in a window: each side of the region
     that moves lies close to the frame's own bounds (the bars) or to a border of the
-    window, a straight edge of the still surround (`median`: the typical frame) with a
-    plain fill beyond it (a bar, a page, a phone's background). A person walking through
-    a room filmed from a fixed camera also leaves a moving region in a still surround,
-    but nothing frames it: the room goes on past any straight line in it (a wall's edge,
-    a tiled floor's) with its texture, and its footage is the whole frame. Each side is
-    searched outwards from a few pixels inside the moving region, a tenth of the frame at
-    most.
+    window: a straight edge of the frames [n, h, w] (along most of the side, on average
+    over the frames) with a plain fill beyond it in their median (a bar, a page, a
+    phone's background); a car crossing a car park leaves edges only where it is at each
+    moment. A person walking through a room filmed from a fixed camera also leaves a
+    moving region in a still surround, but nothing frames it: the room goes on past any
+    straight line in it (a wall's edge, a tiled floor's) with its texture, and its
+    footage is the whole frame. Each side is searched outwards from a few pixels inside
+    the moving region, a tenth of the frame at most.
     """
-    pixels = median.astype(np.float32)
+    stack = frames.astype(np.float32)
+    pixels = np.median(stack, axis=0)
     height, width = pixels.shape
     left, top, right, bottom = moving
     b_left, b_top, b_right, b_bottom = bounds
     rows = np.zeros(height + 1)
     cols = np.zeros(width + 1)
-    rows[1:height] = (np.abs(np.diff(pixels[:, left:right], axis=0)) > EDGE_STEP).mean(axis=1)
-    cols[1:width] = (np.abs(np.diff(pixels[top:bottom], axis=1)) > EDGE_STEP).mean(axis=0)
+    rows[1:height] = (np.abs(np.diff(stack[:, :, left:right], axis=1)) > EDGE_STEP).mean(
+        axis=(0, 2)
+    )
+    cols[1:width] = (np.abs(np.diff(stack[:, top:bottom], axis=2)) > EDGE_STEP).mean(axis=(0, 1))
     rows[b_top] = rows[b_bottom] = cols[b_left] = cols[b_right] = 1.0
     dx, dy = round(FRAME_GAP * width), round(FRAME_GAP * height)
     strip = PLAIN_STRIP

@@ -27,7 +27,10 @@ from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import HASH_BYTES
 
 BITS = HASH_BYTES * 8
-MIN_QUALITY = 50  # PDQ's own advice: hashes of flatter pictures are not evidence
+MIN_QUALITY = 50  # PDQ's own advice: hashes of flatter pictures are not evidence...
+LOW_QUALITY = 20  # ... unless that is all the footage has (night, asphalt, sky, smoke)
+USABLE_SHARE = 0.25  # footage with fewer frames of MIN_QUALITY has its LOW_QUALITY ones too
+LOW_DISTANCE = 32  # a hash below MIN_QUALITY counts as a match only this close
 FLAT_LIMIT = 200_000
 TARGET_LIST = 1_000  # codes per inverted list on average right after a rebuild
 NPROBE = 24
@@ -45,9 +48,23 @@ class Hits:
     distance: np.ndarray  # int32 bits
 
 
+def quality_floor(quality: np.ndarray) -> int:
+    """The least PDQ quality of a frame (or picture) worth looking up or indexing.
+
+    PDQ calls hashes of quality under 50 unreliable, and in footage with detail they are
+    its flat moments (black, blur): there they are left out. But a car park seen from
+    above, a night scene or a smoky sky has no frame that reaches 50, and its hashes at
+    20-50 still hold under re-encoding (a JPEG at quality 55 of a quality-32 frame: 8
+    bits). Such footage is indexed on them, and matched only closely (LOW_DISTANCE).
+    """
+    if len(quality) and (quality >= MIN_QUALITY).mean() >= USABLE_SHARE:
+        return MIN_QUALITY
+    return LOW_QUALITY
+
+
 def indexable(fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
     """Times (float32) and hashes of the rows one fingerprint puts in the index."""
-    keep = fingerprint.quality >= MIN_QUALITY
+    keep = fingerprint.quality >= quality_floor(fingerprint.quality)
     times = fingerprint.times[keep].astype(np.float32)
     codes = np.asarray(fingerprint.hashes[keep], dtype=np.uint8)
     inner = getattr(fingerprint, "inner", None)

@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from testament.fingerprint.align import STEP, TOLERANCE, best_offset, frame_spans, segments
-from testament.fingerprint.index import BITS, HashIndex, Hits
+from testament.fingerprint.index import (
+    BITS,
+    LOW_DISTANCE,
+    MIN_QUALITY,
+    HashIndex,
+    Hits,
+    quality_floor,
+)
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
 from testament.fingerprint.recheck import footage_not_scene, still_moments
@@ -57,15 +64,16 @@ def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
 def _still_match(
     query: Query, hits: Hits, asset_id: int, stored: Fingerprint
 ) -> FootageMatch | None:
-    best = int(hits.distance.min())
-    if best > STILL_DISTANCE:
-        return None
-    score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
     if stored.kind != "video":
+        best = int(hits.distance.min())
+        if stored.quality.max(initial=0) < MIN_QUALITY and best > LOW_DISTANCE:
+            return None  # a flat picture matches only closely
+        score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
         return FootageMatch(asset_id, "same_footage", score, 1.0, 1.0, None, None, ())
     moments = still_moments(query.hashes, hits.time.astype(np.float64), hits.distance, stored)
-    if moments is None:
+    if moments is None or moments.best > _still_limit(query):
         return None
+    score = float(_strength(np.array([moments.best]), STILL_DISTANCE + 8)[0])
     if moments.recurring and moments.best > TIGHT_STILL:
         # Several moments alike, none closely: the place and the camera, not this footage.
         return FootageMatch(asset_id, "same_scene", score, 0.0, 0.0, None, None, ())
@@ -73,6 +81,11 @@ def _still_match(
     return FootageMatch(
         asset_id, "still_from", score, 1.0, 0.0, None, moments.at, segments, moments.intervals
     )
+
+
+def _still_limit(query: Query) -> int:
+    """How close a still must come: closer for one whose hashes are all of low quality."""
+    return STILL_DISTANCE if query.floor >= MIN_QUALITY else LOW_DISTANCE
 
 
 def _video_in_image(query: Query, hits: Hits, asset_id: int) -> FootageMatch | None:
@@ -251,7 +264,7 @@ def _still_hits(query: Query, index: HashIndex) -> Hits:
     (RESHAPED_DISTANCE), and they only speak for assets the still's own hashes did not
     find: a shifted picture of a panning shot can meet the frame of another moment.
     """
-    hits = index.search(query.hashes, STILL_NEIGHBOURS, STILL_DISTANCE)
+    hits = index.search(query.hashes, STILL_NEIGHBOURS, _still_limit(query))
     if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
         return hits
     pictures = [reshaped_hashes(picture, STILL_SHIFTS) for _, picture in query.reframing.samples]
@@ -295,6 +308,10 @@ def match(
     for asset_id in np.unique(hits.asset_id):
         subset = _subset(hits, hits.asset_id == asset_id)
         stored = fingerprints[int(asset_id)]
+        if not still and (query.floor < MIN_QUALITY or quality_floor(stored.quality) < MIN_QUALITY):
+            subset = _subset(subset, subset.distance <= LOW_DISTANCE)  # flat footage: closely
+            if len(subset.distance) == 0:
+                continue
         if still:
             result = _still_match(query, subset, int(asset_id), stored)
         elif stored.kind != "video":

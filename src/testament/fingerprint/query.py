@@ -38,7 +38,7 @@ from testament.fingerprint.extract import (
     video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
-from testament.fingerprint.index import MIN_QUALITY
+from testament.fingerprint.index import LOW_QUALITY, MIN_QUALITY, USABLE_SHARE
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
@@ -58,6 +58,9 @@ class Query:
     mirrored: np.ndarray  # bool [rows]
     # The pictures for lining up an uneven crop (see reframe.py).
     reframing: Reframing | None = field(default=None, compare=False)
+    # The least PDQ quality among its hashes: below MIN_QUALITY only for an image that
+    # has nothing better (index.quality_floor), whose hits then count only closely.
+    floor: int = MIN_QUALITY
 
     def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
         """This query with more (unmirrored) hash rows for the given frames."""
@@ -87,7 +90,8 @@ def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
 
 
 class _Rows:
-    def __init__(self) -> None:
+    def __init__(self, floor: int = MIN_QUALITY) -> None:
+        self.floor = floor
         self.hashes: list[np.ndarray] = []
         self.frame: list[int] = []
         self.mirrored: list[bool] = []
@@ -106,7 +110,7 @@ class _Rows:
             pictures.insert(1, central(pictures[0]))
         for picture in pictures:
             plain, mirror, quality = hash_luma_mirrored(picture)
-            if quality < MIN_QUALITY:
+            if quality < self.floor:
                 continue
             self.hashes += [plain, mirror]
             self.frame += [frame, frame]
@@ -115,7 +119,7 @@ class _Rows:
     def add_plain(self, frame: int, picture: np.ndarray) -> None:
         """One picture hashed as is only (an extra variant: half the cost of both ways)."""
         plain, quality = hash_luma(picture)
-        if quality >= MIN_QUALITY:
+        if quality >= self.floor:
             self.hashes.append(plain)
             self.frame.append(frame)
             self.mirrored.append(False)
@@ -145,6 +149,7 @@ class _Rows:
             frame=np.asarray(self.frame, dtype=np.int32),
             mirrored=np.asarray(self.mirrored, dtype=bool),
             reframing=reframing,
+            floor=self.floor,
         )
 
 
@@ -181,11 +186,15 @@ def _still_query(luma: np.ndarray) -> Query:
     strip its controls cover) are kept as thumbnails, for the matcher to reshape should
     the image's own hashes find nothing close (see reframe.py).
     """
-    rows = _Rows()
     edges = edge_boxes(luma)
-    rows.add(0, luma, still_boxes(luma, edges))
-    boxes = dict.fromkeys([trim_uniform(luma), *edges[:RESHAPED_BOXES]])
-    samples = [(0, _thumb(crop(luma, box))) for box in boxes]
+    boxes = still_boxes(luma, edges)
+    rows = _Rows()
+    rows.add(0, luma, boxes)
+    if not rows.hashes:  # a flat picture (night, asphalt, sky): its low-quality hashes
+        rows = _Rows(LOW_QUALITY)
+        rows.add(0, luma, boxes)
+    reshaped = dict.fromkeys([trim_uniform(luma), *edges[:RESHAPED_BOXES]])
+    samples = [(0, _thumb(crop(luma, box))) for box in reshaped]
     return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
 
 
@@ -205,23 +214,36 @@ def analyze_file(path: Path) -> Query:
     luma = open_luma(path)
     if luma is not None:
         return _still_query(luma)
-    rows = _Rows()
     sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP, hash_change=None)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
     thumbs = np.stack([thumb for _, thumb in kept])
     box = video_box(thumbs, times)
     unveil = _overlay_remover(thumbs, box)
-    for number, thumb in enumerate(thumbs):
-        rows.add(number, thumb, [box, None])
-        if unveil is not None:
-            rows.add_plain(number, central(unveil(thumb)))
+    rows = _video_rows(thumbs, box, unveil, MIN_QUALITY)
+    if len(set(rows.frame)) < USABLE_SHARE * len(thumbs):  # flat footage: what it has
+        rows = _video_rows(thumbs, box, unveil, LOW_QUALITY)
 
     def pictures() -> Iterator[tuple[int, np.ndarray]]:
         return ((number, crop(thumb, box)) for number, thumb in enumerate(thumbs))
 
     samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
     return rows.query("video", sampler.duration, times, Reframing(samples, pictures))
+
+
+def _video_rows(
+    thumbs: np.ndarray,
+    box: PixelBox | None,
+    unveil: Callable[[np.ndarray], np.ndarray] | None,
+    floor: int,
+) -> _Rows:
+    """A video query's hashes of every kept frame, of at least `floor` quality."""
+    rows = _Rows(floor)
+    for number, thumb in enumerate(thumbs):
+        rows.add(number, thumb, [box, None])
+        if unveil is not None:
+            rows.add_plain(number, central(unveil(thumb)))
+    return rows
 
 
 def _overlay_remover(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from testament.fingerprint.index import MIN_QUALITY
+from testament.fingerprint.index import LOW_DISTANCE, MIN_QUALITY, quality_floor
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hamming
 from testament.fingerprint.query import Query
@@ -27,7 +27,7 @@ CHUNK = 256  # query rows compared at a time (bounded memory)
 
 def usable(stored: Fingerprint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times, hashes and centre hashes of the stored frames that are indexed."""
-    keep = stored.quality >= MIN_QUALITY
+    keep = stored.quality >= quality_floor(stored.quality)
     inner = stored.inner[keep] if stored.inner is not None else stored.hashes[keep]
     return stored.times[keep], stored.hashes[keep], inner
 
@@ -142,7 +142,11 @@ def still_moments(
         np.minimum(slot, len(times) - 1),
     )
     np.minimum.at(closest, slot, found_distance.astype(np.int32))
+    flat = stored.quality[stored.quality >= quality_floor(stored.quality)] < MIN_QUALITY
+    closest[flat & (closest > LOW_DISTANCE)] = np.iinfo(np.int32).max
     best = int(closest.min())
+    if best == np.iinfo(np.int32).max:
+        return None
     near = np.flatnonzero(closest <= best + TIE)
     groups = np.split(near, np.flatnonzero(np.diff(times[near]) > AWAY) + 1)
     half = np.minimum(np.diff(times, prepend=times[0] - 0.5, append=times[-1] + 0.5) / 2, 0.25)

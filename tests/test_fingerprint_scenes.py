@@ -113,6 +113,9 @@ def test_stills_of_low_texture_footage_are_found_on_its_low_quality_hashes(tmp_p
     other = Image.fromarray(np.roll(_car_park(2.0), 200, axis=1))  # another stretch of asphalt
     other.save(tmp_path / "other.jpg", quality=55)
     assert match(tmp_path / "other.jpg", index, stored) == []
+    darker = (np.clip(_car_park(i / 25) * 0.85, 0, 255).astype(np.uint8) for i in range(100))
+    [copy] = match(write_frames(tmp_path / "copy.mp4", darker), index, stored)
+    assert (copy.asset_id, copy.relation) == (1, "same_footage")
 
 
 def takes_room(folder: Path) -> Path:

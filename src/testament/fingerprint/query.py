@@ -38,7 +38,7 @@ from testament.fingerprint.extract import (
     video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
-from testament.fingerprint.index import LOW_QUALITY, MIN_QUALITY, USABLE_SHARE
+from testament.fingerprint.index import LOW_QUALITY, MIN_QUALITY, USABLE_SHARE, quality_floor
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
@@ -74,7 +74,8 @@ class Query:
 
 def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
     """A query from stored hashes alone (no mirrored or re-cropped variants)."""
-    rows = np.flatnonzero(fingerprint.quality >= MIN_QUALITY).astype(np.int32)
+    floor = quality_floor(fingerprint.quality)
+    rows = np.flatnonzero(fingerprint.quality >= floor).astype(np.int32)
     hashes = fingerprint.hashes[rows]
     if fingerprint.inner is not None and len(fingerprint.inner) == len(fingerprint.times):
         hashes = np.concatenate([hashes, fingerprint.inner[rows]])
@@ -86,15 +87,18 @@ def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
         hashes=np.ascontiguousarray(hashes, dtype=np.uint8),
         frame=rows,
         mirrored=np.zeros(len(rows), dtype=bool),
+        floor=floor,
     )
 
 
 class _Rows:
-    def __init__(self, floor: int = MIN_QUALITY) -> None:
-        self.floor = floor
+    """A query's hashes as they are made, each with its frame, orientation and quality."""
+
+    def __init__(self) -> None:
         self.hashes: list[np.ndarray] = []
         self.frame: list[int] = []
         self.mirrored: list[bool] = []
+        self.quality: list[int] = []
 
     def add(
         self, frame: int, luma: np.ndarray, boxes: list[PixelBox | None], inner: bool = True
@@ -108,30 +112,26 @@ class _Rows:
                 pictures.append(crop(luma, box))
         if inner:
             pictures.insert(1, central(pictures[0]))
-        for picture in pictures:
-            plain, mirror, quality = hash_luma_mirrored(picture)
-            if quality < self.floor:
-                continue
-            self.hashes += [plain, mirror]
-            self.frame += [frame, frame]
-            self.mirrored += [False, True]
+        self.add_hashes(frame, [hash_luma_mirrored(picture) for picture in pictures])
 
     def add_plain(self, frame: int, picture: np.ndarray) -> None:
         """One picture hashed as is only (an extra variant: half the cost of both ways)."""
         plain, quality = hash_luma(picture)
-        if quality >= self.floor:
+        if quality >= LOW_QUALITY:
             self.hashes.append(plain)
             self.frame.append(frame)
             self.mirrored.append(False)
+            self.quality.append(quality)
 
     def add_hashes(self, frame: int, hashed: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
         """Rows already hashed elsewhere: (plain, mirrored, quality) per picture."""
         for plain, mirror, quality in hashed:
-            if quality < MIN_QUALITY:
+            if quality < LOW_QUALITY:
                 continue
             self.hashes += [plain, mirror]
             self.frame += [frame, frame]
             self.mirrored += [False, True]
+            self.quality += [quality, quality]
 
     def query(
         self,
@@ -140,16 +140,22 @@ class _Rows:
         frame_times: np.ndarray,
         reframing: Reframing | None = None,
     ) -> Query:
-        hashes = np.stack(self.hashes) if self.hashes else np.zeros((0, 32), dtype=np.uint8)
+        """The query, on hashes of MIN_QUALITY unless too few frames have any (flat footage)."""
+        quality = np.asarray(self.quality, dtype=np.int32)
+        frame = np.asarray(self.frame, dtype=np.int32)
+        usable = len(np.unique(frame[quality >= MIN_QUALITY]))
+        floor = MIN_QUALITY if usable >= max(1.0, USABLE_SHARE * len(frame_times)) else LOW_QUALITY
+        keep = quality >= floor
+        hashes = np.stack(self.hashes)[keep] if self.hashes else np.zeros((0, 32), np.uint8)
         return Query(
             kind=kind,
             duration=duration,
             frame_times=frame_times,
             hashes=hashes,
-            frame=np.asarray(self.frame, dtype=np.int32),
-            mirrored=np.asarray(self.mirrored, dtype=bool),
+            frame=frame[keep],
+            mirrored=np.asarray(self.mirrored, dtype=bool)[keep],
             reframing=reframing,
-            floor=self.floor,
+            floor=floor,
         )
 
 
@@ -190,9 +196,6 @@ def _still_query(luma: np.ndarray) -> Query:
     boxes = still_boxes(luma, edges)
     rows = _Rows()
     rows.add(0, luma, boxes)
-    if not rows.hashes:  # a flat picture (night, asphalt, sky): its low-quality hashes
-        rows = _Rows(LOW_QUALITY)
-        rows.add(0, luma, boxes)
     reshaped = dict.fromkeys([trim_uniform(luma), *edges[:RESHAPED_BOXES]])
     samples = [(0, _thumb(crop(luma, box))) for box in reshaped]
     return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
@@ -220,30 +223,17 @@ def analyze_file(path: Path) -> Query:
     thumbs = np.stack([thumb for _, thumb in kept])
     box = video_box(thumbs, times)
     unveil = _overlay_remover(thumbs, box)
-    rows = _video_rows(thumbs, box, unveil, MIN_QUALITY)
-    if len(set(rows.frame)) < USABLE_SHARE * len(thumbs):  # flat footage: what it has
-        rows = _video_rows(thumbs, box, unveil, LOW_QUALITY)
+    rows = _Rows()
+    for number, thumb in enumerate(thumbs):
+        rows.add(number, thumb, [box, None])
+        if unveil is not None:
+            rows.add_plain(number, central(unveil(thumb)))
 
     def pictures() -> Iterator[tuple[int, np.ndarray]]:
         return ((number, crop(thumb, box)) for number, thumb in enumerate(thumbs))
 
     samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
     return rows.query("video", sampler.duration, times, Reframing(samples, pictures))
-
-
-def _video_rows(
-    thumbs: np.ndarray,
-    box: PixelBox | None,
-    unveil: Callable[[np.ndarray], np.ndarray] | None,
-    floor: int,
-) -> _Rows:
-    """A video query's hashes of every kept frame, of at least `floor` quality."""
-    rows = _Rows(floor)
-    for number, thumb in enumerate(thumbs):
-        rows.add(number, thumb, [box, None])
-        if unveil is not None:
-            rows.add_plain(number, central(unveil(thumb)))
-    return rows
 
 
 def _overlay_remover(

@@ -96,6 +96,7 @@ def test_a_viewer_cannot_make_the_server_read_an_upload(store) -> None:
     headers = FORM | {"content-length": str(8 * MIB), "cookie": cookie}
     status, consumed = send(browser.app, "/upload", multipart(8 * MIB), headers)
     assert (status, consumed) == (403, 0)
+    assert "The viewer role does not allow this." in browser.get("/upload").text
 
 
 def _investigator(app) -> tuple[TestClient, dict[str, str]]:

@@ -136,9 +136,9 @@ class RoleCheck:
         viewer, must_change = found
         if must_change and not self.before_password_change:
             raise PasswordChangeNeeded
+        request.state.viewer = viewer  # also for the refusal page, which names the role
         if not viewer.may(self.role):
             raise Forbidden
-        request.state.viewer = viewer
         await csrf_protect(request)
         return viewer
 

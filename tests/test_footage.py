@@ -58,6 +58,17 @@ def test_ingest_fingerprints_links_and_groups(store: Store, case: dict[str, Path
     assert abs(relations[(still, original)]["asset_time"] - 2.5) < 0.5
 
 
+def test_a_still_ingested_before_its_video_keeps_its_second(store: Store, case) -> None:
+    """Links do not depend on the order of ingest: the still is placed in the later video."""
+    still = _ingest(store, case["still"])
+    original = _ingest(store, case["original"])
+    with store.read() as session:
+        (group,) = footage_groups(session)
+        (link,) = group.as_dict()["links"]
+    assert (link["a"], link["relation"], link["b"]) == (still, "still_from", original)
+    assert abs(link["asset_time"] - 2.5) < 0.5
+
+
 def test_fingerprinting_is_on_the_custody_record(store: Store, case: dict[str, Path]) -> None:
     from testament.locker.custody import iter_events
 
@@ -85,8 +96,10 @@ def test_match_command_json_shape(cli, store: Store, case: dict[str, Path], tmp_
         "asset_coverage",
         "offset",
         "asset_time",
+        "asset_times",
         "segments",
     }
+    assert found["asset_times"] and found["asset_times"][0][0] <= found["asset_time"]
     again = json.loads(cli("match", str(case["original"]), "--json").stdout)
     assert again["matches"][0]["relation"] == "identical"
     none = json.loads(cli("match", str(case["other"]), "--json").stdout)

@@ -14,6 +14,7 @@ from testament.fingerprint import (
     FingerprintError,
     FootageMatch,
     Query,
+    Segment,
     analyze_file_for_ingest,
     match,
 )
@@ -51,6 +52,9 @@ class StoredFingerprints(Mapping[int, Fingerprint]):
 
 
 def _link(match_: FootageMatch, asset_id: int) -> FootageLink:
+    """The catalog's record of a match of the new asset `asset_id` (the query)."""
+    if match_.relation == "contains" and match_.asset_coverage >= 1.0 and match_.offset is None:
+        return _still_link(match_, asset_id)
     return FootageLink(
         asset_a_id=asset_id,
         asset_b_id=match_.asset_id,
@@ -61,6 +65,26 @@ def _link(match_: FootageMatch, asset_id: int) -> FootageLink:
         offset=match_.offset,
         asset_time=match_.asset_time,
         segments=[vars(segment) for segment in match_.segments],
+    )
+
+
+def _still_link(match_: FootageMatch, video_id: int) -> FootageLink:
+    """A new video that holds a known still: recorded as the still's, with its second.
+
+    Links must not depend on the order of ingest: the still arriving after the video is
+    recorded as `still_from` at its second, and so is the video arriving after the still.
+    """
+    at = match_.segments[0].query_start if match_.segments else None
+    return FootageLink(
+        asset_a_id=match_.asset_id,
+        asset_b_id=video_id,
+        relation="still_from",
+        score=match_.score,
+        coverage_a=1.0,
+        coverage_b=0.0,
+        offset=None,
+        asset_time=at,
+        segments=[] if at is None else [vars(Segment(0.0, 0.0, at, at))],
     )
 
 

@@ -1,4 +1,4 @@
-"""The command line starts quickly: building the app and printing help load no heavy library.
+"""The command line starts quickly: help and a still query load only what they use.
 
 Not a timing test (benchmarks/cli_startup.py measures the time); it guards the import
 structure, which one eager import at the top of a command module would undo.
@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from testament.store import Store
+from tests.media import make_image
+
 HEAVY = ("numpy", "av", "faiss", "PIL", "matplotlib", "fastapi", "yt_dlp", "sqlalchemy")
 
-# Runs in a fresh interpreter: builds the app, asks it for help, and reports which of
-# the heavy modules were loaded along the way.
+# Runs in a fresh interpreter: builds the app, runs it with the arguments given, and
+# reports which of the `heavy` modules were loaded along the way.
 PROBE = """
 import json, sys
 from contextlib import redirect_stdout
@@ -39,9 +43,21 @@ print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}} & set(hea
     ids=lambda arguments: " ".join(arguments) or "no arguments",
 )
 def test_help_loads_no_heavy_library(arguments: list[str]) -> None:
-    probe = PROBE.format(heavy=HEAVY)
+    loaded = _loaded(HEAVY, arguments)
+    assert loaded == [], f"`testament {' '.join(arguments)}` loaded {', '.join(loaded)}"
+
+
+def test_a_still_query_loads_no_pyav_alembic_or_rich(store: Store, tmp_path: Path) -> None:
+    still = make_image(tmp_path / "still.jpg")
+    where = ["--home", str(store.settings.home), "--database-url", store.settings.database_url]
+    arguments = ["match", str(still), "--json", *where]
+    unused = ("av", "alembic", "rich", "matplotlib", "fastapi", "yt_dlp")
+    assert _loaded(unused, arguments) == []
+
+
+def _loaded(heavy: tuple[str, ...], arguments: list[str]) -> list[str]:
+    probe = PROBE.format(heavy=heavy)
     done = subprocess.run(
         [sys.executable, "-c", probe, *arguments], capture_output=True, text=True, check=True
     )
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert loaded == [], f"`testament {' '.join(arguments)}` loaded {', '.join(loaded)}"
+    return json.loads(done.stdout.strip().splitlines()[-1])

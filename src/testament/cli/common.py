@@ -16,20 +16,50 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from testament import config
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy.orm import Session
 
     from testament.catalog.models import Asset
     from testament.store import Store
 
+
+class _LazyConsole:
+    """A Rich console made on first use: JSON output and quick failures then never load Rich.
+
+    Attributes are the console's; `rich` is the console itself, for Rich's own classes.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
 # Soft wrapping keeps each message on one line, whole, whatever the terminal's width.
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+console = _LazyConsole(soft_wrap=True)
+err_console = _LazyConsole(stderr=True, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """Rich's markup escaping, loaded when first needed."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
+
 
 HomeOption = Annotated[
     Path | None,

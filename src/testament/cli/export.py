@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from testament.cli.common import (
     DatabaseOption,
@@ -15,6 +14,7 @@ from testament.cli.common import (
     asset_or_fail,
     console,
     err_console,
+    escape,
     fail,
     opened,
 )

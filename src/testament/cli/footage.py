@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from testament.cli.common import (
     DatabaseOption,
@@ -14,6 +13,7 @@ from testament.cli.common import (
     JsonOption,
     asset_or_fail,
     console,
+    escape,
     fail,
     opened,
     print_json,

@@ -61,7 +61,7 @@ def byte_progress(*, quiet: bool) -> Progress:
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=err_console,
+        console=err_console.rich,
         transient=True,
         disable=quiet or not err_console.is_terminal,
     )

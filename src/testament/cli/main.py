@@ -6,10 +6,9 @@ import os
 import sys
 
 import typer
-from rich.markup import escape
 
 from testament.cli import assets, custody, demo, export, footage, ingest, serve, store, users
-from testament.cli.common import err_console
+from testament.cli.common import err_console, escape
 
 app = typer.Typer(
     name="testament",

@@ -6,7 +6,6 @@ import re
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from testament.cli.common import (
     DatabaseOption,
@@ -14,6 +13,7 @@ from testament.cli.common import (
     JsonOption,
     console,
     err_console,
+    escape,
     fail,
     opened,
     print_json,
@@ -126,7 +126,7 @@ def verify(
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
-            console=err_console,
+            console=err_console.rich,
             transient=True,
             disable=json_output or not err_console.is_terminal,
         ) as progress,

@@ -299,16 +299,9 @@ def machine_line() -> str:
     return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}; {os.cpu_count()} cores"
 
 
-def is_miss(query: Query, outcome: Outcome) -> bool:
-    """A missed positive or any false call (informational families aside)."""
-    if query.family in suite.INFORMATIONAL:
-        return False
-    return bool(outcome.false_calls) or (query.source is not None and not outcome.found)
-
-
-def _best_distance(query: Query, work: Path, source: Fingerprint | None) -> str:
-    """Closest Hamming distance between the query's hashes and its source's, as a hint."""
-    if source is None or not len(source):
+def _best_distance(query: Query, work: Path, target: Fingerprint | None) -> str:
+    """Closest Hamming distance between the query's hashes and an asset's, as a hint."""
+    if target is None or not len(target):
         return "—"
     try:
         mine = fingerprint_file(suite.query_file(query, work))
@@ -316,8 +309,21 @@ def _best_distance(query: Query, work: Path, source: Fingerprint | None) -> str:
         return f"unreadable ({exc})"
     if not len(mine):
         return "no hashes kept"
-    xor = mine.hashes[:, None, :] ^ source.hashes[None, :, :]
+    xor = mine.hashes[:, None, :] ^ target.hashes[None, :, :]
     return str(int(np.unpackbits(xor, axis=2).sum(axis=2).min()))
+
+
+def _problem(query: Query, outcome: Outcome) -> str | None:
+    """What one query got wrong: missed, false call, or placed more than 0.5 s off."""
+    if query.family in suite.INFORMATIONAL:
+        return None
+    if outcome.false_calls:
+        return "false call"
+    if query.source is not None and not outcome.found:
+        return "missed"
+    if outcome.time_error is not None and outcome.time_error > TIME_TOLERANCE:
+        return f"{outcome.time_error:.2f} s off"
+    return None
 
 
 def misses_report(
@@ -327,27 +333,35 @@ def misses_report(
     work: Path,
     prints: dict[int, Fingerprint],
 ) -> str:
-    """Markdown list of every miss and false call of ours, held-out first."""
+    """Markdown list of every miss, false call and time off of ours, held-out first.
+
+    The distance is to the source for a miss, to the asset wrongly called for a false call.
+    """
     names = {i: n for n, i in assets.ids.items()}
     lines = [
-        "| query | family | half | source | came back | best distance |",
-        "|---|---|---|---|---|---|",
+        "| query | family | half | source | problem | came back | best distance |",
+        "|---|---|---|---|---|---|---|",
     ]
     order = sorted(range(len(queries)), key=lambda i: (queries[i].half != "held-out", i))
     for i in order:
         query, outcome = queries[i], outcomes[i]
-        if not is_miss(query, outcome):
+        problem = _problem(query, outcome)
+        if problem is None:
             continue
-        said = (
-            "; ".join(
-                f"{names[a]} {ans.relation} {ans.score:.2f}" for a, ans in outcome.answers.items()
-            )
-            or "nothing"
+        said = "; ".join(
+            f"{names[a]} {ans.relation} {ans.score:.2f}" for a, ans in outcome.answers.items()
         )
-        source = prints.get(assets.ids.get(query.source or "", -1))
+        target = (
+            outcome.false_calls[0] if outcome.false_calls else assets.ids.get(query.source or "")
+        )
+        distance = (
+            _best_distance(query, work, prints.get(target or -1))
+            if problem in ("missed", "false call")
+            else "—"
+        )
         lines.append(
-            f"| {query.id} | {query.family} | {query.half} | {query.source or '—'} | {said} "
-            f"| {_best_distance(query, work, source)} |"
+            f"| {query.id} | {query.family} | {query.half} | {query.source or '—'} | {problem} "
+            f"| {said or 'nothing'} | {distance} |"
         )
     return "\n".join(lines)
 
@@ -399,7 +413,9 @@ def main() -> None:
     print(text)
     (args.work / "results.md").write_text(text)
     report = misses_report(queries, methods["ours"], assets, args.work, prints)
-    (args.work / "misses.md").write_text(f"# Misses and false calls (ours)\n\n{report}\n")
+    (args.work / "misses.md").write_text(
+        f"# Misses, false calls and times off (ours)\n\n{report}\n"
+    )
     print(f"misses and false calls: {args.work / 'misses.md'}")
     details = [
         {"query": asdict(q), **{name: asdict(o[i]) for name, o in methods.items()}}

@@ -130,3 +130,16 @@ def write_frames(path: Path, frames) -> Path:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode(None))
     return path
+
+
+def test_a_bar_that_lights_up_at_its_far_edge_for_a_moment_stays_a_bar() -> None:
+    """A compilation: a portrait clip on black, then briefly a wide shot whose flat bright
+    sky reaches the frame's right side. The picture is the portrait clip's stretch."""
+    from testament.fingerprint.borders import video_box
+
+    rng = np.random.default_rng(3)
+    frames = np.zeros((100, 160, 160), dtype=np.uint8)
+    frames[:, :, 54:106] = rng.integers(0, 256, (100, 160, 52))
+    frames[94:, :, 150:] = rng.normal(172, 3.5, (6, 160, 10)).round()  # a bright hazy sky
+    box = video_box(frames, np.arange(100.0))
+    assert box is not None and (box[0], box[2]) == (54, 106)

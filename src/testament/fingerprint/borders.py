@@ -15,9 +15,16 @@ import numpy as np
 PixelBox = tuple[int, int, int, int]
 
 UNIFORM_STD = 6.0  # a row or column of bar/chrome varies less than this (luma levels)
-# A video's letterbox bars are a flat fill, flatter than low-texture footage (asphalt,
-# sky, a night scene: a spread of 3-6 levels) that would otherwise be cut away as bars.
+# A video's letterbox bars are a flat fill: black ones spread up to UNIFORM_STD levels once
+# compressed, other colours hardly at all; mid-grey low-texture footage (asphalt, sky,
+# smoke: a spread of 3-6 levels) would otherwise be cut away as bars.
 BAR_STD = 2.5
+DARK = 48  # luma below which a flat row or column may be a compressed black bar
+
+
+def _bar_like(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Which rows (or columns) of each frame could be letterbox bars."""
+    return (std <= BAR_STD) | ((std <= UNIFORM_STD) & (mean <= DARK))
 FLAT_FILL = 2.0  # interface fills are flat to within this; even smooth footage is not
 MOVING_RANGE = 24  # a pixel whose luma spans more than this over time shows footage
 MIN_SIDE = 0.2  # a detected picture spans at least this share of each side
@@ -35,6 +42,22 @@ def _span(mask: np.ndarray, min_share: float) -> tuple[int, int] | None:
     if len(hits) == 0:
         return None
     return int(hits[0]), int(hits[-1]) + 1
+
+
+def _picture_span(share: np.ndarray, min_share: float, gap: int) -> tuple[int, int] | None:
+    """The longest stretch where `share` passes, across holes up to `gap` long.
+
+    A bar may light up for a moment at its far edge (a bright flat scene reaching the
+    frame's side in one shot of a compilation); a picture is one stretch, holes and all.
+    """
+    hits = np.flatnonzero(share >= min_share)
+    if len(hits) == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(hits) > gap + 1)
+    starts = np.concatenate([[hits[0]], hits[breaks + 1]])
+    ends = np.concatenate([hits[breaks], [hits[-1]]]) + 1
+    longest = int(np.argmax(ends - starts))
+    return int(starts[longest]), int(ends[longest])
 
 
 def _longest_run(share: np.ndarray, min_share: float) -> tuple[int, int] | None:
@@ -167,17 +190,16 @@ def frame_weights(times: np.ndarray | list[float]) -> np.ndarray:
 def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox | None:
     """Where the footage is in a video's frames [n, h, w] kept at `times`; None when whole.
 
-    The moving region wins when it is clearly a picture inside a still surround (it covers
-    under 80% of the frame, or its surround is flat); otherwise rows and columns that are
-    flat nearly all the time (letterbox and pillarbox bars) are dropped.
+    The moving region wins when a window frames it (`framed_box`); otherwise rows and
+    columns that are flat nearly all the time (letterbox and pillarbox bars) are dropped.
     """
     _, height, width = thumbs.shape
     pixels = thumbs.astype(np.float32)
     weights = frame_weights(times)
-    busy_rows = weights @ (pixels.std(axis=2) > BAR_STD)
-    busy_cols = weights @ (pixels.std(axis=1) > BAR_STD)
-    rows = _span(busy_rows, 0.05)
-    cols = _span(busy_cols, 0.05)
+    busy_rows = weights @ ~_bar_like(pixels.std(axis=2), pixels.mean(axis=2))
+    busy_cols = weights @ ~_bar_like(pixels.std(axis=1), pixels.mean(axis=1))
+    rows = _picture_span(busy_rows, 0.05, round(FRAME_GAP * height))
+    cols = _picture_span(busy_cols, 0.05, round(FRAME_GAP * width))
     bars = (0, 0, width, height)
     if rows is not None and cols is not None:
         bars = (cols[0], rows[0], cols[1], rows[1])

@@ -21,7 +21,11 @@ from testament.fingerprint.query import Query
 
 AWAY = 1.0  # s: moments this far apart count as other moments of the asset
 NEAR = 0.3  # s: a stored frame this close to a moment stands for it
-MARGIN = 8  # bits a moment must stand apart by: from the rest of the asset, and the query
+MARGIN = 8  # bits by which a copy agrees better at its own moment than elsewhere
+# A moment of the asset tells takes apart when it stands this far from all its others: a
+# copy's own noise (4-10 bits) must not blur it into a moment that recurs (a loop, a
+# compilation that repeats its scenes).
+DISTINCT = 2 * MARGIN
 CHUNK = 256  # query rows compared at a time (bounded memory)
 
 
@@ -80,7 +84,7 @@ def footage_not_scene(
     """Whether a video that lines up with the asset at `offset` is its footage, not its place.
 
     `matched` are the query frames that agree at the offset. At those of them that meet a
-    distinctive moment of the asset (one at least MARGIN from all its other moments), a
+    distinctive moment of the asset (one at least DISTINCT from all its other moments), a
     copy agrees clearly better than it does anywhere else in the asset: by half a MARGIN
     in the median, and by a whole one on SUPPORTING of them; another take of the same
     place agrees about as well everywhere, but for the odd moment that happens to look
@@ -100,7 +104,7 @@ def footage_not_scene(
     aligned = np.where(near, table, np.iinfo(np.int32).max).min(axis=1)
     other = elsewhere(table, times, at)
     moment = np.abs(times[None, :] - at[:, None]).argmin(axis=1)
-    telling = distinctive(times, hashes, inner, moment) >= MARGIN
+    telling = distinctive(times, hashes, inner, moment) >= DISTINCT
     unknown = np.iinfo(np.int32).max
     telling &= (aligned < unknown) & (other < unknown)
     if telling.sum() < 3:

@@ -25,6 +25,8 @@ DARK = 48  # luma below which a flat row or column may be a compressed black bar
 def _bar_like(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Which rows (or columns) of each frame could be letterbox bars."""
     return (std <= BAR_STD) | ((std <= UNIFORM_STD) & (mean <= DARK))
+
+
 FLAT_FILL = 2.0  # interface fills are flat to within this; even smooth footage is not
 MOVING_RANGE = 24  # a pixel whose luma spans more than this over time shows footage
 MIN_SIDE = 0.2  # a detected picture spans at least this share of each side

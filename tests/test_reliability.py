@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from testament import config
-from testament.catalog.models import Asset, Capture
+from testament.catalog.models import Asset, Capture, FootageLink
+from testament.demo import write_video
 from testament.locker.verify import verify_store
 from testament.store import Store, init_store, open_store
+
+SIZES = [(320, 180), (288, 162), (256, 144), (352, 198), (240, 136), (384, 216)]
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +129,38 @@ def test_two_ingests_at_once_both_succeed(
         captures = session.execute(select(func.count()).select_from(Capture)).scalar_one()
     assert shas == set(first) | set(second)
     assert captures == len(first) + len(second)
+
+
+def _copies(folder: Path, crf: int) -> Path:
+    """Six re-encodings of one scene, each at its own size."""
+    folder.mkdir()
+    for width, height in SIZES:
+        write_video(
+            folder / f"copy-{width}-{crf}.mp4",
+            seed=7,
+            seconds=3,
+            width=width,
+            height=height,
+            crf=crf,
+        )
+    return folder
+
+
+def test_two_ingests_of_one_footage_link_every_pair(
+    settings: config.Settings, store: Store, tmp_path: Path
+) -> None:
+    """Each process matches against an index without the other's latest copy; no pair is lost."""
+    first = _copies(tmp_path / "first", crf=23)
+    second = _copies(tmp_path / "second", crf=32)
+    processes = [_ingest_process(settings, first), _ingest_process(settings, second)]
+    for process in processes:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()
+    with store.read() as session:
+        ids = set(session.execute(select(Asset.id)).scalars())
+        pairs = session.execute(select(FootageLink.asset_a_id, FootageLink.asset_b_id)).all()
+    linked = {frozenset(pair) for pair in pairs}
+    missing = {frozenset((a, b)) for a in ids for b in ids if a < b} - linked
+    assert len(ids) == 2 * len(SIZES)
+    assert len(pairs) == len(linked), "a pair is linked twice"
+    assert not missing, f"{len(missing)} of {len(ids) * (len(ids) - 1) // 2} pairs unlinked"

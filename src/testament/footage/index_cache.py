@@ -76,6 +76,13 @@ def _catch_up(session: Session, index: HashIndex, last_id: int) -> int:
     return last_id
 
 
+def added_since(session: Session, last_id: int) -> HashIndex:
+    """The fingerprints committed after row `last_id`, in a small index of their own."""
+    index = HashIndex()
+    _catch_up(session, index, last_id)
+    return index
+
+
 class LiveIndex:
     """One process's view of the index: loaded once, caught up before each use, saved once."""
 
@@ -90,6 +97,11 @@ class LiveIndex:
             self._index, self._last_id = self._load()
         self._last_id = _catch_up(session, self._index, self._last_id)
         return self._index
+
+    @property
+    def last_id(self) -> int:
+        """The last fingerprint row the index holds: later ones were committed since."""
+        return self._last_id
 
     def _load(self) -> tuple[HashIndex, int]:
         current = self.folder / CURRENT

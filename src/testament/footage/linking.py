@@ -18,7 +18,7 @@ from testament.fingerprint import (
     analyze_file_for_ingest,
     match,
 )
-from testament.footage.index_cache import LiveIndex
+from testament.footage.index_cache import LiveIndex, added_since
 from testament.footage.packing import pack, unpack
 from testament.locker.attest import fingerprinted_details
 from testament.store import Store
@@ -105,11 +105,14 @@ class Fingerprinting:
             error = None
         except FingerprintError as exc:
             fingerprint, query, error = None, None, str(exc)
-        matches = self._matches(asset, query) if fingerprint and len(fingerprint) else []
+        matchable = query is not None and fingerprint is not None and len(fingerprint) > 0
+        matches, seen = self._matches(asset, query) if matchable else ([], 0)
         with self.store.write() as session:
             if self._done(asset, session):
                 return  # another process got there first
             self._record(session, asset, fingerprint, error)
+            if matchable:
+                matches += self._matches_since(session, asset, query, seen)
             session.add_all(_link(found, asset.id) for found in matches)
 
     def _done(self, asset: Asset, session: Session | None = None) -> bool:
@@ -119,11 +122,26 @@ class Fingerprinting:
         with self.store.read() as reader:
             return reader.execute(query).first() is not None
 
-    def _matches(self, asset: Asset, query: Query) -> list[FootageMatch]:
-        """Known footage the new asset shows: mirrored and re-framed copies included."""
+    def _matches(self, asset: Asset, query: Query) -> tuple[list[FootageMatch], int]:
+        """Known footage the new asset shows (mirrored and re-framed copies included), and
+        the last fingerprint row it was matched against."""
         with self.store.read() as session:
             index = self.index.current(session)
             found = match(query, index, StoredFingerprints(session))
+        return [m for m in found if m.asset_id != asset.id], self.index.last_id
+
+    def _matches_since(
+        self, session: Session, asset: Asset, query: Query, seen: int
+    ) -> list[FootageMatch]:
+        """Footage fingerprinted by another process while this asset was being matched.
+
+        Called under the write lock, after this asset's fingerprint is recorded: whichever
+        of two matching assets commits second sees the other here and records the link.
+        """
+        index = added_since(session, seen)
+        if not len(index):
+            return []
+        found = match(query, index, StoredFingerprints(session))
         return [m for m in found if m.asset_id != asset.id]
 
     def _record(

@@ -18,7 +18,8 @@ def serve(
     tile_url: Annotated[
         str | None,
         typer.Option(
-            help="Map tile URL with {z}/{x}/{y}; '' for none [env: TESTAMENT_TILE_URL]. "
+            help="Map tile URL with {z}/{x}/{y} [env: TESTAMENT_TILE_URL]; none by default, "
+            "as a tile server sees which places are looked at. "
             "An admin's choice in the workbench wins.",
             show_default=False,
         ),

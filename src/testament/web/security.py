@@ -24,13 +24,23 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+LEAFLET_SUBDOMAINS = "abc"  # what Leaflet puts in place of {s} in a tile URL
+
+
+def tile_origins(tile_url: str) -> list[str]:
+    """The origins a tile URL makes the browser ask: none for "", one per {s} value."""
+    hosts = [letter for letter in LEAFLET_SUBDOMAINS] if "{s}" in tile_url else [""]
+    origins = []
+    for letter in hosts:
+        parsed = urlparse(tile_url.replace("{s}", letter))
+        if parsed.scheme in ("http", "https") and parsed.netloc:
+            origins.append(f"{parsed.scheme}://{parsed.netloc}")
+    return origins
+
+
 def content_security_policy(tile_url: str) -> str:
-    """Scripts and styles only from this server; map tiles also from the tile server."""
-    tiles = ""
-    parsed = urlparse(tile_url.replace("{s}", "a"))
-    if parsed.scheme in ("http", "https") and parsed.netloc:
-        host = parsed.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parsed.netloc
-        tiles = f" {parsed.scheme}://{host}"
+    """Everything only from this server; map tiles also from a configured tile server."""
+    tiles = "".join(f" {origin}" for origin in tile_origins(tile_url))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src 'self' data:{tiles}; media-src 'self'; connect-src 'self'; "

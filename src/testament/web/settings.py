@@ -9,7 +9,6 @@ from testament.investigate.models import WorkbenchSetting
 from testament.store import Store
 
 TILE_URL = "tile_url"
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 MAX_UPLOAD_ENV = "TESTAMENT_MAX_UPLOAD_BYTES"
 DEFAULT_MAX_UPLOAD_BYTES = 4 << 30  # a long video from a phone fits
 MAX_FORM_BYTES = 1 << 20  # every other form and JSON body: an incident is a few KB
@@ -20,12 +19,16 @@ class SettingError(ValueError):
 
 
 def tile_url(store: Store, default: str | None) -> str:
-    """The admin's choice, else the server's, else OpenStreetMap; "" means no tiles."""
+    """The admin's choice, else the server's, else none: "" means no tiles.
+
+    No default tile server: asking one for the places under investigation tells a
+    third party what the team is looking at, so that is only ever a deliberate choice.
+    """
     with store.read() as session:
         saved = session.get(WorkbenchSetting, TILE_URL)
     if saved is not None:
         return saved.value
-    return DEFAULT_TILE_URL if default is None else default
+    return default or ""
 
 
 def check_tile_url(value: str) -> str:

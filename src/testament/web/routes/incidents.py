@@ -206,8 +206,14 @@ def set_status(
         request,
         viewer,
         incident_id,
-        lambda s, user, incident: logic.set_working_status(s, user, incident, status, note),
+        lambda s, user, incident: _change_status(s, user, incident, status, note),
     )
+
+
+def _change_status(session, user, incident, status: str, note: str) -> None:
+    """The status the form already showed is no change, even a verdict from a review."""
+    if status != incident.status:
+        logic.set_working_status(session, user, incident, status, note)
 
 
 @router.post("/incidents/{incident_id}/reviews")

@@ -3,8 +3,9 @@
     python -m benchmarks.matching.evaluate [--half tuning|held-out|both] [--families a,b]
 
 Writes ``results.md`` (the tables), ``results.json`` (every query's answers) and
-``misses.md`` (every miss and false call) to the work folder. The first run renders the
-suite; later runs reuse it.
+``misses.md`` (every miss, false call and time off) to the work folder; a run narrowed by
+``--half`` or ``--families`` writes them prefixed ``partial-``, so that it never replaces
+the figures of a full run. The first run renders the suite; later runs reuse it.
 """
 
 from __future__ import annotations
@@ -410,17 +411,18 @@ def main() -> None:
     if left_out:
         text += "\nNot run (no footage anyone could match): " + "; ".join(left_out) + "\n"
     print(text)
-    (args.work / "results.md").write_text(text)
+    prefix = "partial-" if families or len(halves) < len(sources.HALVES) else ""
+    (args.work / f"{prefix}results.md").write_text(text)
     report = misses_report(queries, methods["ours"], assets, args.work, prints)
-    (args.work / "misses.md").write_text(
+    (args.work / f"{prefix}misses.md").write_text(
         f"# Misses, false calls and times off (ours)\n\n{report}\n"
     )
-    print(f"misses and false calls: {args.work / 'misses.md'}")
+    print(f"misses, false calls and times off: {args.work / f'{prefix}misses.md'}")
     details = [
         {"query": asdict(q), **{name: asdict(o[i]) for name, o in methods.items()}}
         for i, q in enumerate(queries)
     ]
-    (args.work / "results.json").write_text(json.dumps(details, indent=1))
+    (args.work / f"{prefix}results.json").write_text(json.dumps(details, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from testament.catalog.models import Asset, Capture, CustodyEvent
+from testament.web.download_errors import plain_failure
 from tests import web_support as ws
 from tests.media import make_image
 
@@ -43,3 +47,58 @@ def test_upload_files_with_progress(store, tmp_path: Path) -> None:
         assert store.blobs.open(asset.sha256).read() == image
         actors = {e.actor for e in session.query(CustodyEvent).filter_by(action="collected")}
         assert actors == {"web:ana"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _finished_fragment(browser, status_page: str) -> str:
+    for _ in range(300):
+        fragment = browser.get(status_page + "/progress").text
+        if "hx-get" not in fragment:  # the fragment stops polling once the job is done
+            return fragment
+        time.sleep(0.1)
+    raise AssertionError(f"the upload did not finish: {fragment}")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://footage.invalid/watch?v=1", "could not reach footage.invalid: name not found"),
+        (
+            "http://127.0.0.1:{port}/clip.mp4",
+            "could not reach 127.0.0.1: the connection was refused",
+        ),
+    ],
+)
+def test_a_failed_download_is_shown_as_failed_in_plain_words(store, url: str, reason: str) -> None:
+    ws.make_user(store, "ana", "investigator")
+    browser = ws.client(store)
+    token = ws.login(browser, "ana")
+    url = url.format(port=_closed_port())
+    response = browser.post("/upload", data={"csrf_token": token, "urls": url})
+    assert response.status_code == 303
+    fragment = _finished_fragment(browser, response.headers["location"])
+    assert "Upload failed" in fragment and "0 of 1 preserved" in fragment
+    assert "<progress" not in fragment and "finished" not in fragment
+    assert f"download failed: {reason}" in fragment
+    assert 'class="failed"' in fragment and "Not preserved:" in fragment
+    assert "TransportError" not in fragment and "Errno" not in fragment
+    assert "Upload of 1 item" in browser.get(response.headers["location"]).text
+
+
+def test_yt_dlp_messages_in_plain_words() -> None:
+    url = "https://example.org/v"
+    said = {
+        "HTTP Error 404: Not Found": "example.org has no such page (HTTP 404 Not Found)",
+        "HTTP Error 502: Bad Gateway": "example.org answered with an error (HTTP 502 Bad Gateway)",
+        "Temporary failure in name resolution": "could not reach example.org: no name lookup "
+        "(is this machine offline?)",
+        "[generic] v: Unable to extract title (caused by X('y'))": "Unable to extract title",
+    }
+    for raw, plain in said.items():
+        assert plain_failure(url, f"download failed: {url}: {raw}") == f"download failed: {plain}"
+    assert plain_failure(url, "the file is empty") == "the file is empty"

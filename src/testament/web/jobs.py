@@ -9,12 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from testament.collect.ingest import Ingest, Result, default_steps
+from testament.collect.ingest import Ingest, Outcome, Result, default_steps
 from testament.collect.items import Collected, Item, Sighting
 from testament.collect.sources import collect
 from testament.locker.custody import CustodyLog
 from testament.media.thumbnails import Thumbnails
 from testament.store import Store
+from testament.web.download_errors import plain_failure
 
 
 @dataclass
@@ -28,6 +29,21 @@ class Job:
     results: list[Result] = field(default_factory=list)
     error: str | None = None
     done: bool = False
+
+    @property
+    def failures(self) -> list[Result]:
+        return [r for r in self.results if r.outcome is Outcome.FAILED]
+
+    @property
+    def state(self) -> str:
+        """In a word or three: running, finished, failed, or finished with some failed."""
+        if not self.done:
+            return "running"
+        if self.error or (self.results and len(self.failures) == len(self.results)):
+            return "failed"
+        if self.failures:
+            return f"finished, {len(self.failures)} of {len(self.results)} failed"
+        return "finished"
 
 
 class ProgressReporter:
@@ -43,6 +59,8 @@ class ProgressReporter:
         self.job.bytes_done += count
 
     def item_finished(self, result: Result) -> None:
+        if result.outcome is Outcome.FAILED and result.message:
+            result = replace(result, message=plain_failure(result.label, result.message))
         self.job.results.append(result)
         self.job.current = None
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -190,3 +193,20 @@ def test_a_name_that_is_not_utf8_is_kept_readable(cli, store: Store, tmp_path: P
     assert (entry["item"], entry["outcome"]) == (f"{folder}/clip\\xff.jpg", "preserved")
     shown = json.loads(cli("show", entry["sha256"][:8], "--json").stdout)
     assert shown["captures"][0]["filename"] == "clip\\xff.jpg"
+
+
+def test_piped_tables_show_every_value_whole(cli, store: Store, tmp_path: Path) -> None:
+    name = "checkpoint-north-crossing-filmed-from-the-second-floor-window-2026-12-01.mp4"
+    make_video(tmp_path / name, seconds=1.0)
+    assert cli("ingest", str(tmp_path / name)).exit_code == 0
+    piped = subprocess.run(
+        [sys.executable, "-m", "testament", "assets"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=True,
+    )
+    (row,) = [line for line in piped.stdout.splitlines() if "checkpoint" in line]
+    assert name in row and "…" not in piped.stdout
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", row)
+    assert name in cli("assets").stdout  # in-process, under the test runner, too

@@ -43,12 +43,24 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(**self._options)
+            if not self._console.is_terminal:
+                # Piped or redirected, there is no screen to fit: tables keep every value whole.
+                self._console.width = PIPED_WIDTH
         return self._console
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.rich, name)
 
+    def rule(self, title: str = "", **options: Any) -> None:
+        """A heading line across the terminal; piped, a line of PIPED_RULE_WIDTH."""
+        from rich.rule import Rule
 
+        width = None if self.rich.is_terminal else PIPED_RULE_WIDTH
+        self.rich.print(Rule(title, **options), width=width)
+
+
+PIPED_WIDTH = 10_000  # wider than any row a command prints
+PIPED_RULE_WIDTH = 80
 # Soft wrapping keeps each message on one line, whole, whatever the terminal's width.
 console = _LazyConsole(soft_wrap=True)
 err_console = _LazyConsole(stderr=True, soft_wrap=True)

@@ -20,7 +20,7 @@ from testament.investigate import incidents as logic
 from testament.investigate.fields import IncidentFields
 from testament.investigate.models import Incident
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
-from testament.web.params import RecordId
+from testament.web.params import Offset, RecordId
 from testament.web.routes import assets as asset_routes
 from testament.web.routes.incidents import _acting, get_incident, link_segment
 from testament.web.routes.matching import match_upload
@@ -30,7 +30,6 @@ router = APIRouter(prefix="/api", tags=["api"])
 # Routes that take whole files, included with the upload size limit.
 file_router = APIRouter(prefix="/api", tags=["api"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class StatusChange(BaseModel):

@@ -210,3 +210,26 @@ def test_piped_tables_show_every_value_whole(cli, store: Store, tmp_path: Path) 
     assert name in row and "…" not in piped.stdout
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", row)
     assert name in cli("assets").stdout  # in-process, under the test runner, too
+
+
+def test_counts_agree_and_each_capture_value_is_printed_once(
+    cli, store: Store, tmp_path: Path
+) -> None:
+    image = make_image(tmp_path / "still.jpg")
+    ingest = cli("ingest", str(image), "--platform", "telegram", "--channel", "Demo Channel")
+    assert "(1 new capture)" in ingest.stdout
+    assert cli("assets").stdout.splitlines()[-1] == "1 asset"
+    (asset,) = json.loads(cli("assets", "--json").stdout)
+    shown = cli("show", asset["sha256"][:8]).stdout
+    (line,) = [line for line in shown.splitlines() if "Demo Channel" in line]
+    assert "platform telegram, channel Demo Channel" in line
+    assert line.count("telegram") == 1
+    assert "posting time unknown" in line
+
+
+def test_counted_agrees_with_its_number() -> None:
+    from testament.cli.common import counted
+
+    assert counted(1, "asset") == "1 asset"
+    assert counted(0, "asset") == "0 assets"
+    assert counted(1024, "frame hash", "frame hashes") == "1,024 frame hashes"

@@ -82,7 +82,7 @@ def test_round_trip_and_bad_rows(cli, store: Store, tmp_path: Path) -> None:
     assert "incidents.csv:3: latitude: Input should be less than or equal to 90" in result.output
     assert "incidents.csv:4: unknown violation type: no-such-type" in result.output
     assert f"incidents.csv:5: assets: no asset {'ab' * 32}" in result.output
-    assert "1 incident(s) imported, 3 bad row(s)" in result.output
+    assert "1 incident imported, 3 bad rows" in result.output
     first, copy = _incidents(store)
     assert len(_incidents(store)) == 2
     assert copy.status == "new" and copy.title == first.title

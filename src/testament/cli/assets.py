@@ -12,6 +12,7 @@ from testament.cli.common import (
     JsonOption,
     asset_or_fail,
     console,
+    counted,
     opened,
     print_json,
 )
@@ -55,7 +56,23 @@ def assets(
             (record["stored_at"] or "")[:19].replace("T", " "),
         )
     console.print(table)
-    console.print(f"{len(records)} assets", highlight=False)
+    console.print(counted(len(records), "asset"), highlight=False)
+
+
+CAPTURE_LABELS = (
+    ("platform", "platform"),
+    ("channel", "channel"),
+    ("url", "url"),
+    ("source_path", "file"),
+)
+
+
+def _capture_line(capture: dict[str, Any]) -> str:
+    """How it was collected and where it was seen, each value once and labelled."""
+    parts = [f"collected by {capture['method']}"]
+    parts += [f"{label} {capture[key]}" for key, label in CAPTURE_LABELS if capture[key]]
+    posted = capture["posted_at"]
+    return ", ".join(parts) + (f" (posted {posted})" if posted else " (posting time unknown)")
 
 
 def _flat(value: dict[str, Any]) -> str:
@@ -99,12 +116,8 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
             console.print(f"    {line}", highlight=False, markup=False)
     console.print(f"  [bold]captures[/] ({len(record['captures'])})")
     for capture in record["captures"]:
-        where = " ".join(
-            str(capture[k]) for k in ("platform", "channel", "url", "source_path") if capture[k]
-        )
-        when = capture["posted_at"] or "posting time unknown"
         console.print(
-            f"    #{capture['id']} {capture['method']} {where} ({when})",
+            f"    #{capture['id']} {_capture_line(capture)}",
             highlight=False,
             markup=False,
         )
@@ -112,15 +125,16 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
             console.print(f"      “{capture['post_text'][:200]}”", highlight=False, markup=False)
     if record["footage"]:
         console.print(
-            f"  [bold]footage[/] (same footage as {len(record['footage']['members']) - 1} "
-            "other assets; `testament footage` for the group)"
+            f"  [bold]footage[/] (same footage as "
+            f"{counted(len(record['footage']['members']) - 1, 'other asset')}; "
+            "`testament footage` for the group)"
         )
         for link in record["footage"]["links"]:
             console.print(
                 f"    {link['a'][:12]} {link['relation'].replace('_', ' ')} {link['b'][:12]}",
                 highlight=False,
             )
-    console.print(f"  [bold]custody[/] ({len(events)} events)")
+    console.print(f"  [bold]custody[/] ({counted(len(events), 'event')})")
     for event in events:
         console.print(
             f"    #{event['seq']} {event['time']} {event['actor']} {event['action']}",

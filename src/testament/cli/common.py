@@ -66,6 +66,11 @@ console = _LazyConsole(soft_wrap=True)
 err_console = _LazyConsole(stderr=True, soft_wrap=True)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """The count and the noun agreeing with it: "1 asset", "2 assets", "1,024 frame hashes"."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def escape(text: str) -> str:
     """Rich's markup escaping, loaded when first needed."""
     from rich.markup import escape as escape_markup

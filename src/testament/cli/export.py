@@ -13,6 +13,7 @@ from testament.cli.common import (
     HomeOption,
     asset_or_fail,
     console,
+    counted,
     err_console,
     escape,
     fail,
@@ -148,8 +149,8 @@ def _package(
 
 def _report(result: PackageResult) -> None:
     console.print(
-        f"wrote {escape(str(result.path))}: {result.assets} asset(s), "
-        f"{result.derivatives} derivative(s), {result.events} custody event(s)",
+        f"wrote {escape(str(result.path))}: {counted(result.assets, 'asset')}, "
+        f"{counted(result.derivatives, 'derivative')}, {counted(result.events, 'custody event')}",
         highlight=False,
     )
     if result.redacted:
@@ -253,12 +254,13 @@ def verify_package_command(
     for problem in report.problems:
         console.print(f"[bold red]problem:[/] {escape(problem)}", highlight=False)
     summary = (
-        f"{report.files} files, {report.assets} assets and {report.events} custody events checked"
+        f"{counted(report.files, 'file')}, {counted(report.assets, 'asset')} and "
+        f"{counted(report.events, 'custody event')} checked"
     )
     if report.intact:
         console.print(f"{summary}: intact", highlight=False)
         return
-    console.print(f"{summary}: {len(report.problems)} problem(s)", highlight=False)
+    console.print(f"{summary}: {counted(len(report.problems), 'problem')}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -313,7 +315,8 @@ def import_table(
     for error in result.errors:
         err_console.print(f"[bold red]bad row[/] {escape(error)}", highlight=False)
     console.print(
-        f"{len(result.created)} incident(s) imported, {len(result.errors)} bad row(s)",
+        f"{counted(len(result.created), 'incident')} imported, "
+        f"{counted(len(result.errors), 'bad row')}",
         highlight=False,
     )
     if result.errors:

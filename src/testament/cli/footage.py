@@ -13,6 +13,7 @@ from testament.cli.common import (
     JsonOption,
     asset_or_fail,
     console,
+    counted,
     escape,
     fail,
     opened,
@@ -106,7 +107,7 @@ def footage(
 
 
 def _print_group(number: int, group: dict[str, Any]) -> None:
-    console.rule(f"footage group {number}: {len(group['members'])} assets", align="left")
+    console.rule(f"footage group {number}: {counted(len(group['members']), 'asset')}", align="left")
     for member in group["members"]:
         mark = "[bold green]earliest[/] " if member["earliest"] else ""
         length = f"{member['duration']:.1f}s" if member["duration"] else member["media_type"]
@@ -137,4 +138,5 @@ def rebuild(home: HomeOption = None, database_url: DatabaseOption = None) -> Non
 
     with opened(home, database_url) as store, store.read() as session:
         index = LiveIndex(store.settings.index_dir).rebuild(session)
-    console.print(f"index rebuilt: {len(index):,} frame hashes", highlight=False)
+    hashes = counted(len(index), "frame hash", "frame hashes")
+    console.print(f"index rebuilt: {hashes}", highlight=False)

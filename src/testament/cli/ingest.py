@@ -12,6 +12,7 @@ from testament.cli.common import (
     HomeOption,
     JsonOption,
     console,
+    counted,
     fail,
     opened,
     print_json,
@@ -89,7 +90,7 @@ def ingest(
             f"{counts['parse_error']} preserved with parse error, "
             f"{counts['media_missing']} recorded without media, {counts['skipped']} skipped, "
             f"{counts['failed']} failed "
-            f"({counts['new_captures']} new captures)",
+            f"({counted(counts['new_captures'], 'new capture')})",
             highlight=False,
         )
     if not summary.ok:

@@ -12,6 +12,7 @@ from testament.cli.common import (
     HomeOption,
     JsonOption,
     console,
+    counted,
     err_console,
     escape,
     fail,
@@ -146,12 +147,14 @@ def verify(
         state = (
             "[green]intact[/]"
             if report.intact
-            else f"[bold red]{len(report.problems)} problem(s)[/]"
+            else f"[bold red]{counted(len(report.problems), 'problem')}[/]"
         )
         console.print(
-            f"{report.blobs_checked} originals and {report.derivatives_checked} derivatives "
-            f"({report.bytes_checked:,} bytes), {report.records_checked} catalog records and "
-            f"{report.events_checked} custody events checked: {state}",
+            f"{counted(report.blobs_checked, 'original')} and "
+            f"{counted(report.derivatives_checked, 'derivative')} "
+            f"({counted(report.bytes_checked, 'byte')}), "
+            f"{counted(report.records_checked, 'catalog record')} and "
+            f"{counted(report.events_checked, 'custody event')} checked: {state}",
             highlight=False,
         )
     if not report.intact:

@@ -282,7 +282,7 @@ def test_export_incident_cli_zip_and_custody(cli, store: Store, tmp_path: Path) 
     out = tmp_path / "case-1.zip"
     result = cli("export", "incident", str(incident_id), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "2 asset(s)" in result.output
+    assert "2 assets" in result.output
     verified = cli("verify-package", str(out))
     assert verified.exit_code == 0 and ": intact" in verified.output, verified.output
     with store.read() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from testament import __version__
@@ -23,6 +25,7 @@ from testament.web.auth import (
     Forbidden,
     NotLoggedIn,
     PasswordChangeNeeded,
+    authenticate,
     login_required,
 )
 from testament.web.jobs import Jobs
@@ -56,6 +59,13 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status_code=status, status=status, message=message)
 
 
+def _recognise(request: Request) -> None:
+    """Note who is signed in, so that a page no route answered still shows their navigation."""
+    found = authenticate(request)
+    if found is not None and not found[1]:  # not while a one-time password awaits its change
+        request.state.viewer = found[0]
+
+
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, _exc: NotLoggedIn) -> Response:
@@ -77,7 +87,12 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error(request, exc.status_code, str(exc.detail))
+        if not hasattr(request.state, "viewer"):  # no route ran: an address that is no page
+            await run_in_threadpool(_recognise, request)
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == HTTPStatus.NOT_FOUND.phrase:
+            message = f"There is no page at {request.url.path}."
+        return _error(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -113,6 +113,7 @@ def change_password(
         elif new == current:
             error = "Choose a password different from the current one."
         else:
+            forced = user.must_change_password
             try:
                 users.set_password(
                     session, user, new, keep_session=request.cookies.get(SESSION_COOKIE)
@@ -121,7 +122,8 @@ def change_password(
                 error = str(exc).capitalize() + "."
     if error:
         return render(request, "password.html", status_code=400, error=error)
-    return RedirectResponse("/account?changed=1", status_code=303)
+    # A one-time password stood between the user and their work: now they may start on it.
+    return RedirectResponse("/library" if forced else "/account?changed=1", status_code=303)
 
 
 @router.get("/account")

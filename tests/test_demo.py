@@ -18,6 +18,7 @@ def test_demo_runs_the_main_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "4 preserved, 0 already present, 1 preserved with parse error" in out
     assert "1 recorded without media" in out
     assert "links.csv:4: neither a file nor a url" in result.stderr
+    assert "(as planned: the spreadsheet has one bad row)" in out and "exit status" not in out
     assert "5 assets" in out
     assert "custody events checked: intact" in out
     assert "footage group 1: 3 assets" in out and "still from" in out and "same footage" in out

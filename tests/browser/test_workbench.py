@@ -18,7 +18,7 @@ import uvicorn
 from testament import config
 from testament.accounts.users import find_user
 from testament.store import Store, init_store
-from testament.web.app import create_app
+from testament.web.app import TILE_URL_ENV, create_app
 from tests import web_support as ws
 from tests.media import make_video
 from tests.system import need, need_tool
@@ -28,13 +28,14 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
-    """The workbench on a free local port, on SQLite, with no map tiles (offline)."""
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Store]]:
+    """The workbench on a free local port, on SQLite, as configured by default (no tiles)."""
+    monkeypatch.delenv(TILE_URL_ENV, raising=False)
     store, _ = init_store(config.resolve(home=tmp_path / "home", actor="tester"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(store, tile_url="")
+    app = create_app(store)
     instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -76,6 +77,8 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    elsewhere: list[str] = []  # by default the workbench asks no other server for anything
+    page.on("request", lambda r: None if r.url.startswith(base) else elsewhere.append(r.url))
 
     _login(page, base, "ana")
     video = make_video(tmp_path / "courtyard.mp4", seconds=6, width=640, height=360, seed=7)
@@ -173,6 +176,7 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.goto(base + "/timeline")
     page.screenshot(path=ARTIFACTS / "10-timeline.png", full_page=True)
     assert errors == []
+    assert elsewhere == []
 
 
 def test_a_preserved_page_and_script_cannot_act_for_an_admin(

@@ -23,6 +23,7 @@ from testament.fingerprint.borders import (
     crop,
     edge_boxes,
     fill_band,
+    moving_box,
     sampled,
     static_band,
     static_mask,
@@ -223,9 +224,12 @@ def analyze_file(path: Path) -> Query:
     thumbs = np.stack([thumb for _, thumb in kept])
     box = video_box(thumbs, times)
     unveil = _overlay_remover(thumbs, box)
+    # The moving region is a query variant even where nothing frames it as a window: a
+    # phone's interface around a screen recording is seldom a plain fill all round.
+    boxes = list(dict.fromkeys([box, None, moving_box(thumbs)]))
     rows = _Rows()
     for number, thumb in enumerate(thumbs):
-        rows.add(number, thumb, [box, None])
+        rows.add(number, thumb, boxes)
         if unveil is not None:
             rows.add_plain(number, central(unveil(thumb)))
 

@@ -90,7 +90,7 @@ def footage_not_scene(
     place agrees about as well everywhere, but for the odd moment that happens to look
     alike. With no distinctive moment to go by
     (an asset that shows one unchanging view), nothing tells the two apart, and the
-    alignment stands.
+    alignment stands, unless the footage is flat: there it is only the place.
     """
     times, hashes, inner = usable(stored)
     frames = np.flatnonzero(matched)
@@ -108,7 +108,9 @@ def footage_not_scene(
     unknown = np.iinfo(np.int32).max
     telling &= (aligned < unknown) & (other < unknown)
     if telling.sum() < 3:
-        return True
+        # Nothing to tell takes apart by: the alignment stands, but for flat footage
+        # (night, asphalt), whose takes look alike at every moment.
+        return quality_floor(stored.quality) >= MIN_QUALITY
     margin = float(np.median(other[telling]) - np.median(aligned[telling]))
     supporting = float(np.mean(aligned[telling] + MARGIN <= other[telling]))
     return margin >= MARGIN / 2 and supporting >= SUPPORTING

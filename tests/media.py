@@ -6,7 +6,7 @@ seeds give visually different footage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -146,15 +146,21 @@ def make_room_video(
     The figure is in the picture while `present(t)`; otherwise the room is empty.
     """
     empty = room_background(room, width, height)
+    times = (start + i / fps for i in range(round(seconds * fps)))
+    frames = (room_frame(room, take, t, width, height) if present(t) else empty for t in times)
+    return write_frames(path, frames, fps)
+
+
+def write_frames(path: Path, frames: Iterable[np.ndarray], fps: int = 25) -> Path:
+    """An H.264 MP4 of RGB frames, sized by the first."""
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
-        for i in range(round(seconds * fps)):
-            t = start + i / fps
-            image = room_frame(room, take, t, width, height) if present(t) else empty
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        stream = None
+        for image in frames:
+            if stream is None:
+                stream = container.add_stream("libx264", rate=fps)
+                stream.height, stream.width = image.shape[:2]
+                stream.pix_fmt = "yuv420p"
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        if stream is not None:
+            container.mux(stream.encode(None))
     return path

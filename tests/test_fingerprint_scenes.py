@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
 from testament.fingerprint import HashIndex, fingerprint_file, match
-from tests.media import make_room_video, room_background, room_frame
+from testament.fingerprint.borders import video_box
+from tests.media import make_room_video, room_background, room_frame, write_frames
 
 ROOM, W, H = 3, 640, 480
 
@@ -122,21 +122,9 @@ def takes_room(folder: Path) -> Path:
     return make_room_video(folder / "room.mp4", room=ROOM, take=1)
 
 
-def write_frames(path: Path, frames) -> Path:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        for image in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode(None))
-    return path
-
-
 def test_a_bar_that_lights_up_at_its_far_edge_for_a_moment_stays_a_bar() -> None:
     """A compilation: a portrait clip on black, then briefly a wide shot whose flat bright
     sky reaches the frame's right side. The picture is the portrait clip's stretch."""
-    from testament.fingerprint.borders import video_box
-
     rng = np.random.default_rng(3)
     frames = np.zeros((100, 160, 160), dtype=np.uint8)
     frames[:, :, 54:106] = rng.integers(0, 256, (100, 160, 52))

@@ -4,7 +4,9 @@ Stills are decided by their best frame hit, since one picture has nothing else t
 with. Videos are decided by alignment: hits per asset vote for a time offset, and the
 score is how many of the query frames that should overlap the asset (given that offset)
 do match there, and how closely. A handful of lookalike frames cannot reach the score a
-copy reaches, however close each one is.
+copy reaches, however close each one is. Every candidate is then re-checked on the asset's
+stored fingerprint (recheck.py): another take of the same place is `same_scene`, and a
+still gets every interval of the asset it fits.
 """
 
 from __future__ import annotations

@@ -63,6 +63,11 @@ def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
     return np.clip((limit - distance) / (limit - STRONG), 0.0, 1.0)
 
 
+def _single_score(best: int) -> float:
+    """The score of a match that rests on one closest frame (a still, an image asset)."""
+    return float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
+
+
 def _still_match(
     query: Query, hits: Hits, asset_id: int, stored: Fingerprint
 ) -> FootageMatch | None:
@@ -70,12 +75,12 @@ def _still_match(
         best = int(hits.distance.min())
         if stored.quality.max(initial=0) < MIN_QUALITY and best > LOW_DISTANCE:
             return None  # a flat picture matches only closely
-        score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
+        score = _single_score(best)
         return FootageMatch(asset_id, "same_footage", score, 1.0, 1.0, None, None, ())
     moments = still_moments(query.hashes, hits.time.astype(np.float64), hits.distance, stored)
     if moments is None or moments.best > _still_limit(query):
         return None
-    score = float(_strength(np.array([moments.best]), STILL_DISTANCE + 8)[0])
+    score = _single_score(moments.best)
     if moments.recurring and moments.best > TIGHT_STILL:
         # Several moments alike, none closely: the place and the camera, not this footage.
         return FootageMatch(asset_id, "same_scene", score, 0.0, 0.0, None, None, ())
@@ -98,7 +103,7 @@ def _video_in_image(query: Query, hits: Hits, asset_id: int) -> FootageMatch | N
     duration = query.duration or 0.0
     spans = frame_spans(query.frame_times, duration)
     share = float(spans[np.searchsorted(query.frame_times, at)] / duration) if duration else 0.0
-    score = float(_strength(np.array([best]), STILL_DISTANCE + 8)[0])
+    score = _single_score(best)
     segment = (Segment(at, at, 0.0, 0.0),)
     return FootageMatch(asset_id, "contains", score, share, 1.0, None, None, segment)
 

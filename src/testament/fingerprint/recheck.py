@@ -51,6 +51,13 @@ def elsewhere(values: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarr
     return np.where(far, values, np.iinfo(np.int32).max).min(axis=1)
 
 
+def nearest_frame(times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Index of the stored frame (of sorted `times`) nearest to each of the moments `at`."""
+    after = np.clip(np.searchsorted(times, at), 0, len(times) - 1)
+    before = np.maximum(after - 1, 0)
+    return np.where(np.abs(times[before] - at) <= np.abs(times[after] - at), before, after)
+
+
 def distinctive(
     times: np.ndarray, hashes: np.ndarray, inner: np.ndarray, frames: np.ndarray
 ) -> np.ndarray:
@@ -103,7 +110,7 @@ def footage_not_scene(
     near = np.abs(times[None, :] - at[:, None]) <= NEAR
     aligned = np.where(near, table, np.iinfo(np.int32).max).min(axis=1)
     other = elsewhere(table, times, at)
-    moment = np.abs(times[None, :] - at[:, None]).argmin(axis=1)
+    moment = nearest_frame(times, at)
     telling = distinctive(times, hashes, inner, moment) >= DISTINCT
     unknown = np.iinfo(np.int32).max
     telling &= (aligned < unknown) & (other < unknown)
@@ -140,14 +147,7 @@ def still_moments(
     if len(times) == 0:
         return None
     closest = distances(own, hashes, inner).min(axis=0)
-    slot = np.clip(np.searchsorted(times, found_times), 1, max(1, len(times) - 1))
-    slot = np.where(
-        np.abs(times[slot - 1] - found_times)
-        <= np.abs(times[np.minimum(slot, len(times) - 1)] - found_times),
-        slot - 1,
-        np.minimum(slot, len(times) - 1),
-    )
-    np.minimum.at(closest, slot, found_distance.astype(np.int32))
+    np.minimum.at(closest, nearest_frame(times, found_times), found_distance.astype(np.int32))
     flat = stored.quality[stored.quality >= quality_floor(stored.quality)] < MIN_QUALITY
     closest[flat & (closest > LOW_DISTANCE)] = np.iinfo(np.int32).max
     best = int(closest.min())

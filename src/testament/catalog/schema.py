@@ -3,7 +3,8 @@
 from testament.accounts import models as accounts_models
 from testament.catalog import models as catalog_models
 from testament.investigate import models as investigate_models
+from testament.jobs import models as jobs_models
 
 Base = catalog_models.Base
 
-__all__ = ["Base", "accounts_models", "catalog_models", "investigate_models"]
+__all__ = ["Base", "accounts_models", "catalog_models", "investigate_models", "jobs_models"]

@@ -4,7 +4,15 @@ from testament.accounts import models as accounts_models
 from testament.catalog import models as catalog_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
+from testament.watch import models as watch_models
 
 Base = catalog_models.Base
 
-__all__ = ["Base", "accounts_models", "catalog_models", "investigate_models", "jobs_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "catalog_models",
+    "investigate_models",
+    "jobs_models",
+    "watch_models",
+]

@@ -5,6 +5,7 @@ from testament.catalog import models as catalog_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
 from testament.watch import models as watch_models
+from testament.watch import page_records as page_models
 
 Base = catalog_models.Base
 
@@ -14,5 +15,6 @@ __all__ = [
     "catalog_models",
     "investigate_models",
     "jobs_models",
+    "page_models",
     "watch_models",
 ]

@@ -1,0 +1,47 @@
+"""The catalog record of one capture of a post's page, and the assets it preserved.
+
+A screenshot, a web archive, a certificate chain and the response headers are captured
+WITH a capture (the sighting of a post), not made FROM an asset, so they are not
+derivatives: each is an asset of its own, and this row ties the four to the capture.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from testament.catalog.models import Base, utcnow
+
+# What each preserved part of a page capture is, by the column that names its asset.
+PARTS = {
+    "screenshot": "screenshot_asset_id",
+    "archive": "archive_asset_id",
+    "certificates": "certificates_asset_id",
+    "headers": "headers_asset_id",
+}
+
+
+class PageCapture(Base):
+    """One visit of a post's page by headless Chromium, with what it preserved."""
+
+    __tablename__ = "page_captures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    screenshot_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    archive_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    # A page served over plain HTTP has no certificate chain.
+    certificates_asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
+    headers_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"))
+    tool: Mapped[str] = mapped_column(String(128))
+    # Page size, resources recorded, the TLS connection as Chromium saw it.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+    captured_by: Mapped[str] = mapped_column(String(200))

@@ -1,6 +1,7 @@
 """Every model module, imported so that `Base.metadata` knows all tables (for Alembic)."""
 
 from testament.accounts import models as accounts_models
+from testament.accounts import throttle as throttle_models
 from testament.catalog import models as catalog_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
@@ -16,5 +17,6 @@ __all__ = [
     "investigate_models",
     "jobs_models",
     "page_models",
+    "throttle_models",
     "watch_models",
 ]

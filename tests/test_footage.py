@@ -17,6 +17,7 @@ from testament.collect.items import Sighting
 from testament.demo import write_still, write_video
 from testament.footage.groups import footage_groups
 from testament.store import Store
+from tests.media import make_room_video
 
 
 @pytest.fixture
@@ -135,3 +136,17 @@ def test_footage_command_lists_groups(cli, store: Store, case: dict[str, Path]) 
     body = json.loads(cli("footage", original[:8], "--json").stdout)
     assert len(body) == 1 and len(body[0]["members"]) == 2
     assert "no footage groups" in cli("footage", _ingest(store, case["other"])[:8]).stdout
+
+
+def test_show_lists_takes_of_the_same_place_apart_from_the_footage(
+    cli, store: Store, tmp_path: Path
+) -> None:
+    """Two takes of one room by one camera: `show` names the other as the same place."""
+    first = _ingest(store, make_room_video(tmp_path / "take1.mp4", room=3, take=1))
+    second = _ingest(store, make_room_video(tmp_path / "take2.mp4", room=3, take=2))
+    shown = json.loads(cli("show", second[:8], "--json").stdout)
+    assert shown["footage"] is None  # another take is never the same footage
+    assert [other["sha256"] for other in shown["same_scene"]] == [first]
+    assert json.loads(cli("show", first[:8], "--json").stdout)["same_scene"][0]["sha256"] == second
+    text = cli("show", first[:8]).stdout
+    assert "same place" in text and second[:12] in text

@@ -13,6 +13,7 @@ from testament.cli.common import (
     asset_or_fail,
     console,
     counted,
+    escape,
     opened,
     print_json,
 )
@@ -134,6 +135,17 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
                 f"    {link['a'][:12]} {link['relation'].replace('_', ' ')} {link['b'][:12]}",
                 highlight=False,
             )
+    if record["same_scene"]:
+        console.print(
+            f"  [bold]same place[/] (same camera, other footage: "
+            f"{counted(len(record['same_scene']), 'asset')}; never a match of this footage)"
+        )
+        for other in record["same_scene"]:
+            console.print(
+                f"    {other['sha256'][:12]} {other['media_type']} score {other['score']:.2f}  "
+                f"{escape(other['filename'] or '')}",
+                highlight=False,
+            )
     console.print(f"  [bold]custody[/] ({counted(len(events), 'event')})")
     for event in events:
         console.print(
@@ -149,9 +161,9 @@ def show(
     database_url: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """One asset: metadata, every capture, and its custody events."""
+    """One asset: metadata, every capture, its footage, the same place, and its custody."""
     from testament.catalog.records import asset_dict
-    from testament.footage.groups import footage_groups
+    from testament.footage.groups import footage_groups, same_scene_links
     from testament.locker.custody import event_as_dict, iter_events
 
     with opened(home, database_url) as store, store.read() as session:
@@ -159,6 +171,7 @@ def show(
         record = asset_dict(asset, with_captures=True)
         groups = footage_groups(session, asset.id)
         record["footage"] = groups[0].as_dict() if groups else None
+        record["same_scene"] = same_scene_links(session, asset.id)
         events = [event_as_dict(e) for e in iter_events(session, f"asset:{asset.sha256}")]
     record["custody"] = events
     if json_output:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset, Capture, FingerprintRecord, FootageLink
@@ -135,3 +135,33 @@ def link_intervals(link: FootageLink) -> list[list[float]]:
     if link.relation != "still_from":
         return []
     return [[s["asset_start"], s["asset_end"]] for s in link.segments or []]
+
+
+def same_scene_links(session: Session, asset_id: int) -> list[dict[str, Any]]:
+    """Assets filmed at the same place by the same camera as `asset_id`, other footage.
+
+    A lead for linking videos of one location, never a match of the footage: these links
+    join no group, so they are listed with the asset (the workbench does the same).
+    """
+    links = session.execute(
+        select(FootageLink)
+        .where(
+            or_(FootageLink.asset_a_id == asset_id, FootageLink.asset_b_id == asset_id),
+            FootageLink.relation == SAME_SCENE,
+        )
+        .order_by(FootageLink.id)
+    ).scalars()
+    best: dict[int, float] = {}
+    for link in links:
+        other = link.asset_b_id if link.asset_a_id == asset_id else link.asset_a_id
+        best[other] = max(best.get(other, 0.0), link.score)
+    assets = session.execute(select(Asset).where(Asset.id.in_(best)).order_by(Asset.id)).scalars()
+    return [
+        {
+            "sha256": asset.sha256,
+            "filename": asset.original_filename,
+            "media_type": asset.media_type,
+            "score": round(best[asset.id], 3),
+        }
+        for asset in assets
+    ]

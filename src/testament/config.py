@@ -15,7 +15,12 @@ from pathlib import Path
 HOME_ENV = "TESTAMENT_HOME"
 DATABASE_ENV = "TESTAMENT_DATABASE_URL"
 BLOBS_ENV = "TESTAMENT_BLOB_URL"
+# The S3 service for an s3:// blob URL other than AWS (SeaweedFS, MinIO); credentials
+# come from the usual AWS_* settings.
+S3_ENDPOINT_ENV = "TESTAMENT_S3_ENDPOINT"
 ACTOR_ENV = "TESTAMENT_ACTOR"
+# A Celery broker (redis://... or amqp://...): processing goes to `testament worker`s.
+QUEUE_ENV = "TESTAMENT_QUEUE_URL"
 SIGNING_KEY_ENV = "TESTAMENT_SIGNING_KEY"
 DEFAULT_HOME = "testament-data"
 
@@ -30,6 +35,9 @@ class Settings:
     actor: str
     # Where the private key is kept when not in the store folder (a removable drive).
     signing_key: Path | None = None
+    # None: the embedded default, every step runs inside `ingest`.
+    queue_url: str | None = None
+    s3_endpoint: str | None = None
 
     @property
     def keys_dir(self) -> Path:
@@ -78,4 +86,6 @@ def resolve(
         blob_url=blobs,
         actor=who,
         signing_key=Path(key).expanduser().resolve() if key else None,
+        queue_url=os.environ.get(QUEUE_ENV) or None,
+        s3_endpoint=os.environ.get(S3_ENDPOINT_ENV) or None,
     )

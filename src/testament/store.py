@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from testament import __version__
 from testament.catalog import database
 from testament.config import Settings
-from testament.locker.blobstore import LocalBlobStore, open_blob_store
+from testament.locker.blobstore import BlobStore, BlobStoreError, open_blob_store
 from testament.locker.custody import LAST_APPENDED, CustodyLog
 from testament.locker.keys import (
     Signer,
@@ -38,7 +38,7 @@ class StoreError(Exception):
 class Store:
     settings: Settings
     engine: Engine
-    blobs: LocalBlobStore
+    blobs: BlobStore
     signer: Signer
     custody: CustodyLog
     _reader: sessionmaker[Session]
@@ -74,7 +74,10 @@ class Store:
 
 def _open(settings: Settings, signer: Signer) -> Store:
     engine = database.make_engine(settings.database_url)
-    blobs = open_blob_store(settings.blob_url)
+    try:
+        blobs = open_blob_store(settings.blob_url, settings.s3_endpoint)
+    except BlobStoreError as exc:
+        raise StoreError(str(exc)) from exc
     custody = CustodyLog(signer, settings.actor, settings.custody_head_path)
     return Store(
         settings,
@@ -132,7 +135,10 @@ def init_store(settings: Settings, passphrase: str | None = None) -> tuple[Store
     created = not settings.public_key_path.exists()
     signer = _signer(settings, passphrase, create=created)
     store = _open(settings, signer)
-    store.blobs.create()
+    try:
+        store.blobs.create()
+    except BlobStoreError as exc:
+        raise StoreError(str(exc)) from exc
     _reachable(settings, store, always=True)
     if created:
         store.record(
@@ -149,5 +155,8 @@ def open_store(settings: Settings) -> Store:
         raise StoreError(f"no testament store at {settings.home} (run 'testament init')")
     store = _open(settings, _signer(settings, passphrase_from_env(), create=False))
     _reachable(settings, store, always=False)
-    store.blobs.remove_abandoned_parts()
+    try:
+        store.blobs.remove_abandoned_parts()
+    except BlobStoreError as exc:
+        raise StoreError(f"cannot reach the blob store: {exc}") from exc
     return store

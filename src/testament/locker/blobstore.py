@@ -1,15 +1,19 @@
 """Content-addressed storage of originals.
 
-Callers see only the `BlobStore` protocol, so object storage can replace the local
-folder without touching them. The local store never shows a partial blob: bytes go to
-a private temporary file, are fsynced, made read-only and renamed into place.
+Callers see only the `BlobStore` protocol, so object storage (locker/s3store.py) can
+replace the local folder without touching them; code that needs a file on disk (decoders
+like paths) asks `local_file`, which downloads only when the store has no path to give.
+The local store never shows a partial blob: bytes go to a private temporary file, are
+fsynced, made read-only and renamed into place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import urlparse
 
-from testament.locker.digests import Digests, copy_and_digest, sha256_of
+from testament.locker.digests import CHUNK, Digests, copy_and_digest, sha256_of
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -35,13 +39,34 @@ class StoredBlob:
 class BlobStore(Protocol):
     """What the rest of testament needs from a place that keeps originals."""
 
-    def put(self, source: BinaryIO, progress: Callable[[int], object] | None = None) -> StoredBlob:
-        """Store a stream, returning its digests; identical content is stored once."""
+    # How many blobs `verify` re-hashes at once: 1 for a disk, more where latency dominates.
+    verify_threads: int
+
+    @property
+    def url(self) -> str:
+        """Where the store is, as TESTAMENT_BLOB_URL names it."""
+
+    def create(self) -> None:
+        """Make the store's folder or bucket (idempotent)."""
+
+    def put(
+        self,
+        source: BinaryIO,
+        progress: Callable[[int], object] | None = None,
+        expect: str | None = None,
+    ) -> StoredBlob:
+        """Store a stream, returning its digests; identical content is stored once.
+
+        With `expect`, bytes that do not hash to it are refused and nothing is stored.
+        """
 
     def exists(self, sha256: str) -> bool: ...
 
-    def open(self, sha256: str) -> BinaryIO:
-        """Open a stored blob for reading."""
+    def size(self, sha256: str) -> int | None:
+        """The stored blob's size in bytes, or None when it is missing."""
+
+    def open(self, sha256: str, offset: int = 0) -> BinaryIO:
+        """Open a stored blob for reading, from `offset` on (FileNotFoundError if missing)."""
 
     def local_path(self, sha256: str) -> Path | None:
         """A filesystem path to the blob, where the store has one (decoders like paths)."""
@@ -50,7 +75,36 @@ class BlobStore(Protocol):
         """Every stored blob, in no particular order."""
 
     def current_sha256(self, sha256: str) -> str:
-        """Re-hash the stored bytes: the fixity check."""
+        """Re-hash the stored bytes, streaming: the fixity check."""
+
+    def remove_abandoned_parts(self) -> int:
+        """Remove what killed writers left half-written; return how many."""
+
+
+@contextlib.contextmanager
+def local_file(blobs: BlobStore, sha256: str) -> Iterator[Path]:
+    """A path to the blob's bytes for as long as the block runs.
+
+    The store's own file where it has one; otherwise a private temporary copy, checked
+    against its digest on the way down so that nothing is derived from altered bytes,
+    and deleted afterwards.
+    """
+    path = blobs.local_path(sha256)
+    if path is not None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="testament-blob-") as folder:
+        copy = Path(folder) / sha256
+        digest = hashlib.sha256()
+        with blobs.open(sha256) as source, copy.open("xb") as out:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise BlobStoreError(
+                f"blob {sha256} in {blobs.url}: its bytes now hash to {digest.hexdigest()}"
+            )
+        yield copy
 
 
 def _pid_alive(pid: int) -> bool:
@@ -74,6 +128,8 @@ def _fsync_dir(path: Path) -> None:
 class LocalBlobStore:
     """Blobs as read-only files under `root/sha256/ab/cd/<sha256>`."""
 
+    verify_threads = 1  # one disk: reading in order is fastest
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.objects = root / "sha256"
@@ -88,16 +144,34 @@ class LocalBlobStore:
             raise ValueError(f"not a sha256 digest: {sha256!r}")
         return self.objects / sha256[:2] / sha256[2:4] / sha256
 
+    @property
+    def url(self) -> str:
+        return f"file://{self.root}"
+
     def local_path(self, sha256: str) -> Path | None:
         return self.path(sha256)
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def open(self, sha256: str) -> BinaryIO:
-        return self.path(sha256).open("rb")
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
 
-    def put(self, source: BinaryIO, progress: Callable[[int], object] | None = None) -> StoredBlob:
+    def open(self, sha256: str, offset: int = 0) -> BinaryIO:
+        handle = self.path(sha256).open("rb")
+        if offset:
+            handle.seek(offset)
+        return handle
+
+    def put(
+        self,
+        source: BinaryIO,
+        progress: Callable[[int], object] | None = None,
+        expect: str | None = None,
+    ) -> StoredBlob:
         if not self.tmp.is_dir():
             raise BlobStoreError(f"blob store not initialised at {self.root}")
         part = self.tmp / f"{os.getpid()}-{uuid.uuid4().hex}.part"
@@ -106,6 +180,11 @@ class LocalBlobStore:
                 digests = copy_and_digest(source, out.write, progress)
                 out.flush()
                 os.fsync(out.fileno())
+            if expect is not None and digests.sha256 != expect:
+                raise BlobStoreError(
+                    f"{self.root}: refused: the bytes hash to {digests.sha256}, "
+                    f"not the expected {expect}"
+                )
             os.chmod(part, 0o444)
             final = self.path(digests.sha256)
             if final.is_file():
@@ -144,9 +223,16 @@ class LocalBlobStore:
         return removed
 
 
-def open_blob_store(url: str) -> LocalBlobStore:
-    """The blob store named by a URL (`file:///path`)."""
+def open_blob_store(url: str, endpoint: str | None = None) -> BlobStore:
+    """The blob store named by a URL: `file:///path` or `s3://bucket/prefix`.
+
+    `endpoint` is the S3 service's address for stores other than AWS (SeaweedFS, MinIO).
+    """
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return LocalBlobStore(Path(parsed.path if parsed.scheme else url))
+    if parsed.scheme == "s3":
+        from testament.locker.s3store import S3BlobStore  # boto3 loads only when used
+
+        return S3BlobStore.from_url(url, endpoint)
     raise BlobStoreError(f"unsupported blob store URL scheme {parsed.scheme!r} in {url}")

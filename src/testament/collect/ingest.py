@@ -24,7 +24,7 @@ from testament.catalog.models import Asset, Capture
 from testament.collect.items import Collected, Item, Problem, Sighting, Skipped
 from testament.collect.storable import unstorable
 from testament.locker.attest import collected_details, probed_details, stored_details
-from testament.locker.blobstore import BlobStoreError, StoredBlob
+from testament.locker.blobstore import BlobStoreError, StoredBlob, local_file
 from testament.locker.custody import canonical_json
 from testament.media.probe import TOOL as PROBE_TOOL
 from testament.media.probe import ProbeResult, probe_file
@@ -176,10 +176,8 @@ def _probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeRe
     """Probe the preserved copy (not the source) of an asset the catalog does not know yet."""
     if _is_catalogued(store, blob.digests.sha256):
         return None
-    path = store.blobs.local_path(blob.digests.sha256)
-    if path is None:
-        raise BlobStoreError("probing needs a local blob path")
-    return probe_file(path, filename)
+    with local_file(store.blobs, blob.digests.sha256) as path:
+        return probe_file(path, filename)
 
 
 def _new_asset(

@@ -21,6 +21,7 @@ from testament.fingerprint import (
 from testament.footage.index_cache import LiveIndex, added_since
 from testament.footage.packing import pack, unpack
 from testament.locker.attest import fingerprinted_details
+from testament.locker.blobstore import local_file
 from testament.store import Store
 
 TOOL = f"testament-pdq {__version__}"
@@ -98,10 +99,9 @@ class Fingerprinting:
     def __call__(self, asset: Asset) -> None:
         if asset.media_type not in MATCHABLE or asset.parse_error or self._done(asset):
             return
-        path = self.store.blobs.local_path(asset.sha256)
-        assert path is not None
         try:
-            fingerprint, query = analyze_file_for_ingest(path)
+            with local_file(self.store.blobs, asset.sha256) as path:
+                fingerprint, query = analyze_file_for_ingest(path)
             error = None
         except FingerprintError as exc:
             fingerprint, query, error = None, None, str(exc)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from testament.catalog.models import Asset, Derivative
 from testament.locker.attest import derived_details
+from testament.locker.blobstore import local_file
 from testament.store import Store
 
 KIND = "redacted"
@@ -260,13 +261,10 @@ def ensure_redacted(store: Store, asset: Asset, detector: Detector) -> Derivativ
     found = existing(store, asset, detector)
     if found is not None:
         return found
-    source = store.blobs.local_path(asset.sha256)
-    with tempfile.TemporaryDirectory(prefix="testament-redact-") as tmp:
-        if source is None:  # a remote blob store: copy the original out first
-            source = Path(tmp) / "original"
-            with store.blobs.open(asset.sha256) as blob, source.open("wb") as copy:
-                while chunk := blob.read(1024 * 1024):
-                    copy.write(chunk)
+    with (
+        tempfile.TemporaryDirectory(prefix="testament-redact-") as tmp,
+        local_file(store.blobs, asset.sha256) as source,
+    ):
         target = Path(tmp) / f"redacted{plan.suffix}"
         made = plan.redact(source, target, detector)
         with target.open("rb") as handle:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from testament.catalog.models import Asset, Derivative
 from testament.locker.attest import derived_details
+from testament.locker.blobstore import local_file
 from testament.store import Store
 
 TOOL = "testament.media.thumbnails"
@@ -91,14 +92,12 @@ def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
     existing = previews(store, asset)
     if existing or asset.parse_error or asset.media_type not in ("image", "video"):
         return existing
-    path = store.blobs.local_path(asset.sha256)
-    if path is None:
-        return []
     duration = (asset.probe or {}).get("duration")
     try:
-        made = make_previews(
-            str(path), asset.media_type, duration if isinstance(duration, float) else None
-        )
+        with local_file(store.blobs, asset.sha256) as path:
+            made = make_previews(
+                str(path), asset.media_type, duration if isinstance(duration, float) else None
+            )
     except PreviewError:
         return []
     blobs = [(kind, t, store.blobs.put(io.BytesIO(data))) for kind, t, data in made]

@@ -1,0 +1,344 @@
+"""Polling one source: each new post's media through the ingest, then the post committed.
+
+For each post, oldest first: its media are downloaded and preserved by the ingest (blob,
+asset, capture and custody, idempotent), then one transaction records the post, links
+its captures, writes its alert and advances the source's cursor. Killed before that
+transaction, the next run finds the same post again and the ingest adds nothing twice;
+killed after it, the cursor is already past the post. A post key is unique per source
+and the commit re-checks the lease, so a second watcher never records a post twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from testament import __version__
+from testament.catalog.models import Capture
+from testament.collect.ingest import Ingest, Outcome, Step, capture_key, default_steps
+from testament.collect.items import Item, Sighting
+from testament.collect.urls import FetchError
+from testament.store import Store
+from testament.watch import feeds, folder_source, telegram_client, telegram_preview, ytdlp_source
+from testament.watch.alerts import add_alert, classify
+from testament.watch.found import FoundMedia, FoundPost, LayoutChanged
+from testament.watch.lease import LEASE
+from testament.watch.models import Post, PostCapture, Source
+from testament.watch.net import FetchFailed, Http, RateLimited
+from testament.watch.notify import Notifier, deliver
+
+log = logging.getLogger(__name__)
+
+TOOL = f"testament-watch {__version__}"
+NO_MEDIA = "the post carries no photo or video"
+MAX_BACKOFF = timedelta(hours=6)
+Poll = Callable[[Http, str, dict[str, Any] | None, datetime | None], Iterator[FoundPost]]
+PageCapture = Callable[[Store, int], object]
+
+
+class LeaseLost(Exception):
+    """Another watcher took the source over (this one was too slow): stop, commit nothing."""
+
+
+class PostFailed(Exception):
+    """A post's media could not be preserved now (the store refused it): retry later."""
+
+
+def adapter(kind: str) -> Poll:
+    if kind == "telegram":
+        return telegram_client.poll if telegram_client.configured() else telegram_preview.poll
+    return {"feed": feeds.poll, "ytdlp": ytdlp_source.poll, "folder": folder_source.poll}[kind]
+
+
+class _Deferred:
+    """An ingest step whose finish (saving the hash index) waits for the end of the poll."""
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+
+    def __call__(self, asset: Any) -> None:
+        self.step(asset)
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class PollOutcome:
+    source_id: int
+    posts: int = 0
+    media: int = 0
+    already: int = 0
+    error: str | None = None
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def _clean(text: str | None, limit: int | None = None) -> str | None:
+    """Post text as the catalog can hold it: NULs and broken surrogates replaced, kept inert."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit else text
+
+
+def _filename(media: FoundMedia, index: int) -> str:
+    name = Path(urlsplit(media.url or "").path).name
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[-80:]
+    return f"{index:02d}-{safe or media.kind}"
+
+
+class Watcher:
+    """Polls sources for one store; one per process, reused across rounds."""
+
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        http: Http | None = None,
+        notifier: Notifier | None = None,
+        page_capture: PageCapture | None = None,
+        steps: list[Step] | None = None,
+    ) -> None:
+        self.store = store
+        self.owner = owner
+        self.http = http or Http()
+        self.notifier = notifier or Notifier.from_env()
+        self.page_capture = page_capture
+        self.steps = list(default_steps(store) if steps is None else steps)
+        self.ingest = Ingest(store, steps=[_Deferred(s) for s in self.steps])
+
+    def finish(self) -> None:
+        for step in self.steps:
+            step.finish()
+
+    def poll(self, source_id: int) -> PollOutcome:
+        """Collect what is new on a source whose lease this watcher holds."""
+        outcome = PollOutcome(source_id)
+        with self.store.read() as session:
+            source = session.get(Source, source_id)
+            assert source is not None
+            kind, url, cursor, since = source.kind, source.url, source.cursor, source.since
+        retry_after = None
+        try:
+            for post in adapter(kind)(self.http, url, cursor, since):
+                self._one(source_id, post, outcome)
+        except RateLimited as exc:
+            outcome.error, retry_after = str(exc), exc.retry_after
+        except (FetchFailed, FetchError, LayoutChanged, PostFailed) as exc:
+            outcome.error = str(exc)
+        except LeaseLost:
+            return outcome
+        except Exception as exc:
+            log.exception("source %s failed", source_id)
+            outcome.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.finish()
+        self._finished(source_id, outcome, retry_after)
+        return outcome
+
+    def _exists(self, source_id: int, key: str) -> bool:
+        with self.store.read() as session:
+            query = select(Post.id).where(Post.source_id == source_id, Post.post_key == key)
+            return session.execute(query).first() is not None
+
+    def _sighting(self, post: FoundPost, media: FoundMedia | None) -> Sighting:
+        return Sighting(
+            method="watch",
+            platform=post.platform,
+            url=post.url,
+            channel=_clean(post.channel),
+            channel_id=_clean(post.channel_id, 128),
+            post_id=_clean((media.post_id if media else None) or post.key, 128),
+            post_text=_clean(post.text),
+            posted_at=post.posted_at,
+            forwarded_from=_clean(post.forwarded_from),
+            views=post.views,
+            tool=TOOL,
+            raw={
+                **(post.raw or {}),
+                "author": _clean(post.author),
+                "media_url": media.url if media else None,
+                "media_kind": media.kind if media else None,
+            },
+        )
+
+    def _items(self, post: FoundPost, folder: Path) -> list[Item]:
+        """One item per media file (downloaded here), or one without media saying why."""
+        items: list[Item] = []
+        for index, media in enumerate(post.media):
+            sighting = self._sighting(post, media)
+            label = f"{post.url or post.key} [{index + 1}]"
+            if media.missing_reason:
+                items.append(Item(label, sighting, missing_reason=media.missing_reason))
+            elif media.path is not None:
+                items.append(
+                    Item(
+                        label,
+                        replace(sighting, filename=media.path.name, source_path=str(media.path)),
+                        path=media.path,
+                    )
+                )
+            elif media.url:
+                target = folder / _filename(media, index)
+                try:
+                    self.http.download(media.url, target)
+                except RateLimited:
+                    raise
+                except FetchFailed as exc:
+                    if exc.status is None:
+                        raise  # a network error: try the whole post again later
+                    items.append(Item(label, sighting, missing_reason=f"download failed: {exc}"))
+                    continue
+                items.append(Item(label, replace(sighting, filename=target.name), path=target))
+            elif media.fetch is not None:
+                where = folder / f"fetch-{index}"
+                where.mkdir()
+                try:
+                    downloads = media.fetch(where)
+                except (FetchError, FetchFailed) as exc:
+                    items.append(Item(label, sighting, missing_reason=f"download failed: {exc}"))
+                    continue
+                for d in downloads:
+                    fetched = replace(sighting, raw=None, filename=d.path.name).merged(d.sighting)
+                    items.append(Item(f"{label} ({d.path.name})", fetched, path=d.path))
+        if not items:
+            items.append(
+                Item(post.url or post.key, self._sighting(post, None), missing_reason=NO_MEDIA)
+            )
+        return items
+
+    def _one(self, source_id: int, post: FoundPost, outcome: PollOutcome) -> None:
+        post = replace(post, key=_key(post.key))
+        if self._exists(source_id, post.key):
+            outcome.already += 1
+            return
+        with tempfile.TemporaryDirectory(prefix="testament-watch-") as folder:
+            items = self._items(post, Path(folder))
+            summary = self.ingest.run(items)
+        failed = [r for r in summary.results if r.outcome is Outcome.FAILED]
+        if failed:
+            raise PostFailed(f"{post.url or post.key}: {failed[0].label}: {failed[0].message}")
+        keys = [
+            capture_key(r.sha256, item.sighting)
+            for item, r in zip(items, summary.results, strict=True)
+        ]
+        alert_id = self._commit(source_id, post, keys)
+        if alert_id is None:
+            outcome.already += 1
+            return
+        outcome.posts += 1
+        outcome.media += sum(1 for r in summary.results if r.sha256)
+        outcome.alert_ids.append(alert_id)
+        deliver(self.store, self.notifier, [alert_id])
+        if self.page_capture is not None and post.url:
+            self._capture_page(source_id, post)
+
+    def _capture_page(self, source_id: int, post: FoundPost) -> None:
+        """The post's page, preserved beside its first capture (after the post is committed)."""
+        with self.store.read() as session:
+            capture_id = session.execute(
+                select(PostCapture.capture_id)
+                .join(Post, Post.id == PostCapture.post_id)
+                .where(Post.source_id == source_id, Post.post_key == post.key)
+                .order_by(PostCapture.capture_id)
+            ).scalar()
+        if capture_id is not None and self.page_capture is not None:
+            self.page_capture(self.store, capture_id)
+
+    def _commit(self, source_id: int, post: FoundPost, keys: list[str]) -> int | None:
+        """The post, its captures, its alert and the cursor, in one transaction."""
+        now = datetime.now(UTC)
+        with self.store.write() as session:
+            source = session.get(Source, source_id)
+            assert source is not None
+            if source.lease_owner != self.owner:
+                raise LeaseLost
+            query = select(Post.id).where(Post.source_id == source_id, Post.post_key == post.key)
+            if session.execute(query).first() is not None:
+                return None
+            by_key = {
+                c.key: c
+                for c in session.execute(select(Capture).where(Capture.key.in_(keys))).scalars()
+            }
+            captures = [by_key[k] for k in dict.fromkeys(keys)]
+            row = Post(
+                source_id=source_id,
+                post_key=post.key,
+                url=post.url,
+                channel=_clean(post.channel),
+                author=_clean(post.author),
+                text=_clean(post.text),
+                posted_at=post.posted_at,
+                found_at=now,
+                media_count=sum(1 for c in captures if c.asset_id is not None),
+                missing_count=sum(1 for c in captures if c.asset_id is None),
+                state="online",
+                raw=post.raw,
+            )
+            session.add(row)
+            session.flush()
+            session.add_all(PostCapture(post_id=row.id, capture_id=c.id) for c in captures)
+            verdict = classify(session, row, captures)
+            alert = add_alert(
+                session,
+                verdict.kind,
+                verdict.message,
+                source=source,
+                post=row,
+                capture_id=verdict.capture_id,
+                asset_id=verdict.asset_id,
+                details=verdict.details,
+            )
+            if post.cursor is not None:
+                source.cursor = post.cursor
+            source.posts_count += 1
+            source.media_count += row.media_count
+            source.lease_until = now + LEASE
+            return alert.id
+
+    def _finished(self, source_id: int, outcome: PollOutcome, retry_after: float | None) -> None:
+        now = datetime.now(UTC)
+        alert_id = None
+        with self.store.write() as session:
+            source = session.get(Source, source_id)
+            assert source is not None
+            source.last_run_at = now
+            every = timedelta(seconds=source.every_seconds)
+            if outcome.error is None:
+                source.failures = 0
+                source.last_error = None
+                source.last_success_at = now
+                source.next_run_at = now + every
+                return
+            source.failures += 1
+            source.last_error = outcome.error[:2000]
+            source.last_error_at = now
+            wait = min(every * 2 ** (source.failures - 1), max(MAX_BACKOFF, every))
+            if retry_after is not None:
+                wait = max(wait, timedelta(seconds=retry_after))
+            source.next_run_at = now + wait
+            if source.failures == 1:  # one alert when a source starts failing, not one a round
+                alert_id = add_alert(
+                    session,
+                    "source_error",
+                    f"{source.name}: {outcome.error}",
+                    source=source,
+                    details={"error": outcome.error, "retry_at": source.next_run_at.isoformat()},
+                ).id
+        if alert_id is not None:
+            outcome.alert_ids.append(alert_id)
+            deliver(self.store, self.notifier, [alert_id])
+
+
+def _key(key: str) -> str:
+    """Post keys fit the column; a longer one (a feed's URL id) is kept by its digest."""
+    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()

@@ -15,8 +15,10 @@ before the first byte leaves, whatever range it asked for; a HEAD, a refused ran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -24,6 +26,7 @@ from starlette.responses import FileResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from testament.catalog.models import Asset
+from testament.locker.blobstore import BlobStore
 
 # Media that browsers show or play and never run: raster images, audio and video.
 # SVG is absent on purpose (it is a document that can hold script), as are PDF, HTML,
@@ -117,6 +120,95 @@ class AuditedFile(_AuditedSend, FileResponse):
             content_disposition_type="inline" if shown else "attachment",
             headers=EVIDENCE_HEADERS,
         )
+        self.audit = audit
+
+
+SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+STREAM_CHUNK = 1024 * 1024
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
+    """(first, last) of one satisfiable range, None for the whole blob, False if unsatisfiable.
+
+    Several ranges at once are answered with the whole blob, as HTTP allows.
+    """
+    found = SINGLE_RANGE.match((header or "").strip())
+    if found is None or found.group(1) == found.group(2) == "":
+        return None
+    first, last = found.group(1), found.group(2)
+    if first == "":  # the last N bytes
+        return (max(size - int(last), 0), size - 1) if int(last) > 0 and size else False
+    if last and int(last) < int(first):
+        return None  # not a valid range: ignored
+    if int(first) >= size:
+        return False
+    return int(first), min(int(last), size - 1) if last else size - 1
+
+
+def _disposition(kind: str, filename: str) -> str:
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"{kind}; filename*=utf-8''{quoted}"
+    return f'{kind}; filename="{filename}"'
+
+
+class _BlobBody(Response):
+    """A blob streamed from a store with no files to hand (object storage), ranges included."""
+
+    def __init__(
+        self, blobs: BlobStore, sha256: str, size: int, media_type: str, headers: dict[str, str]
+    ) -> None:
+        super().__init__(None, media_type=media_type, headers=headers | {"Accept-Ranges": "bytes"})
+        self.blobs, self.sha256, self.size = blobs, sha256, size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = _byte_range(Headers(scope=scope).get("range"), self.size)
+        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        if wanted is False:
+            headers.append((b"content-range", f"bytes */{self.size}".encode()))
+            await send({"type": "http.response.start", "status": 416, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        first, last = wanted if isinstance(wanted, tuple) else (0, self.size - 1)
+        status = 206 if isinstance(wanted, tuple) else 200
+        if status == 206:
+            headers.append((b"content-range", f"bytes {first}-{last}/{self.size}".encode()))
+        headers.append((b"content-length", str(last - first + 1).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if scope.get("method") == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        stream = await run_in_threadpool(self.blobs.open, self.sha256, first)
+        try:
+            remaining = last - first + 1
+            while remaining > 0:
+                chunk = await run_in_threadpool(stream.read, min(STREAM_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            stream.close()
+        await send({"type": "http.response.body", "body": b""})
+
+
+class AuditedBlob(_AuditedSend, _BlobBody):
+    """An original streamed from object storage, audited like a file."""
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        sha256: str,
+        size: int,
+        *,
+        inline_as: str | None,
+        filename: str,
+        audit: Audit,
+    ) -> None:
+        shown = inline_type(inline_as)
+        disposition = _disposition("inline" if shown else "attachment", filename)
+        headers = EVIDENCE_HEADERS | {"Content-Disposition": disposition}
+        super().__init__(blobs, sha256, size, shown or DOWNLOAD_TYPE, headers)
         self.audit = audit
 
 

@@ -18,12 +18,14 @@ from testament.catalog.records import Ambiguous, AmbiguousOrMissing, NoMatch, fi
 from testament.fingerprint import FingerprintError
 from testament.footage.query import match_file
 from testament.investigate.incidents import incidents_for_asset
+from testament.locker.blobstore import local_file
 from testament.locker.custody import iter_events
 from testament.media.sniff import looks_like_text
 from testament.media.thumbnails import ensure_previews, protective
 from testament.store import Store
 from testament.web.auth import Viewer, any_user, store_of
 from testament.web.evidence import (
+    AuditedBlob,
     AuditedBytes,
     AuditedFile,
     original_inline_type,
@@ -169,7 +171,8 @@ def original(
     store = store_of(request)
     asset = load_asset(store, sha256)
     path = store.blobs.local_path(asset.sha256)
-    if path is None or not path.exists():
+    size = store.blobs.size(asset.sha256)
+    if size is None:
         raise HTTPException(404, "The original is not in this blob store.")
     shown = None if download else original_inline_type(asset)
     action = "view_original" if shown else "download_original"
@@ -177,12 +180,12 @@ def original(
     def record(byte_range: str | None) -> None:
         _audit(request, viewer, action, asset, range=byte_range)
 
-    return AuditedFile(
-        path,
-        inline_as=shown,
-        filename=asset.original_filename or asset.sha256,
-        audit=record,
-    )
+    filename = asset.original_filename or asset.sha256
+    if path is None:  # object storage: streamed, a range at a time
+        return AuditedBlob(
+            store.blobs, asset.sha256, size, inline_as=shown, filename=filename, audit=record
+        )
+    return AuditedFile(path, inline_as=shown, filename=filename, audit=record)
 
 
 @router.get("/assets/{sha256}/text")
@@ -222,11 +225,10 @@ def asset_matches(
 ) -> Response:
     store = store_of(request)
     asset = load_asset(store, sha256)
-    path = store.blobs.local_path(asset.sha256)
-    assert path is not None  # the local blob store always has one
     result, error = None, None
     try:
-        result = match_file(store, path)
+        with local_file(store.blobs, asset.sha256) as path:
+            result = match_file(store, path)
     except FingerprintError as exc:
         error = f"This file could not be matched: {exc}"
     else:  # the asset itself is no news on its own page

@@ -6,7 +6,10 @@
 2. The catalog against the log: every asset, capture, derivative and fingerprint agrees,
    field by field, with its signed event, and every such event still has its record.
 3. The blobs: every original and every derivative (thumbnails, keyframes, redacted copies)
-   is present and re-hashes to its name, which its record and its signed event hold.
+   is present and re-hashes to its name, which its record and its signed event hold. The
+   bytes are re-read from wherever the store keeps them (a folder, or object storage,
+   streamed a few at a time with a few chunks each in memory); a checksum that the store
+   itself keeps is never taken in their place.
 4. Anchors: every RFC 3161 timestamp recorded in the log still names an event of it.
 
 What it cannot prove is in docs/security.md: above all, whoever holds the signing key can
@@ -15,7 +18,9 @@ rewrite the whole log consistently; only copies of the head held elsewhere defen
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,28 +140,66 @@ def _blobs(session: Session) -> list[Blob]:
     return found
 
 
+@dataclass(frozen=True)
+class Fixity:
+    size: int | None  # None: missing from the blob store
+    sha256: str | None
+
+
+def _fixity(store: Store, sha256: str) -> Fixity:
+    size = store.blobs.size(sha256)
+    if size is None:
+        return Fixity(None, None)
+    try:
+        return Fixity(size, store.blobs.current_sha256(sha256))
+    except FileNotFoundError:  # removed between the two requests
+        return Fixity(None, None)
+
+
+def _fixities(store: Store, blobs: list[Blob]) -> Iterator[tuple[Blob, Fixity]]:
+    """Each blob re-hashed, in order; object storage re-hashes a few at once.
+
+    The store's own re-hash streams, so memory stays at a few chunks per blob in flight.
+    """
+    threads = max(1, store.blobs.verify_threads)
+    if threads == 1:
+        for blob in blobs:
+            yield blob, _fixity(store, blob.sha256)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
+        pending: deque[tuple[Blob, Future[Fixity]]] = deque()
+        for blob in blobs:
+            pending.append((blob, pool.submit(_fixity, store, blob.sha256)))
+            if len(pending) >= 2 * threads:
+                first, future = pending.popleft()
+                yield first, future.result()
+        while pending:
+            first, future = pending.popleft()
+            yield first, future.result()
+
+
 def _check_blobs(
     store: Store, blobs: list[Blob], report: VerifyReport, progress: Callable[[int], object]
 ) -> None:
     checked: set[str] = set()
+    unique = []
     for blob in blobs:
-        if blob.sha256 in checked:
-            continue
-        checked.add(blob.sha256)
+        if blob.sha256 not in checked:
+            checked.add(blob.sha256)
+            unique.append(blob)
+    for blob, fixity in _fixities(store, unique):
         if blob.size is None:
             report.derivatives_checked += 1
         else:
             report.blobs_checked += 1
-        if not store.blobs.exists(blob.sha256):
+        if fixity.size is None:
             report.problems.append(f"{blob.label}: missing from the blob store")
             continue
-        actual = store.blobs.current_sha256(blob.sha256)
-        if actual != blob.sha256:
+        if fixity.sha256 != blob.sha256:
             report.problems.append(
-                f"{blob.label}: content changed (its bytes now hash to {actual})"
+                f"{blob.label}: content changed (its bytes now hash to {fixity.sha256})"
             )
-        path = store.blobs.local_path(blob.sha256)
-        size = blob.size if blob.size is not None else (path.stat().st_size if path else 0)
+        size = blob.size if blob.size is not None else fixity.size
         report.bytes_checked += size
         progress(size)
     for sha256 in store.blobs.iter_sha256():

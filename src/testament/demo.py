@@ -3,29 +3,50 @@
 It imitates what investigators receive: an original video, a re-encoded re-upload, a
 still, an unrelated video, a corrupt file, a Telegram Desktop export (one message's
 media not exported) and a spreadsheet of items with one bad row.
+
+Every run writes the same bytes (one encoder thread, no muxer version or time in the
+container), so running the demo again preserves nothing new; the case is built beside
+its folder and swapped in whole, so a run cut short leaves the previous case intact.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
 
+# Encoder and muxer settings that make the output a function of the frames alone: x264's
+# threads split the picture differently on every machine, its macroblock tree gave a
+# different re-upload on about every other run at CRF 35, and FFmpeg would otherwise
+# write its own version into the file.
+ENCODER_OPTIONS = {"threads": "1", "x264-params": "mbtree=0"}
+MUXER_OPTIONS = {"fflags": "+bitexact"}
 
-def scene_frame(seed: int, t: float, width: int, height: int) -> np.ndarray:
-    """One RGB frame of a seeded scene: smooth colour fields drifting, a block moving."""
+
+@lru_cache(maxsize=8)
+def _scene(seed: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded scene's colour field and block colour (the same for each of its frames)."""
     rng = np.random.default_rng(seed)
     small = rng.integers(0, 256, size=(9, 16, 3), dtype=np.uint8)
     base = np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.BICUBIC))
-    frame = np.roll(base, int(t * width * 0.15) % width, axis=1).copy()
+    return base, rng.integers(0, 256, 3, np.uint8)
+
+
+def scene_frame(seed: int, t: float, width: int, height: int) -> np.ndarray:
+    """One RGB frame of a seeded scene: smooth colour fields drifting, a block moving."""
+    base, colour = _scene(seed, width, height)
+    frame = np.roll(base, int(t * width * 0.15) % width, axis=1)
     cx = int((0.2 + 0.6 * ((t * 0.37) % 1.0)) * width)
     cy, r = height // 2, max(4, height // 8)
-    frame[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r] = rng.integers(0, 256, 3, np.uint8)
+    frame[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r] = colour
     return frame
 
 
@@ -39,9 +60,10 @@ def write_video(
     fps: int = 25,
     crf: int = 23,
 ) -> Path:
-    """An H.264 MP4 of a seeded scene."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf)})
+    """An H.264 MP4 of a seeded scene, the same bytes on every run and machine."""
+    with av.open(str(path), "w", container_options=MUXER_OPTIONS) as container:
+        options = ENCODER_OPTIONS | {"crf": str(crf)}
+        stream = container.add_stream("libx264", rate=fps, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(int(seconds * fps)):
             frame = av.VideoFrame.from_ndarray(scene_frame(seed, i / fps, width, height), "rgb24")
@@ -143,10 +165,47 @@ def _spreadsheet(path: Path) -> None:
         writer.writerows(rows)
 
 
+class DemoFolderError(Exception):
+    """The demo's folder holds something the demo did not write."""
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
 def build_case(folder: Path) -> list[Path]:
-    """Write the demo case into `folder`; return what to ingest, in order."""
+    """Write the demo case into `folder`, replacing an earlier demo case there whole.
+
+    Returns what to ingest, in order. A folder holding anything else is left alone.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    fresh.chmod(0o755)  # as mkdir would make it, not private like a temporary folder
+    try:
+        targets = _write_case(fresh)
+        if folder.exists():
+            if not folder.is_dir():
+                raise DemoFolderError(f"{folder}: is a file, not a folder; choose another --dir")
+            foreign = sorted(_files(folder) - _files(fresh))
+            if foreign:
+                raise DemoFolderError(
+                    f"{folder}: holds files the demo does not write ({foreign[0]}); "
+                    "choose another folder with --dir"
+                )
+            old = folder.with_name(f"{fresh.name}.old")
+            folder.rename(old)
+            fresh.rename(folder)
+            shutil.rmtree(old)
+        else:
+            fresh.rename(folder)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return [folder / target.relative_to(fresh) for target in targets]
+
+
+def _write_case(folder: Path) -> list[Path]:
     downloads = folder / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
+    downloads.mkdir()
     original = write_video(downloads / "original.mp4", seed=11, seconds=8)
     write_video(downloads / "reupload.mp4", seed=11, seconds=8, width=480, height=270, crf=35)
     write_video(downloads / "unrelated.mp4", seed=12, seconds=5)

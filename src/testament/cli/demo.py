@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from testament.cli import assets, footage, ingest, serve, store
-from testament.cli.common import DatabaseOption, HomeOption, console, opened
+from testament.cli.common import DatabaseOption, HomeOption, console, fail, opened
 
 # Inputs made bad on purpose, to show how the ingest reports them; their exit status is no fault.
 PLANNED_FAILURES = {"links.csv": "as planned: the spreadsheet has one bad row"}
@@ -53,10 +53,13 @@ def demo(
     database_url: DatabaseOption = None,
 ) -> None:
     """Build a synthetic demo case (no real or graphic footage) and ingest, list and verify it."""
-    from testament.demo import build_case
+    from testament.demo import DemoFolderError, build_case
 
     console.print(f"Writing the synthetic demo case to {folder}/ …", highlight=False)
-    targets = build_case(folder)
+    try:
+        targets = build_case(folder)
+    except DemoFolderError as exc:
+        fail(str(exc))
     opts = {"home": home, "database_url": database_url}
     _step("testament init", lambda: store.init(**opts))
     for target in targets:

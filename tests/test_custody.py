@@ -10,10 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alembic import command
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, text, update
 
 from testament import config
+from testament.catalog import database
 from testament.catalog.models import CustodyEvent, CustodyHead
 from testament.config import Settings
 from testament.locker.custody import (
@@ -278,9 +280,7 @@ def test_current_head_is_the_newest_event(store: Store) -> None:
 def test_store_from_before_the_catalog_head_adopts_it(settings: Settings, store: Store) -> None:
     """A catalog migrated to keep the head takes its newest event; verify is then intact."""
     _append(store, 2)
-    with store.write() as session:
-        session.execute(text("DROP TABLE custody_head"))
-        session.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    command.downgrade(database._alembic_config(store.engine), "0003")
     store.close()
     reopened = open_store(settings)
     try:

@@ -12,15 +12,26 @@ either copy of the head, is caught by the other. `current_head` gives the head f
 person to write down or an evidence package to embed; only such copies held elsewhere
 (and RFC 3161 anchors, see `locker/anchors.py`) defend against someone who holds the
 signing key and rewrites the whole log.
+
+Many writers (ingests, workers and web processes, on one machine or several, on
+PostgreSQL) keep one linear chain: every append happens under the catalog's write lock
+(`catalog.database.write_lock`, a transaction-scoped PostgreSQL advisory lock), which is
+held from reading the last event until the commit. The catalog's head row is the
+authoritative copy; `custody.head` is a per-machine copy, written under a file lock by
+each process of that machine after its commits, so on any machine it names an event the
+log holds and never leads the catalog (which `verify` checks), though it may lag behind
+events written from other machines.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +48,8 @@ from testament.locker.keys import Signer, signature_valid
 GENESIS_HASH = "0" * 64
 # Where a session remembers the last event it appended, for the head file after commit.
 LAST_APPENDED = "custody_last_appended"
+# Where a transaction keeps the event it appended last, to append the next after it.
+_TAIL = "custody_tail"
 HEAD_ROW = 1
 
 
@@ -115,19 +128,15 @@ class CustodyLog:
         actor: str | None = None,
     ) -> CustodyEvent:
         """Add one event; it becomes durable when the caller's transaction commits."""
-        write_lock(session)
-        last = session.execute(
-            select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
-        ).scalar_one_or_none()
-        self._refuse_after_truncation(session, last)
+        seq, prev_hash = self._tail(session)
         event = CustodyEvent(
-            seq=1 if last is None else last.seq + 1,
+            seq=seq + 1,
             time=format_time(datetime.now(UTC)),
             actor=actor or self.actor,
             action=action,
             subject=subject,
             details=canonical_json(details or {}),
-            prev_hash=GENESIS_HASH if last is None else last.hash,
+            prev_hash=prev_hash,
             key_id=self.signer.key_id,
         )
         payload = signed_bytes(event)
@@ -137,7 +146,27 @@ class CustodyLog:
         self._set_catalog_head(session, event.seq, event.hash)
         session.flush()
         session.info[LAST_APPENDED] = (event.seq, event.hash)
+        session.info[_TAIL] = (session.get_transaction(), event.seq, event.hash)
         return event
+
+    def _tail(self, session: Session) -> tuple[int, str]:
+        """The (seq, hash) to append after, checked once per transaction.
+
+        The first append of a transaction takes the write lock (the PostgreSQL advisory
+        lock, which every writer on every machine takes before appending), reads the last
+        event and checks it against both heads; later appends in the same transaction,
+        still under that lock, follow the event appended before them. A batch of items
+        thus costs one look-up, not one per event.
+        """
+        cached = session.info.get(_TAIL)
+        if cached is not None and cached[0] is session.get_transaction():
+            return cached[1], cached[2]
+        write_lock(session)
+        last = session.execute(
+            select(CustodyEvent).order_by(CustodyEvent.seq.desc()).limit(1)
+        ).scalar_one_or_none()
+        self._refuse_after_truncation(session, last)
+        return (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
 
     def _refuse_after_truncation(self, session: Session, last: CustodyEvent | None) -> None:
         """Appending after deleted events would hide the deletion behind a new head."""
@@ -187,14 +216,28 @@ class CustodyLog:
 
     def write_head(self, seq: int, hash_: str) -> None:
         """Record a committed event as the newest in the signed head file (after commit)."""
-        current = read_head(self.head_path)
-        if current is not None and current.seq >= seq:
-            return
         body = {"seq": seq, "hash": hash_, "signature": self.signer.sign(head_message(seq, hash_))}
-        fd, tmp = tempfile.mkstemp(dir=self.head_path.parent, prefix=".custody-head-")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(canonical_json(body) + "\n")
-        os.replace(tmp, self.head_path)
+        # Several processes of one machine commit in turn but write the file after their
+        # commits, in any order: under the lock, a later event is never replaced by an
+        # earlier one.
+        with _head_lock(self.head_path):
+            current = read_head(self.head_path)
+            if current is not None and current.seq >= seq:
+                return
+            fd, tmp = tempfile.mkstemp(dir=self.head_path.parent, prefix=".custody-head-")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(canonical_json(body) + "\n")
+            os.replace(tmp, self.head_path)
+
+
+@contextmanager
+def _head_lock(head_path: Path) -> Iterator[None]:
+    with head_path.with_name(f".{head_path.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_head(path: Path) -> Head | None:

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from testament.cli import assets, custody, demo, export, footage, ingest, serve, store, users
+from testament.cli.blobs import app as blobs_app
 from testament.cli.common import err_console, escape
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.command()(assets.assets)
 app.command()(assets.show)
 app.command()(store.verify)
 app.add_typer(custody.app, name="custody")
+app.add_typer(blobs_app, name="blobs")
 app.command()(footage.match)
 app.command()(footage.footage)
 app.add_typer(footage.index_app, name="index")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sqlalchemy import text
+
 from testament.accounts.models import User
 from testament.web.app import STATIC
 from testament.web.pages import TEMPLATES
@@ -115,18 +117,34 @@ def test_login_redirects_only_to_local_pages(store) -> None:
         assert response.headers["location"] == expected
 
 
-def test_the_login_throttle_stays_small_whatever_is_sent() -> None:
+def test_the_login_throttle_stays_small_whatever_is_sent(store) -> None:
     """Throttled requests once stored an entry per name asked about: 15 MB per 20,000."""
-    throttle = LoginThrottle(max_keys=1000)
-    for number in range(20_000):
+    throttle = LoginThrottle(store.engine, max_keys=50)
+    for number in range(300):
         assert throttle.wait_seconds(f"name{number}", "203.0.113.9") == 0
     assert len(throttle) == 0  # asking stores nothing
-    for number in range(20_000):
+    for number in range(300):
         throttle.failed(f"name{number}", f"198.51.100.{number % 200}")
-    assert len(throttle) == 1000
+    assert 0 < len(throttle) <= 50
     for _ in range(5):
         throttle.failed("amira", "192.0.2.1")
     assert throttle.wait_seconds("amira", "192.0.2.7") > 0  # the latest failures are kept
+    assert throttle.wait_seconds("bob", "192.0.2.7") == 0
+
+
+def test_the_login_throttle_is_shared_and_keeps_no_names(store) -> None:
+    """Two throttles on one catalog (two web processes) count the same failures."""
+    first, second = LoginThrottle(store.engine), LoginThrottle(store.engine)
+    for throttle in (first, second, first, second):
+        throttle.failed("amira", "192.0.2.1")
+    assert second.wait_seconds("amira", "192.0.2.9") == 0
+    first.failed("amira", "192.0.2.2")
+    assert 0 < second.wait_seconds("amira", "192.0.2.9") <= 900
+    second.succeeded("amira")
+    assert first.wait_seconds("amira", "192.0.2.9") == 0
+    with store.read() as session:
+        stored = session.execute(text("SELECT key_hash FROM login_failures")).scalars().all()
+    assert stored and not any("amira" in value or "192.0.2" in value for value in stored)
 
 
 def test_throttled_logins_through_the_server_store_nothing_more(store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from http import HTTPStatus
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from testament import __version__
 from testament.investigate import taxonomy
@@ -46,6 +48,8 @@ from testament.web.security import LoginThrottle, SecurityHeaders, content_secur
 
 STATIC = Path(__file__).parent / "static"
 TILE_URL_ENV = "TESTAMENT_TILE_URL"
+SECURE_COOKIES_ENV = "TESTAMENT_SECURE_COOKIES"
+SETTINGS_REFRESH_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -134,6 +138,26 @@ def _install_error_pages(app: FastAPI) -> None:
         )
 
 
+class SharedSettings:
+    """Re-reads the admin's settings from the catalog, at most once a second.
+
+    Another web process may have saved a new tile URL; without this, this process would
+    keep serving the old one (and a CSP allowing the old tile server) until restarted.
+    """
+
+    def __init__(self, app: ASGIApp, store: Store, default_tiles: str | None) -> None:
+        self.app, self.store, self.default_tiles = app, store, default_tiles
+        self.next_read = time.monotonic() + SETTINGS_REFRESH_SECONDS
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and time.monotonic() >= self.next_read:
+            self.next_read = time.monotonic() + SETTINGS_REFRESH_SECONDS
+            scope["app"].state.tile_url = await run_in_threadpool(
+                workbench_settings.tile_url, self.store, self.default_tiles
+            )
+        await self.app(scope, receive, send)
+
+
 def create_app(
     store: Store,
     *,
@@ -157,13 +181,14 @@ def create_app(
     )
     app.state.store = store
     app.state.jobs = Jobs()
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(store.engine)
     app.state.secure_cookies = secure_cookies
     with store.write() as session:
         taxonomy.ensure_defaults(session)
     default_tiles = tile_url if tile_url is not None else os.environ.get(TILE_URL_ENV)
     app.state.tile_url = workbench_settings.tile_url(store, default_tiles)
     app.add_middleware(AuthenticateFirst)
+    app.add_middleware(SharedSettings, store=store, default_tiles=default_tiles)
     app.add_middleware(
         SecurityHeaders,
         csp=lambda: content_security_policy(app.state.tile_url),
@@ -181,3 +206,16 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The workbench for the store that the environment names (TESTAMENT_HOME and the rest).
+
+    Each of `testament serve --workers N`'s processes calls this to build its own app;
+    they share nothing but the catalog, the blob store and the store folder.
+    """
+    from testament import config
+    from testament.store import open_store
+
+    store = open_store(config.resolve())
+    return create_app(store, secure_cookies=os.environ.get(SECURE_COOKIES_ENV) == "1")

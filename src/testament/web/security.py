@@ -4,19 +4,23 @@ CSRF uses a double-submit token: a random value in an HttpOnly, SameSite=Strict 
 that every state-changing request must repeat in a form field or the X-CSRF-Token
 header. Pages render the value; another site can neither read it nor send the cookie.
 Requests authenticated with an API token carry no ambient credentials and are exempt.
+Nothing here is kept in one process: the token lives in the browser, and the login
+throttle (`accounts/throttle.py`) in the catalog, so any number of web processes agree.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
 from fastapi import HTTPException, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware
+
+from testament.accounts.throttle import LoginThrottle
+
+__all__ = ["LoginThrottle", "SecurityHeaders", "content_security_policy", "csrf_protect"]
 
 CSRF_COOKIE = "testament_csrf"
 CSRF_FIELD = "csrf_token"
@@ -101,50 +105,3 @@ async def csrf_protect(request: Request) -> None:
         raise HTTPException(
             403, "The form's security token is missing or out of date; reload the page and retry."
         )
-
-
-class LoginThrottle:
-    """At most `limit` failed logins per name and per client address in `window` seconds.
-
-    Memory is bounded whatever is sent: only failures are remembered (asking about a
-    name stores nothing), each key keeps only the failures that count, and beyond
-    `max_keys` the keys that failed longest ago are forgotten first.
-    """
-
-    def __init__(self, limit: int = 5, window: float = 900.0, max_keys: int = 10_000) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._failures)
-
-    def _keys(self, username: str, client: str) -> tuple[tuple[str, int], tuple[str, int]]:
-        return (f"user:{username}", self.limit), (f"ip:{client}", self.limit * 4)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def wait_seconds(self, username: str, client: str) -> int:
-        """0 when a login may be tried now; otherwise how long to wait."""
-        now = time.monotonic()
-        waits = [
-            int(times[0] + self.window - now) + 1
-            for key, limit in self._keys(username, client)
-            if len(times := self._recent(key, now)) >= limit
-        ]
-        return max(waits, default=0)
-
-    def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        for key, limit in self._keys(username, client):
-            times = self._failures.pop(key, None) or deque(maxlen=limit)
-            times.append(now)
-            self._failures[key] = times  # re-inserted: the most recent failure is last
-        while len(self._failures) > self.max_keys:
-            self._failures.popitem(last=False)
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"user:{username}", None)

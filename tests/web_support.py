@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from testament.accounts import users
 from testament.collect.ingest import Ingest, default_steps
 from testament.collect.items import Item, Sighting
-from testament.media.thumbnails import Thumbnails
 from testament.store import Store
 from testament.web.app import create_app
 from testament.web.security import CSRF_COOKIE
@@ -53,8 +52,7 @@ def login(browser: TestClient, username: str, password: str = PASSWORD) -> str:
 def ingest(store: Store, path: Path, **sighting: object) -> str:
     """Preserve one file as if collected from a post; returns its sha256."""
     seen = Sighting(method="telegram", filename=path.name, **sighting)  # type: ignore[arg-type]
-    steps = [*default_steps(store), Thumbnails(store)]
-    summary = Ingest(store, steps=steps).run([Item(path.name, seen, path=path)])
+    summary = Ingest(store, steps=default_steps(store)).run([Item(path.name, seen, path=path)])
     sha256 = summary.results[0].sha256
     assert sha256 is not None
     return sha256

@@ -100,8 +100,9 @@ class Step(Protocol):
 def default_steps(store: Store) -> list[Step]:
     """What the embedded default does in-process before `ingest` returns."""
     from testament.footage.linking import Fingerprinting
+    from testament.media.thumbnails import Thumbnails  # previews before anyone asks for them
 
-    return [Fingerprinting(store)]
+    return [Fingerprinting(store), Thumbnails(store)]
 
 
 def capture_key(sha256: str | None, sighting: Sighting) -> str:

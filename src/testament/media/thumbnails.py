@@ -4,6 +4,10 @@ Each is stored in the blob store and recorded as a Derivative naming its source,
 a custody event; the original is only read. The blurred, greyscale rendering that the
 workbench shows by default is made from these at serve time, so a person's choice to
 reveal never depends on a second stored copy.
+
+`Thumbnails` makes them at ingest (one of the default steps), so the library's first
+view is never a grid of blank tiles; the workbench still makes any that are missing
+(an ingest without the step, a worker that has not reached it yet) on first request.
 """
 
 from __future__ import annotations
@@ -137,7 +141,8 @@ def protective(data: bytes) -> bytes:
 
 
 class Thumbnails:
-    """An ingest step that makes previews as each asset is preserved."""
+    """An ingest step that makes previews as each asset is preserved, in the name of the
+    store's actor (the person ingesting, or `web:<user>` for a workbench upload)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -13,7 +13,6 @@ from testament.collect.ingest import Ingest, Outcome, Result, default_steps
 from testament.collect.items import Collected, Item, Sighting
 from testament.collect.sources import collect
 from testament.locker.custody import CustodyLog
-from testament.media.thumbnails import Thumbnails
 from testament.store import Store
 from testament.web.download_errors import plain_failure
 
@@ -97,8 +96,7 @@ class Jobs:
 
     def _run(self, store: Store, job: Job, items: Iterable[Collected], folder: Path) -> None:
         try:
-            steps = [*default_steps(store), Thumbnails(store)]
-            Ingest(store, ProgressReporter(job), steps).run(items)
+            Ingest(store, ProgressReporter(job), default_steps(store)).run(items)
         except Exception as exc:  # noqa: BLE001 - shown on the progress page, not lost
             job.error = f"{type(exc).__name__}: {exc}"
         finally:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs from the system, where it is missing:
 # openssl (signature checks without testament), poppler-utils (pdftoppm, to look at
-# report PDFs), Chromium (browser tests of the workbench)
+# report PDFs), Chromium (browser tests of the workbench, and page capture at run time)
 # and a PostgreSQL server on 127.0.0.1:5432.
 set -euo pipefail
 

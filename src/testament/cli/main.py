@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from testament.cli import assets, custody, demo, export, footage, ingest, serve, store, users
+from testament.cli import (
+    assets,
+    capture_page,
+    custody,
+    demo,
+    export,
+    footage,
+    ingest,
+    serve,
+    store,
+    users,
+)
 from testament.cli.blobs import app as blobs_app
 from testament.cli.common import err_console, escape
 
@@ -30,6 +41,7 @@ app.command()(footage.footage)
 app.add_typer(footage.index_app, name="index")
 app.command()(demo.demo)
 app.command()(serve.serve)
+app.command("capture-page")(capture_page.capture_page)
 app.add_typer(users.app, name="user")
 app.add_typer(export.app, name="export")
 app.command("verify-package")(export.verify_package_command)

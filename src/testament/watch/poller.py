@@ -208,7 +208,8 @@ class Watcher:
                     items.append(Item(label, sighting, missing_reason=f"download failed: {exc}"))
                     continue
                 for d in downloads:
-                    fetched = replace(sighting, raw=None, filename=d.path.name).merged(d.sighting)
+                    fetched = replace(sighting, raw=None, tool=None, filename=d.path.name)
+                    fetched = fetched.merged(d.sighting)
                     items.append(Item(f"{label} ({d.path.name})", fetched, path=d.path))
         if not items:
             items.append(

@@ -39,7 +39,10 @@ def _download(client: Any, message: Any, folder: Path) -> list[Download]:
     path = client.download_media(message, file=str(folder) + os.sep)
     if not path:
         raise FetchFailed(f"message {message.id}", "Telegram gave no file for this media", 404)
-    return [Download(Path(path), Sighting(method="watch", filename=Path(path).name))]
+    from telethon import __version__
+
+    found = Sighting(method="watch", filename=Path(path).name, tool=f"telethon {__version__}")
+    return [Download(Path(path), found)]
 
 
 def _media(client: Any, message: Any) -> FoundMedia | None:

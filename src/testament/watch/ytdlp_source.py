@@ -37,6 +37,21 @@ def _when(entry: dict[str, Any]) -> datetime | None:
     return None
 
 
+def _identity(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """The entry's id, the address to hand yt-dlp, and the address to record.
+
+    Flat listings of generic pages (feeds) give no id but smuggle one into the URL.
+    """
+    from yt_dlp.utils import unsmuggle_url
+
+    link = entry.get("url") or entry.get("webpage_url")
+    if not link:
+        return None, None, None
+    address, smuggled = unsmuggle_url(link, {})
+    key = entry.get("id") or (smuggled or {}).get("force_videoid") or address
+    return str(key), link, address
+
+
 def list_entries(url: str, rate: float) -> dict[str, Any]:
     import yt_dlp
 
@@ -54,7 +69,8 @@ def list_entries(url: str, rate: float) -> dict[str, Any]:
             info = ydl.extract_info(url, download=False)
         except yt_dlp.utils.YoutubeDLError as exc:
             raise FetchFailed(url, _one_line(str(exc))) from None
-    return ydl.sanitize_info(info, remove_private_keys=True)
+    # sanitize_info would drop the entries, which are what is wanted here.
+    return dict(info) | {"entries": list(info.get("entries") or ())}
 
 
 def poll(
@@ -64,19 +80,22 @@ def poll(
     if info.get("_type") not in ("playlist", "multi_video") and not info.get("entries"):
         raise LayoutChanged("yt-dlp lists no entries at this address (not a channel or playlist)")
     entries = list(_entries(info))
-    entries.reverse()  # listings run newest first
+    if all(_when(e) for e in entries):
+        entries.sort(key=lambda e: _when(e))  # type: ignore[arg-type, return-value]
+    else:
+        entries.reverse()  # channel listings run newest first
     channel = info.get("channel") or info.get("uploader") or info.get("title")
     for entry in entries:
-        key, link = entry.get("id"), entry.get("url") or entry.get("webpage_url")
+        key, link, address = _identity(entry)
         if not key or not link:
             continue
         posted = _when(entry)
         if cursor is None and since and posted and posted < since:
             continue
-        context = Sighting(method="watch", url=link)
+        context = Sighting(method="watch", url=address)
         yield FoundPost(
-            key=str(key)[:200],
-            url=link,
+            key=str(key),
+            url=address,
             platform=str(entry.get("ie_key") or info.get("extractor_key") or "ytdlp").lower(),
             channel=channel,
             channel_id=info.get("channel_id") or info.get("id"),

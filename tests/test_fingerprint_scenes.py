@@ -14,6 +14,7 @@ from PIL import Image
 
 from testament.fingerprint import HashIndex, fingerprint_file, match
 from testament.fingerprint.borders import video_box
+from testament.fingerprint.local import frames_at
 from tests.media import make_room_video, room_background, room_frame, write_frames
 
 ROOM, W, H = 3, 640, 480
@@ -131,3 +132,25 @@ def test_a_bar_that_lights_up_at_its_far_edge_for_a_moment_stays_a_bar() -> None
     frames[94:, :, 150:] = rng.normal(172, 3.5, (6, 160, 10)).round()  # a bright hazy sky
     box = video_box(frames, np.arange(100.0))
     assert box is not None and (box[0], box[2]) == (54, 106)
+
+
+def _frames_of(path: Path):
+    def frames(asset_id: int, times):
+        return frames_at(path, times)
+
+    return frames
+
+
+def test_a_still_of_another_take_is_the_place_not_a_moment_of_this_one(takes, tmp_path) -> None:
+    """Stills of take 2 look like take 1's frames (the room is most of the picture); lined
+    up by keypoints, they do not show what moved at that moment of take 1."""
+    fingerprint = fingerprint_file(takes["take1"])
+    index = HashIndex.build([(1, fingerprint)])
+    frames = _frames_of(takes["take1"])
+    for t in (0.4, 0.8, 1.0):  # where take 2's figure is nowhere near take 1's path
+        Image.fromarray(room_frame(ROOM, 2, t, W, H)).save(tmp_path / "other.jpg", quality=70)
+        found = match(tmp_path / "other.jpg", index, {1: fingerprint}, frames)
+        assert all(m.relation == "same_scene" for m in found), (t, found)
+    [copy] = match(takes["still"], index, {1: fingerprint}, frames)
+    assert copy.relation == "still_from"
+    assert abs(copy.asset_time - 1.3) <= 0.5

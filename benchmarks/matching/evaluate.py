@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 from benchmarks.matching import sources, suite, vpdq_baseline
+from benchmarks.matching.segments import Box, segment_ap
 from benchmarks.matching.suite import Query
 
-from testament.fingerprint import Fingerprint, HashIndex, fingerprint_file, match
+from testament.fingerprint import Fingerprint, HashIndex, analyze_file, fingerprint_file, match
+from testament.fingerprint.local import frames_at
 
 SAME_FOOTAGE = {"same_footage", "clip_of", "contains", "overlaps", "still_from"}
 TIME_TOLERANCE = 0.5
@@ -47,6 +49,8 @@ class Answer:
     score: float
     time: float | None  # a video's offset or a still's asset_time
     intervals: list[tuple[float, float]] = field(default_factory=list)
+    # (query start, query end, asset start, asset end) of each matched stretch
+    segments: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Outcome:
     time_error: float | None = None  # seconds off (0 when an interval holds the truth)
     by_interval: float | None = None  # length of the interval that answered a still
     seconds: float = 0.0
+    duration: float | None = None  # the query's, for the segment figures
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Assets:
     files: dict[int, Path]
     places: dict[int, str]
     negative: set[int]
+    durations: dict[int, float] = field(default_factory=dict)
 
     def of(self, index: str) -> list[int]:
         """Asset ids of the "main" or the "negative" index."""
@@ -124,38 +130,57 @@ def run_ours(
     for name, index in indexes.items():
         for asset_id in assets.of(name):
             index.add(asset_id, prints[asset_id])
+
+    def frames(asset_id: int, times: list[float]) -> list[np.ndarray] | None:
+        return frames_at(assets.files[asset_id], times)
+
     outcomes = []
     for query in queries:
         start = time.perf_counter()
-        found = match(suite.query_file(query, work), indexes[query.index], prints)
+        analysed = analyze_file(suite.query_file(query, work))
+        found = match(analysed, indexes[query.index], prints, frames)
         answers = {
             m.asset_id: Answer(
                 m.relation,
                 float(m.score),
                 m.asset_time if query.kind == "image" else m.offset,
                 [tuple(map(float, span)) for span in m.asset_times],
+                [(s.query_start, s.query_end, s.asset_start, s.asset_end) for s in m.segments],
             )
             for m in found
         }
-        outcomes.append(score(query, assets, answers, time.perf_counter() - start))
+        outcome = score(query, assets, answers, time.perf_counter() - start)
+        outcome.duration = analysed.duration
+        outcomes.append(outcome)
     return outcomes
 
 
-def run_vpdq(queries: list[Query], assets: Assets, work: Path) -> list[Outcome]:
-    """The vPDQ baseline over the same indexes; its score is the larger match percentage."""
+def run_vpdq(
+    queries: list[Query], assets: Assets, work: Path, durations: list[float | None]
+) -> list[Outcome]:
+    """The vPDQ baseline over the same indexes; its score is the larger match percentage.
+
+    vPDQ says nothing of where: a match is the whole query against the whole asset."""
     hashes = {a: vpdq_baseline.hash_file(p) for a, p in assets.files.items()}
     targets = {name: {a: hashes[a] for a in assets.of(name)} for name in ("main", "negative")}
     outcomes = []
-    for query in queries:
+    for query, duration in zip(queries, durations, strict=True):
         start = time.perf_counter()
         query_hash = vpdq_baseline.hash_file(suite.query_file(query, work))
         found = vpdq_baseline.search(query_hash, targets[query.index], query.kind == "image")
         relation = "still_from" if query.kind == "image" else "same_footage"
         answers = {
-            a: Answer(relation, max(m.query_percent, m.target_percent) / 100, m.still_time)
+            a: Answer(
+                relation,
+                max(m.query_percent, m.target_percent) / 100,
+                m.still_time,
+                segments=[(0.0, duration or 0.0, 0.0, assets.durations.get(a, 0.0))],
+            )
             for a, m in found.items()
         }
-        outcomes.append(score(query, assets, answers, time.perf_counter() - start))
+        outcome = score(query, assets, answers, time.perf_counter() - start)
+        outcome.duration = duration
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -183,6 +208,30 @@ def micro_ap(queries: list[Query], outcomes: list[Outcome], assets: Assets) -> f
             hits += 1
             total += hits / rank
     return total / positives
+
+
+def segment_micro_ap(
+    queries: list[Query], outcomes: list[Outcome], assets: Assets
+) -> tuple[float | None, int]:
+    """Segment-level µAP (VSC 2022 matching track) over the video queries, and how many
+    queries have a known ground-truth segment (a known offset into a video source)."""
+    truth: dict[tuple[str, int], list[Box]] = {}
+    predicted: dict[tuple[str, int], list[Box]] = {}
+    for query, outcome in zip(queries, outcomes, strict=True):
+        if query.kind == "image":
+            continue
+        source = assets.ids.get(query.source or "")
+        if source is not None:
+            if query.offset is None or not outcome.duration or source not in assets.durations:
+                continue  # no known segment: left out of the segment figure
+            end = min(query.offset + outcome.duration, assets.durations[source])
+            truth[(query.id, source)] = [Box((0.0, end - query.offset), (query.offset, end))]
+        for asset_id, answer in outcome.answers.items():
+            if answer.relation in SAME_FOOTAGE:
+                predicted[(query.id, asset_id)] = [
+                    Box((q0, q1), (a0, a1), answer.score) for q0, q1, a0, a1 in answer.segments
+                ]
+    return segment_ap(truth, predicted), len(truth)
 
 
 def _share(values: list[bool]) -> str:
@@ -263,11 +312,10 @@ def same_scene_pairs(
 
 def summary_table(queries: list[Query], methods: dict[str, list[Outcome]], assets: Assets) -> str:
     """Markdown: per half, µAP of each method and the same_scene figures of ours."""
-    lines = [
-        "| half | queries | ours µAP | vPDQ µAP | same_scene found (same place) "
-        "| same_scene wrongly (other places) |",
-        "|---|---|---|---|---|---|",
-    ]
+    header = ["half", "queries", *(f"{name} µAP" for name in methods)]
+    header += ["video queries with a known segment", *(f"{n} segment µAP" for n in methods)]
+    header += ["same_scene found (same place)", "same_scene wrongly (other places)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     scene = same_scene_pairs(queries, methods["ours"], assets)
     for half in sources.HALVES:
         rows = [
@@ -279,8 +327,11 @@ def summary_table(queries: list[Query], methods: dict[str, list[Outcome]], asset
             continue
         picked = [queries[i] for i in rows]
         aps = [micro_ap(picked, [o[i] for i in rows], assets) for o in methods.values()]
+        segs = [segment_micro_ap(picked, [o[i] for i in rows], assets) for o in methods.values()]
         expected, forbidden = scene[half]
         cells = [half, str(len(rows)), *(f"{ap:.3f}" if ap is not None else "—" for ap in aps)]
+        cells.append(str(segs[0][1]))
+        cells += [f"{ap:.3f}" if ap is not None else "—" for ap, _ in segs]
         cells += [_share(expected), f"{sum(forbidden)} of {len(forbidden)} pairs"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -381,6 +432,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="processes that render the suite")
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
     parser.add_argument("--families", default="", help="comma-separated families (default all)")
+    parser.add_argument("--no-vpdq", action="store_true", help="ours only (while iterating)")
     return parser.parse_args()
 
 
@@ -399,10 +451,12 @@ def main() -> None:
     queries = [q for q in planned if q.excluded is None]
     assets = load_assets(args.work, halves)
     prints = _fingerprints(assets)
-    methods = {
-        "ours": _timed("testament", lambda: run_ours(queries, assets, args.work, prints)),
-        "vPDQ": _timed("vPDQ", lambda: run_vpdq(queries, assets, args.work)),
-    }
+    assets.durations = {a: fp.duration for a, fp in prints.items() if fp.duration is not None}
+    ours = _timed("testament", lambda: run_ours(queries, assets, args.work, prints))
+    durations = [o.duration for o in ours]
+    methods = {"ours": ours}
+    if not args.no_vpdq:
+        methods["vPDQ"] = _timed("vPDQ", lambda: run_vpdq(queries, assets, args.work, durations))
     text = (
         f"{family_table(queries, methods)}\n\n{summary_table(queries, methods, assets)}\n\n"
         f"{machine_line()}; {time.perf_counter() - start:.0f} s in all\n"
@@ -411,7 +465,8 @@ def main() -> None:
     if left_out:
         text += "\nNot run (no footage anyone could match): " + "; ".join(left_out) + "\n"
     print(text)
-    prefix = "partial-" if families or len(halves) < len(sources.HALVES) else ""
+    narrowed = families or len(halves) < len(sources.HALVES) or args.no_vpdq
+    prefix = "partial-" if narrowed else ""
     (args.work / f"{prefix}results.md").write_text(text)
     report = misses_report(queries, methods["ours"], assets, args.work, prints)
     (args.work / f"{prefix}misses.md").write_text(

@@ -26,6 +26,8 @@ from testament.fingerprint.index import (
     Hits,
     quality_floor,
 )
+from testament.fingerprint.local import FrameSource
+from testament.fingerprint.localcheck import still_is_that_moment
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
 from testament.fingerprint.recheck import footage_not_scene, still_moments
@@ -297,11 +299,14 @@ def match(
     query: Path | str | Fingerprint | Query,
     index: HashIndex,
     fingerprints: Mapping[int, Fingerprint],
+    frames: FrameSource | None = None,
 ) -> list[FootageMatch]:
     """Assets whose footage (or, weaker, whose place) the query shows, best first.
 
     `fingerprints` gives the stored fingerprint of an indexed asset: candidates are
-    re-checked on it, and it says whether the asset is a video or an image.
+    re-checked on it, and it says whether the asset is a video or an image. `frames`, where
+    given, reads an asset's frames at given seconds: a still placed at one moment of a
+    video is then re-checked on its pixels (localcheck.py).
     """
     if isinstance(query, Fingerprint):
         query = query_from_fingerprint(query)
@@ -321,6 +326,8 @@ def match(
                 continue
         if still:
             result = _still_match(query, subset, int(asset_id), stored)
+            if result is not None and frames is not None and stored.kind == "video":
+                result = still_is_that_moment(query, result, stored, frames)
         elif stored.kind != "video":
             result = _video_in_image(query, subset, int(asset_id))
         else:

@@ -62,6 +62,8 @@ class Query:
     # The least PDQ quality among its hashes: below MIN_QUALITY only for an image that
     # has nothing better (index.quality_floor), whose hits then count only closely.
     floor: int = MIN_QUALITY
+    # The file it was made from, for the local-feature checks (local.py) that need pixels.
+    source: Path | None = field(default=None, compare=False)
 
     def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
         """This query with more (unmirrored) hash rows for the given frames."""
@@ -217,7 +219,7 @@ def analyze_file(path: Path) -> Query:
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        return _still_query(luma)
+        return replace(_still_query(luma), source=path)
     sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP, hash_change=None)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
@@ -237,7 +239,8 @@ def analyze_file(path: Path) -> Query:
         return ((number, crop(thumb, box)) for number, thumb in enumerate(thumbs))
 
     samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
-    return rows.query("video", sampler.duration, times, Reframing(samples, pictures))
+    query = rows.query("video", sampler.duration, times, Reframing(samples, pictures))
+    return replace(query, source=path)
 
 
 def _overlay_remover(
@@ -292,7 +295,7 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        return fingerprint_image(luma), _still_query(luma)
+        return fingerprint_image(luma), replace(_still_query(luma), source=path)
     sampler = VideoSampler(path)
     rows = _Rows()
     times: list[float] = []
@@ -315,7 +318,8 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
         quality.append(q)
     fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
     reframing = Reframing(samples.result(), lambda: _pictures_again(path))
-    return fingerprint, rows.query("video", sampler.duration, fingerprint.times, reframing)
+    query = rows.query("video", sampler.duration, fingerprint.times, reframing)
+    return fingerprint, replace(query, source=path)
 
 
 def _stored_and_queried(

@@ -21,6 +21,10 @@ S3_ENDPOINT_ENV = "TESTAMENT_S3_ENDPOINT"
 ACTOR_ENV = "TESTAMENT_ACTOR"
 # A Celery broker (redis://... or amqp://...): processing goes to `testament worker`s.
 QUEUE_ENV = "TESTAMENT_QUEUE_URL"
+# Seconds before Redis hands an unacknowledged task to another worker (longer than any task).
+QUEUE_VISIBILITY_ENV = "TESTAMENT_QUEUE_VISIBILITY_TIMEOUT"
+# Seconds before the first retry of a failed task; each further retry waits twice as long.
+QUEUE_RETRY_ENV = "TESTAMENT_QUEUE_RETRY_DELAY"
 SIGNING_KEY_ENV = "TESTAMENT_SIGNING_KEY"
 DEFAULT_HOME = "testament-data"
 

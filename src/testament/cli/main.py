@@ -15,9 +15,11 @@ from testament.cli import (
     export,
     footage,
     ingest,
+    jobs,
     serve,
     store,
     users,
+    worker,
 )
 from testament.cli.blobs import app as blobs_app
 from testament.cli.common import err_console, escape
@@ -34,6 +36,8 @@ app.command()(ingest.ingest)
 app.command()(assets.assets)
 app.command()(assets.show)
 app.command()(store.verify)
+app.command()(worker.worker)
+app.command()(jobs.jobs)
 app.add_typer(custody.app, name="custody")
 app.add_typer(blobs_app, name="blobs")
 app.command()(footage.match)

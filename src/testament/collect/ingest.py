@@ -2,8 +2,14 @@
 
 The order makes interruption harmless. A blob becomes visible only when complete; the
 asset, capture and their custody events are committed in one transaction that names
-only blobs already on disk; probing happens after, and is redone by the next run if it
-was cut short. Running the same ingest again adds nothing.
+only blobs already on disk; the steps after (fingerprinting, previews) run once that is
+committed, and are redone by the next run if they were cut short. Running the same
+ingest again adds nothing.
+
+Items are committed in batches (many small files to a transaction, each item still with
+its own custody events, in order), so that a folder of small images does not pay a
+commit, a head-file write and a look-up of the log's end for every file. With a queue
+configured the steps are jobs for `testament worker`s (see `testament.jobs`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +30,7 @@ from sqlalchemy.orm import Session, lazyload
 from testament.catalog.models import Asset, Capture
 from testament.collect.items import Collected, Item, Problem, Sighting, Skipped
 from testament.collect.storable import unstorable
+from testament.jobs.dispatch import Dispatch, dispatch_for
 from testament.locker.attest import collected_details, probed_details, stored_details
 from testament.locker.blobstore import BlobStoreError, StoredBlob, local_file
 from testament.locker.custody import canonical_json
@@ -177,6 +185,10 @@ def _probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeRe
     """Probe the preserved copy (not the source) of an asset the catalog does not know yet."""
     if _is_catalogued(store, blob.digests.sha256):
         return None
+    return _probe_stored(store, blob, filename)
+
+
+def _probe_stored(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult:
     with local_file(store.blobs, blob.digests.sha256) as path:
         return probe_file(path, filename)
 
@@ -209,73 +221,155 @@ def _new_asset(
 
 
 def _record_blob(
-    store: Store, blob: StoredBlob, sighting: Sighting, probe: ProbeResult | None
+    store: Store,
+    session: Session,
+    blob: StoredBlob,
+    sighting: Sighting,
+    probe: ProbeResult | None,
 ) -> tuple[Asset, bool, bool]:
-    """Catalog the asset (if new, with its probe) and the capture in one transaction."""
-    with store.write() as session:
-        # The asset's captures are not loaded: a file named by many rows has many.
-        asset = session.execute(
-            select(Asset)
-            .where(Asset.sha256 == blob.digests.sha256)
-            .options(lazyload(Asset.captures))
-        ).scalar_one_or_none()
-        created = asset is None
-        if asset is None:
-            if probe is None:  # another process catalogued it and then it vanished: re-probe
-                probe = _probe_blob(store, blob, sighting.filename)
-                assert probe is not None
-            asset = _new_asset(store, session, blob, sighting.filename, probe)
-        new_capture = _record_capture(store, session, sighting, asset)
+    """Catalog the asset (if new, with its probe) and the capture, in the caller's transaction."""
+    # The asset's captures are not loaded: a file named by many rows has many.
+    asset = session.execute(
+        select(Asset).where(Asset.sha256 == blob.digests.sha256).options(lazyload(Asset.captures))
+    ).scalar_one_or_none()
+    created = asset is None
+    if asset is None:
+        if probe is None:  # another process catalogued it and then it vanished: re-probe
+            probe = _probe_stored(store, blob, sighting.filename)
+        asset = _new_asset(store, session, blob, sighting.filename, probe)
+    new_capture = _record_capture(store, session, sighting, asset)
     return asset, created, new_capture
 
 
+@dataclass
+class _Stored:
+    """A preserved blob waiting for its batch's transaction."""
+
+    label: str
+    blob: StoredBlob
+    sighting: Sighting
+    probe: ProbeResult | None
+
+
+@dataclass
+class _Missing:
+    """A sighting whose media was not exported, waiting for its batch's transaction."""
+
+    item: Item
+
+
+# A batch is committed when it holds this many items or bytes, or is this old: small files
+# share a transaction, a large one commits on its own, and progress is never long unseen.
+BATCH_ITEMS = 200
+BATCH_BYTES = 64 << 20
+BATCH_SECONDS = 1.0
+
+
 class Ingest:
-    """Runs items through preservation, one at a time, reporting each result."""
+    """Runs items through preservation in batches, reporting each result in order."""
 
     def __init__(
-        self, store: Store, reporter: Reporter | None = None, steps: Sequence[Step] | None = None
+        self,
+        store: Store,
+        reporter: Reporter | None = None,
+        steps: Sequence[Step] | None = None,
+        dispatch: Dispatch | None = None,
     ) -> None:
         self.store = store
         self.reporter = reporter or SilentReporter()
         self.steps = list(default_steps(store) if steps is None else steps)
+        self.dispatch = dispatch or dispatch_for(store, self.steps)
+        self._batch: list[_Stored | _Missing] = []
+        self._batch_bytes = 0
+        self._batch_started = 0.0
+
+    @property
+    def run_id(self) -> str | None:
+        """The id the jobs this run queued carry (None in the embedded default)."""
+        return self.dispatch.run
 
     def run(self, collected: Iterable[Collected]) -> Summary:
-        """Preserve everything; returns once every step (fingerprints, matches) is done."""
+        """Preserve everything; in the embedded default, returns once every step is done.
+
+        With a queue configured it returns once everything is preserved and its jobs sent.
+        """
         summary = Summary()
         try:
             for entry in collected:
-                for result in self._one(entry):
-                    summary.results.append(result)
-                    self.reporter.item_finished(result)
+                for outcome in self._one(entry):
+                    if isinstance(outcome, Result):
+                        self._flush(summary)
+                        self._report(summary, outcome)
+                    else:
+                        self._add(summary, outcome)
+            self._flush(summary)
         finally:
-            for step in self.steps:
-                step.finish()
+            self.dispatch.finish()
         return summary
 
-    def _one(self, entry: Collected) -> list[Result]:
+    def _report(self, summary: Summary, result: Result) -> None:
+        summary.results.append(result)
+        self.reporter.item_finished(result)
+
+    def _add(self, summary: Summary, pending: _Stored | _Missing) -> None:
+        if not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.append(pending)
+        if isinstance(pending, _Stored):
+            self._batch_bytes += pending.blob.digests.size
+        if (
+            len(self._batch) >= BATCH_ITEMS
+            or self._batch_bytes >= BATCH_BYTES
+            or time.monotonic() - self._batch_started >= BATCH_SECONDS
+        ):
+            self._flush(summary)
+
+    def _flush(self, summary: Summary) -> None:
+        """Commit the batch in one transaction, then run or queue the steps on its assets."""
+        if not self._batch:
+            return
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        results: list[Result] = []
+        assets: dict[int, Asset] = {}
+        with self.store.write() as session:
+            for pending in batch:
+                if isinstance(pending, _Missing):
+                    results.append(self._missing(session, pending.item))
+                    continue
+                asset, created, new_capture = _record_blob(
+                    self.store, session, pending.blob, pending.sighting, pending.probe
+                )
+                if asset.id not in assets:
+                    assets[asset.id] = asset
+                    self.dispatch.preserved(session, asset)
+                results.append(_outcome(pending.label, asset, created, new_capture))
+        self.dispatch.committed(list(assets.values()))
+        for result in results:
+            self._report(summary, result)
+
+    def _one(self, entry: Collected) -> list[Result | _Stored | _Missing]:
         if isinstance(entry, Problem):
             return [Result(entry.label, Outcome.FAILED, message=entry.message)]
         if isinstance(entry, Skipped):
             return [Result(entry.label, Outcome.SKIPPED, message=entry.message)]
         if entry.missing_reason is not None:
-            return [self._missing(entry)]
+            self.reporter.item_started(entry.label, None)
+            refused = unstorable(entry.sighting)
+            if refused is not None:
+                return [Result(entry.label, Outcome.FAILED, message=refused)]
+            return [_Missing(entry)]
         if entry.fetch is not None:
             return self._fetched(entry)
         assert entry.path is not None
         return [self._local(entry.label, entry.path, entry.sighting)]
 
-    def _missing(self, item: Item) -> Result:
-        self.reporter.item_started(item.label, None)
-        refused = unstorable(item.sighting)
-        if refused is not None:
-            return Result(item.label, Outcome.FAILED, message=refused)
-        with self.store.write() as session:
-            new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
+    def _missing(self, session: Session, item: Item) -> Result:
+        new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
         return Result(
             item.label, Outcome.MEDIA_MISSING, new_capture=new, message=item.missing_reason
         )
 
-    def _fetched(self, item: Item) -> list[Result]:
+    def _fetched(self, item: Item) -> list[Result | _Stored | _Missing]:
         assert item.fetch is not None
         self.reporter.item_started(item.label, None)
         with tempfile.TemporaryDirectory(prefix="testament-fetch-") as folder:
@@ -292,7 +386,7 @@ class Ingest:
                 for d in downloads
             ]
 
-    def _local(self, label: str, path: Path, sighting: Sighting) -> Result:
+    def _local(self, label: str, path: Path, sighting: Sighting) -> Result | _Stored:
         refused = unstorable(sighting)
         if refused is not None:  # checked before the blob is stored, which would be orphaned
             return Result(label, Outcome.FAILED, message=refused)
@@ -305,15 +399,14 @@ class Ingest:
             return Result(label, Outcome.FAILED, message=f"cannot read ({exc.strerror or exc})")
         except BlobStoreError as exc:
             return Result(label, Outcome.FAILED, message=str(exc))
-        asset, created, new_capture = _record_blob(
-            self.store, blob, sighting, _probe_blob(self.store, blob, sighting.filename)
-        )
-        for step in self.steps:
-            step(asset)
-        if not created:
-            outcome = Outcome.ALREADY_PRESENT
-        elif asset.parse_error:
-            outcome = Outcome.PARSE_ERROR
-        else:
-            outcome = Outcome.PRESERVED
-        return Result(label, outcome, asset.sha256, new_capture, asset.parse_error)
+        return _Stored(label, blob, sighting, _probe_blob(self.store, blob, sighting.filename))
+
+
+def _outcome(label: str, asset: Asset, created: bool, new_capture: bool) -> Result:
+    if not created:
+        outcome = Outcome.ALREADY_PRESENT
+    elif asset.parse_error:
+        outcome = Outcome.PARSE_ERROR
+    else:
+        outcome = Outcome.PRESERVED
+    return Result(label, outcome, asset.sha256, new_capture, asset.parse_error)

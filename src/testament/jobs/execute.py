@@ -1,0 +1,92 @@
+"""Running one job in a worker process: its store and steps, opened once per process.
+
+A pool process opens the store on its first task (after the fork, so no database
+connection is shared between processes) and keeps one instance of each step, so that
+the fingerprinting step's hash index is loaded once and only caught up before each match.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from testament import config
+from testament.catalog.models import Asset
+from testament.collect.ingest import Step
+from testament.jobs import state
+from testament.jobs.models import TaskRecord
+from testament.jobs.registry import Task
+from testament.store import Store, open_store
+
+# How often a worker writes its caught-up hash index back to the index folder, so that a
+# process starting later loads a recent copy instead of catching up from far behind.
+SAVE_EVERY_S = 60.0
+
+
+@dataclass
+class _Process:
+    pid: int
+    store: Store
+    steps: dict[str, Step] = field(default_factory=dict)
+    saved_at: float = field(default_factory=time.monotonic)
+
+    def step(self, task: Task) -> Step:
+        if task.name not in self.steps:
+            self.steps[task.name] = task.make(self.store)
+        return self.steps[task.name]
+
+    def save(self) -> None:
+        for step in self.steps.values():
+            step.finish()
+        self.saved_at = time.monotonic()
+
+
+_current: _Process | None = None
+
+
+def _process() -> _Process:
+    global _current
+    if _current is None or _current.pid != os.getpid():
+        _current = _Process(os.getpid(), open_store(config.resolve()))
+    return _current
+
+
+def run_job(task: Task, job_id: int, worker: str) -> None:
+    """Do one job; an exception leaves it running, for the caller to retry or fail."""
+    process = _process()
+    store = process.store
+    with store.read() as session, session.begin():
+        if not state.start(session, job_id, worker):
+            return  # done already: a message delivered again after it was acknowledged late
+        asset_id = session.execute(
+            select(TaskRecord.asset_id).where(TaskRecord.id == job_id)
+        ).scalar_one()
+    with store.read() as session:
+        asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise LookupError(f"job {job_id}: asset #{asset_id} is not in the catalog")
+    process.step(task)(asset)
+    with store.read() as session, session.begin():
+        state.finish(session, job_id)
+    if time.monotonic() - process.saved_at > SAVE_EVERY_S:
+        process.save()
+
+
+def record_failure(job_id: int, exc: BaseException, *, final: bool) -> None:
+    """Keep the error with the job: the last lines of the traceback, which name the cause."""
+    text = "".join(traceback.format_exception(exc)).strip()
+    summary = f"{type(exc).__name__}: {exc}"
+    store = _process().store
+    with store.read() as session, session.begin():
+        state.fail(session, job_id, f"{summary}\n\n{text}", final=final)
+
+
+def shutdown() -> None:
+    """Save what the steps keep (the hash index) when a worker process stops."""
+    if _current is not None and _current.pid == os.getpid():
+        _current.save()
+        _current.store.close()

@@ -1,0 +1,64 @@
+"""The tasks a worker knows: each wraps an ingest step (fingerprinting, previews, ...).
+
+A task is a name, the queue it goes to, and the ingest step that does the work, named
+as "module:Class" so that nothing heavy is imported until a worker runs it. Adding one
+is a `register(...)` line: the step's class takes a Store and is called with an asset,
+and must be idempotent (it checks whether its result is already in the catalog).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from testament.collect.ingest import Step
+    from testament.store import Store
+
+QUEUES = ("ingest", "match", "capture")
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    queue: str
+    step: str  # "module:Class"; the class takes a Store and is an ingest Step
+
+    def make(self, store: Store) -> Step:
+        module, _, name = self.step.partition(":")
+        factory: Any = getattr(importlib.import_module(module), name)
+        return factory(store)
+
+    @property
+    def celery_name(self) -> str:
+        return f"testament.{self.name}"
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register(name: str, queue: str, step: str) -> Task:
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r} (one of {', '.join(QUEUES)})")
+    task = Task(name, queue, step)
+    _TASKS[name] = task
+    return task
+
+
+def tasks() -> list[Task]:
+    return list(_TASKS.values())
+
+
+def named(name: str) -> Task | None:
+    return _TASKS.get(name)
+
+
+def for_step(step: object) -> Task | None:
+    """The task that runs this kind of step in a worker, if one is registered."""
+    kind = f"{type(step).__module__}:{type(step).__qualname__}"
+    return next((task for task in _TASKS.values() if task.step == kind), None)
+
+
+register("fingerprint", "match", "testament.footage.linking:Fingerprinting")
+register("thumbnails", "ingest", "testament.media.thumbnails:Thumbnails")

@@ -13,6 +13,8 @@ from testament.catalog.models import Asset, Derivative
 from testament.investigate.fields import IncidentFields
 from testament.investigate.incidents import comment, create, link_asset
 from testament.investigate.models import ReferenceDate
+from testament.watch.alerts import add_alert
+from testament.watch.models import Source
 from testament.web.auth import RoleCheck
 from tests import web_support as ws
 
@@ -65,6 +67,12 @@ def world(store, tmp_path: Path):
         issue_token(session, target, "t")
         session.flush()
         token = session.query(ApiToken).one()
+        source = Source(
+            kind="feed", url="https://example.org/feed.xml", name="feed", created_by="t"
+        )
+        session.add(source)
+        session.flush()
+        alert = add_alert(session, "source_error", "feed: HTTP 500", source=source)
         values = {
             "sha256": sha256,
             "incident_id": incident.id,
@@ -74,6 +82,8 @@ def world(store, tmp_path: Path):
             "token_id": token.id,
             "reference_id": reference.id,
             "job_id": "0" * 32,
+            "source_id": source.id,
+            "alert_id": alert.id,
         }
     return values
 

@@ -43,6 +43,7 @@ from testament.web.routes import (
     overview,
     search,
     upload,
+    watch,
 )
 from testament.web.security import LoginThrottle, SecurityHeaders, content_security_policy
 
@@ -195,8 +196,9 @@ def create_app(
         secure_cookies=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (accounts, library, assets, incidents, search, overview, admin, api):
+    for router in (accounts, library, assets, incidents, search, overview, admin, api, watch):
         app.include_router(router.router)
+    app.include_router(watch.api_router)
     for router in (upload.router, matching.router, api.file_router):  # they take whole files
         app.include_router(router, max_body_size=upload_cap)
     _install_error_pages(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +66,52 @@ def test_original_views_downloads_and_player_reveals_are_audited(store, tmp_path
     ws.make_user(store, "root", "admin")
     ws.login(audit_page, "root")
     assert audit_page.get("/admin/audit").text.count("amira") == 3  # the two views as one
+
+
+def test_one_reveal_is_one_readable_line_naming_the_file(store, tmp_path: Path) -> None:
+    """A player reveal fetches the clear previews while the player still fetches ranges of
+    the original: the rows interleave, and the log still shows one line for each act."""
+    ws.make_user(store, "amira", "viewer")
+    sha256 = ws.small_video(store, tmp_path)
+    browser = ws.client(store)
+    token = ws.login(browser, "amira")
+    with store.read() as session:
+        asset = session.query(Asset).filter_by(sha256=sha256).one()
+        previews = [
+            (d.id, d.sha256) for d in session.query(Derivative).filter_by(asset_id=asset.id)
+        ]
+    assert browser.get(f"/assets/{sha256}/original").is_success
+    assert browser.post(f"/assets/{sha256}/reveal", headers={"X-CSRF-Token": token}).is_success
+    for n, (derivative_id, _) in enumerate(previews):
+        assert browser.get(f"/assets/{sha256}/previews/{derivative_id}?clear=1").is_success
+        ranged = {"Range": f"bytes={(n + 1) * 100}-"}
+        assert browser.get(f"/assets/{sha256}/original", headers=ranged).status_code == 206
+    admin = ws.client(store)
+    ws.make_user(store, "root", "admin")
+    ws.login(admin, "root")
+    page = admin.get("/admin/audit").text
+    rows = re.findall(r"<tr><td>.*?</tr>", page, re.S)
+    assert len(rows) == 2
+    reveal, view = sorted(rows, key=lambda row: "view original" in row)
+    assert ">reveal<" in reveal and "<td>8</td>" in reveal
+    assert "revealed: the player, clear thumbnail, 6 clear keyframes" in reveal
+    assert "view original" in view and "<td>8</td>" in view
+    assert "sent: the whole file; from byte 100; from byte 200; and 5 more" in view
+    for row in rows:  # the subject is the file, linked; no stored field names or dicts
+        assert f'<a href="/assets/{sha256}">clip.mp4</a>' in row
+        assert "{" not in row and "derivative" not in row and "range" not in row
+    assert not any(sha in page for _, sha in previews)
+
+
+def test_details_read_as_words() -> None:
+    assert audit.describe("view_original", [{"range": "bytes=0-99,-50"}, None]) == [
+        "sent: bytes 0–99, the last 50 bytes; the whole file"
+    ]
+    assert audit.describe("view_original", [{"shown_as": "text"}]) == [
+        "sent: the whole file",
+        "shown as: text",
+    ]
+    assert audit.describe("download_original", [None, None]) == ["sent: the whole file"]
+    assert audit.describe("reveal", [{"derivative": "ab" * 32, "kind": "thumbnail"}]) == [
+        "revealed: clear thumbnail"
+    ]

@@ -1,11 +1,13 @@
 """The access audit: who viewed or downloaded an original, and who revealed blurred media.
 
 One row is written per request that sent bytes, so a video player's many range requests
-for one viewing are many rows; `collapsed` shows such a run as one line with its count.
+for one viewing, or the clear previews that one reveal fetches, are many rows; `collapsed`
+shows each such sitting as one line with its count, in words rather than stored fields.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,11 +46,13 @@ def entries(session: Session, *, subject: str | None = None, limit: int = 200) -
 
 # Requests by the same person, for the same thing, this close together are one sitting.
 SITTING_GAP = timedelta(minutes=10)
+# How many parts of a file a line names before it says how many more there were.
+SHOWN_RANGES = 3
 
 
 @dataclass
 class Access:
-    """Consecutive audit rows of one person, action, subject and client, read as one line."""
+    """One person's requests of one kind for one thing in one sitting, read as one line."""
 
     username: str
     action: str
@@ -57,30 +61,87 @@ class Access:
     first: datetime
     last: datetime
     count: int = 1
-    details: list[dict[str, Any]] = field(default_factory=list)
+    details: list[dict[str, Any] | None] = field(default_factory=list)  # oldest first
 
-    def joins(self, entry: AuditEntry, gap: timedelta) -> bool:
-        same = (entry.username, entry.action, entry.subject, entry.client) == (
-            self.username,
-            self.action,
-            self.subject,
-            self.client,
-        )
-        return same and self.first - entry.time <= gap
+    @property
+    def key(self) -> tuple[str, str, str, str | None]:
+        return (self.username, self.action, self.subject, self.client)
+
+    @property
+    def described(self) -> list[str]:
+        """What was sent, as "what: which" lines a person reads (no stored field names)."""
+        return describe(self.action, self.details)
+
+
+def _key(entry: AuditEntry) -> tuple[str, str, str, str | None]:
+    return (entry.username, entry.action, entry.subject, entry.client)
 
 
 def collapsed(entries: list[AuditEntry], gap: timedelta = SITTING_GAP) -> list[Access]:
-    """Newest-first `entries` with each run of alike requests folded into one `Access`."""
+    """Newest-first `entries` with each sitting folded into one `Access`, newest first.
+
+    A sitting's requests need not be consecutive: one reveal fetches its clear previews
+    while the player is still fetching the original, and the rows interleave.
+    """
     found: list[Access] = []
+    open_: dict[tuple[str, str, str, str | None], Access] = {}
     for entry in entries:
-        if found and found[-1].joins(entry, gap):
-            access = found[-1]
+        access = open_.get(_key(entry))
+        if access is not None and access.first - entry.time <= gap:
             access.first, access.count = entry.time, access.count + 1
         else:
-            access = Access(
-                entry.username, entry.action, entry.subject, entry.client, entry.time, entry.time
-            )
+            access = Access(*_key(entry), first=entry.time, last=entry.time)
+            open_[access.key] = access
             found.append(access)
-        if entry.details and entry.details not in access.details:
-            access.details.append(entry.details)
+        access.details.insert(0, entry.details)  # oldest first, as they happened
     return found
+
+
+def _range(value: str) -> str:
+    """An HTTP byte range as words: "bytes=100-" is "from byte 100"."""
+    spans = []
+    for part in value.removeprefix("bytes=").split(","):
+        start, _, end = part.strip().partition("-")
+        if not start:
+            spans.append(f"the last {end} bytes")
+        elif not end:
+            spans.append(f"from byte {start}")
+        else:
+            spans.append(f"bytes {start}–{end}")
+    return ", ".join(spans)
+
+
+def _counted(kinds: Counter[str]) -> str:
+    return ", ".join(kind if n == 1 else f"{n} {kind}s" for kind, n in kinds.items())
+
+
+REVEAL_ORDER = {"the player": 0, "clear thumbnail": 1, "clear keyframe": 2}
+
+
+def describe(action: str, details: list[dict[str, Any] | None]) -> list[str]:
+    """Readable lines for the details of one sitting's rows, oldest first."""
+    lines: list[str] = []
+    shown = [
+        "the player" if d.get("what") == "player" else f"clear {d.get('kind', 'preview')}"
+        for d in details
+        if d and (d.get("what") or d.get("kind"))
+    ]
+    revealed = Counter(sorted(shown, key=lambda what: REVEAL_ORDER.get(what, len(REVEAL_ORDER))))
+    if revealed:
+        lines.append(f"revealed: {_counted(revealed)}")
+    if action != "reveal":
+        parts = list(
+            dict.fromkeys(
+                _range(d["range"]) if d and d.get("range") else "the whole file" for d in details
+            )
+        )
+        if parts:
+            more = len(parts) - SHOWN_RANGES
+            sent = "; ".join(parts[:SHOWN_RANGES]) + (f"; and {more} more" if more > 0 else "")
+            lines.append(f"sent: {sent}")
+    known = {"what", "kind", "derivative", "range"}
+    for key, value in dict.fromkeys(
+        (k, str(v)) for d in details if d for k, v in d.items() if k not in known and v is not None
+    ):
+        lines.append(f"{key.replace('_', ' ')}: {value.replace('_', ' ')}")
+    return lines

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from testament.accounts import audit, users
 from testament.accounts.models import User
+from testament.catalog.models import Asset
 from testament.investigate import taxonomy
 from testament.investigate.models import ReferenceDate
 from testament.web import settings
@@ -162,4 +163,10 @@ def delete_reference_date(
 def audit_page(request: Request, viewer: Annotated[Viewer, Depends(admin)]) -> Response:
     with store_of(request).read() as session:
         entries = audit.collapsed(audit.entries(session, limit=500))
-    return render(request, "audit.html", entries=entries)
+        shas = {e.subject.removeprefix("asset:") for e in entries if e.subject.startswith("asset:")}
+        filenames = dict(
+            session.execute(
+                select(Asset.sha256, Asset.original_filename).where(Asset.sha256.in_(shas))
+            ).all()
+        )
+    return render(request, "audit.html", entries=entries, filenames=filenames)

@@ -101,15 +101,16 @@ class Page:
 class Http:
     """One requests session with the limiter; raise FetchFailed for anything but success."""
 
-    def __init__(self, rate: float | None = None) -> None:
+    def __init__(self, rate: float | None = None, timeout: tuple[float, float] = TIMEOUT) -> None:
         self.limiter = HostLimiter(rate_from_env() if rate is None else rate)
+        self.timeout = timeout
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
     def _request(self, url: str, *, stream: bool = False) -> requests.Response:
         self.limiter.wait(urlsplit(url).netloc.lower())
         try:
-            response = self.session.get(url, timeout=TIMEOUT, stream=stream)
+            response = self.session.get(url, timeout=self.timeout, stream=stream)
         except requests.Timeout:
             raise FetchFailed(url, "timed out") from None
         except requests.RequestException as exc:

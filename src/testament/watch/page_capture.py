@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,18 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
         )
 
 
+def _run_apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+    """Run the visits' event loop here, or in a thread of its own when the caller already
+    runs one (an async server, a test driving a browser)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(work())
+        return
+    with ThreadPoolExecutor(max_workers=1) as apart:
+        apart.submit(lambda: asyncio.run(work())).result()
+
+
 def capture_post_pages(
     store: Store,
     targets: Sequence[int | str],
@@ -218,8 +231,8 @@ def capture_post_pages(
                 outcomes[index] = _preserve(store, target, visited)
 
         with tempfile.TemporaryDirectory(prefix="testament-page-") as folder:
-            asyncio.run(
-                visit_all(
+            _run_apart(
+                lambda: visit_all(
                     [t.url for t in visits],
                     Path(folder),
                     concurrency=concurrency,

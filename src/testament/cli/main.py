@@ -20,6 +20,7 @@ from testament.cli import (
     store,
     users,
     worker,
+    watch,
 )
 from testament.cli.blobs import app as blobs_app
 from testament.cli.common import err_console, escape
@@ -51,6 +52,9 @@ app.add_typer(export.app, name="export")
 app.command("verify-package")(export.verify_package_command)
 app.add_typer(export.import_app, name="import")
 app.add_typer(export.report_app, name="report")
+app.add_typer(watch.app, name="watch")
+app.command()(watch.alerts)
+app.command()(watch.recheck)
 
 
 def main() -> None:

@@ -150,3 +150,23 @@ def test_show_lists_takes_of_the_same_place_apart_from_the_footage(
     assert json.loads(cli("show", first[:8], "--json").stdout)["same_scene"][0]["sha256"] == second
     text = cli("show", first[:8]).stdout
     assert "same place" in text and second[:12] in text
+
+
+def test_a_still_of_another_take_is_linked_as_the_place_not_the_footage(
+    cli, store: Store, tmp_path: Path
+) -> None:
+    """Ingest and `match` re-check a still on the stored video's frame, decoded from its blob."""
+    from PIL import Image
+
+    from tests.media import room_frame
+
+    video = _ingest(store, make_room_video(tmp_path / "take1.mp4", room=3, take=1))
+    Image.fromarray(room_frame(3, 2, 0.4, 640, 480)).save(tmp_path / "other.jpg", quality=70)
+    Image.fromarray(room_frame(3, 1, 1.3, 640, 480)).save(tmp_path / "own.jpg", quality=70)
+    other = _ingest(store, tmp_path / "other.jpg")
+    with store.read() as session:
+        links = {link.asset_a_id: link.relation for link in session.scalars(select(FootageLink))}
+    assert list(links.values()) == ["same_scene"]
+    answer = json.loads(cli("match", str(tmp_path / "own.jpg"), "--json").stdout)
+    assert [(m["sha256"], m["relation"]) for m in answer["matches"]] == [(video, "still_from")]
+    assert other != video

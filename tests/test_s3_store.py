@@ -331,10 +331,12 @@ def test_the_whole_store_runs_on_object_storage(
     assert verify.returncode == 0, verify.stderr
     assert json.loads(verify.stdout)["blobs_checked"] == 2
     assert (tmp_path / "home" / "blobs").exists() is False  # nothing went to a local folder
-    still = make_video(tmp_path / "query.mp4", seconds=2, seed=6)
-    match = _run("match", str(still), "--json")
-    assert match.returncode == 0, match.stderr
-    assert json.loads(match.stdout)["matches"], match.stdout
+    clip = make_video(tmp_path / "query.mp4", seconds=2, seed=6)
+    frame = make_image(tmp_path / "frame.png", seed=6, width=320, height=180)
+    for query in (clip, frame):  # a still is re-checked on the stored video's frames
+        match = _run("match", str(query), "--json")
+        assert match.returncode == 0, match.stderr
+        assert json.loads(match.stdout)["matches"], match.stdout
     assets = json.loads(_run("assets", "--json").stdout)
     out = tmp_path / "package.zip"
     package = _run("export", "assets", *[a["sha256"][:12] for a in assets], "--out", str(out))

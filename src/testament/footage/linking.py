@@ -22,7 +22,7 @@ from testament.fingerprint import (
 from testament.footage.index_cache import LiveIndex, added_since
 from testament.footage.packing import pack, unpack
 from testament.locker.attest import fingerprinted_details
-from testament.locker.blobstore import local_file
+from testament.locker.blobstore import BlobStoreError, local_file
 from testament.store import Store
 
 TOOL = f"testament-pdq {__version__}"
@@ -56,7 +56,7 @@ class StoredFingerprints(Mapping[int, Fingerprint]):
 class StoredFrames:
     """Frames of stored assets at given seconds, decoded from their blobs when the matcher
     asks (it re-checks a still on the frame it was placed at: fingerprint/localcheck.py).
-    None where the blob is not a local file or cannot be decoded: the PDQ decision stands."""
+    None where the blob is missing or cannot be decoded: the PDQ decision stands."""
 
     def __init__(self, store: Store, session: Session) -> None:
         self.store = store
@@ -66,8 +66,16 @@ class StoredFrames:
         from testament.fingerprint.local import frames_at
 
         sha256 = self.session.execute(select(Asset.sha256).where(Asset.id == asset_id)).scalar()
-        path = self.store.blobs.local_path(sha256) if sha256 else None
-        return frames_at(path, times) if path is not None and path.is_file() else None
+        if not sha256:
+            return None
+        path = self.store.blobs.local_path(sha256)
+        if path is not None:
+            return frames_at(path, times) if path.is_file() else None
+        try:
+            with local_file(self.store.blobs, sha256) as copy:  # object storage: a copy
+                return frames_at(copy, times)
+        except (FileNotFoundError, BlobStoreError):
+            return None
 
 
 def _link(match_: FootageMatch, asset_id: int) -> FootageLink:

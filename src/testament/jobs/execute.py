@@ -20,6 +20,7 @@ from testament.collect.ingest import Step
 from testament.jobs import state
 from testament.jobs.models import TaskRecord
 from testament.jobs.registry import Task
+from testament.locker.blobstore import BlobStoreError
 from testament.store import Store, open_store
 
 # How often a worker writes its caught-up hash index back to the index folder, so that a
@@ -69,6 +70,10 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
         asset = session.get(Asset, asset_id)
     if asset is None:
         raise LookupError(f"job {job_id}: asset #{asset_id} is not in the catalog")
+    if not store.blobs.exists(asset.sha256):
+        # Steps record what they could not read (a fingerprint error, no previews): a
+        # missing original must fail the job, to be retried, never become such a result.
+        raise BlobStoreError(f"the original {asset.sha256} is not in {store.blobs.url}")
     process.step(task)(asset)
     with store.read() as session, session.begin():
         state.finish(session, job_id)

@@ -102,7 +102,7 @@ def failed_in_run(session: Session, run: str) -> list[TaskRecord]:
 
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(TaskRecord.state, func.count()).group_by(TaskRecord.state))
-    found = dict(rows.tuples().all())
+    found: dict[str, int] = {state: count for state, count in rows.all()}
     return {state: found.get(state, 0) for state in STATES}
 
 

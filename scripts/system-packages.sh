@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs from the system, where it is missing:
 # openssl (signature checks without testament), poppler-utils (pdftoppm, to look at
-# report PDFs), Chromium (browser tests of the workbench, and page capture at run time)
-# and a PostgreSQL server on 127.0.0.1:5432.
+# report PDFs), Chromium (browser tests of the workbench, and page capture at run time),
+# systemd-analyze and docker-compose (checks of the files in deploy/; Compose without the
+# Docker engine it recommends, as only `docker-compose config` runs) and a PostgreSQL
+# server on 127.0.0.1:5432.
 set -euo pipefail
 
 missing=()
@@ -10,11 +12,18 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v docker-compose >/dev/null; then
+  echo "installing: docker-compose"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

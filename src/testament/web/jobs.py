@@ -1,20 +1,34 @@
-"""Uploads run in a background thread so that the page can show their progress."""
+"""Uploads run in a background thread; their progress lives in the catalog.
+
+The thread runs in the web process that received the files, but every web process
+reads the same `upload_jobs` row, so the progress page works whichever process behind
+the port answers it. Progress is written at most every PROGRESS_EVERY_S seconds (and
+once at the end), so a large upload does not write a row for every chunk it copies.
+"""
 
 from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
 
 from testament.collect.ingest import Ingest, Outcome, Result, default_steps
 from testament.collect.items import Collected, Item, Sighting
 from testament.collect.sources import collect
+from testament.jobs.models import UploadRecord
 from testament.locker.custody import CustodyLog
 from testament.store import Store
 from testament.web.download_errors import plain_failure
+
+PROGRESS_EVERY_S = 0.5
 
 
 @dataclass
@@ -44,36 +58,86 @@ class Job:
             return f"finished, {len(self.failures)} of {len(self.results)} failed"
         return "finished"
 
+    @classmethod
+    def of(cls, record: UploadRecord) -> Job:
+        results = [
+            Result(r["label"], Outcome(r["outcome"]), r["sha256"], r["new_capture"], r["message"])
+            for r in record.results
+        ]
+        return cls(
+            record.id,
+            record.owner,
+            record.total,
+            record.current,
+            record.bytes_done,
+            record.current_size,
+            results,
+            record.error,
+            record.done,
+        )
+
+
+def _result_dict(result: Result) -> dict[str, Any]:
+    return {
+        "label": result.label,
+        "outcome": result.outcome.value,
+        "sha256": result.sha256,
+        "new_capture": result.new_capture,
+        "message": result.message,
+    }
+
 
 class ProgressReporter:
-    """The ingest's Reporter, writing into a Job that the progress page reads."""
+    """The ingest's Reporter, keeping a Job and writing it to its row now and then."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, store: Store, job: Job) -> None:
+        self.store = store
         self.job = job
+        self._written = 0.0
 
     def item_started(self, label: str, size: int | None) -> None:
         self.job.current, self.job.current_size, self.job.bytes_done = label, size, 0
+        self.save()
 
     def bytes_done(self, count: int) -> None:
         self.job.bytes_done += count
+        self.save()
 
     def item_finished(self, result: Result) -> None:
         if result.outcome is Outcome.FAILED and result.message:
             result = replace(result, message=plain_failure(result.label, result.message))
         self.job.results.append(result)
         self.job.current = None
+        self.save()
+
+    def save(self, *, now: bool = False) -> None:
+        if not now and time.monotonic() - self._written < PROGRESS_EVERY_S:
+            return
+        job = self.job
+        with self.store.read() as session, session.begin():
+            session.execute(
+                update(UploadRecord)
+                .where(UploadRecord.id == job.id)
+                .values(
+                    current=job.current,
+                    bytes_done=job.bytes_done,
+                    current_size=job.current_size,
+                    results=[_result_dict(r) for r in job.results],
+                    error=job.error,
+                    done=job.done,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        self._written = time.monotonic()
 
 
 class Jobs:
-    """The running and recent uploads of this server process."""
+    """Uploads started by any web process of this store, read from the catalog."""
 
-    def __init__(self) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-
-    def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+    def get(self, store: Store, job_id: str) -> Job | None:
+        with store.read() as session:
+            record = session.get(UploadRecord, job_id)
+            return None if record is None else Job.of(record)
 
     def start(
         self, store: Store, owner: str, files: list[tuple[Path, str]], urls: list[str], folder: Path
@@ -83,8 +147,8 @@ class Jobs:
         The custody log names the workbench user; `folder` is removed afterwards.
         """
         job = Job(uuid.uuid4().hex, owner, total=len(files) + len(urls))
-        with self._lock:
-            self._jobs[job.id] = job
+        with store.read() as session, session.begin():
+            session.add(UploadRecord(id=job.id, owner=owner, total=job.total, results=[]))
         thread = threading.Thread(
             target=self._run,
             args=(acting_as(store, owner), job, self._items(owner, files, urls), folder),
@@ -95,13 +159,15 @@ class Jobs:
         return job
 
     def _run(self, store: Store, job: Job, items: Iterable[Collected], folder: Path) -> None:
+        reporter = ProgressReporter(store, job)
         try:
-            Ingest(store, ProgressReporter(job), default_steps(store)).run(items)
+            Ingest(store, reporter, default_steps(store)).run(items)
         except Exception as exc:  # noqa: BLE001 - shown on the progress page, not lost
             job.error = f"{type(exc).__name__}: {exc}"
         finally:
             job.done = True
             shutil.rmtree(folder, ignore_errors=True)
+            reporter.save(now=True)
 
     @staticmethod
     def _items(owner: str, files: list[tuple[Path, str]], urls: list[str]) -> Iterable[Collected]:

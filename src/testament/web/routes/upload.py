@@ -30,9 +30,9 @@ def safe_name(name: str | None, index: int) -> str:
 
 
 def _job(request: Request, viewer: Viewer, job_id: str) -> Job:
-    job = request.app.state.jobs.get(job_id)
+    job = request.app.state.jobs.get(store_of(request), job_id)
     if job is None or (job.owner != viewer.username and not viewer.may("admin")):
-        raise HTTPException(404, "No such upload in this server's memory (it may have restarted).")
+        raise HTTPException(404, "No such upload.")
     return job
 
 

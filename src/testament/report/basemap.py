@@ -55,14 +55,15 @@ class Extent:
         return 1 / max(0.05, math.cos(math.radians(self.middle[0])))
 
 
-def around(points: list[tuple[float, float]], min_km: float) -> Extent:
-    """The smallest view at least `min_km` across holding every (lat, lon) point, with a margin."""
+def around(points: list[tuple[float, float]], min_km: float, wide: float = 1.0) -> Extent:
+    """The smallest view holding every (lat, lon) point with a margin, at least `min_km`
+    high and `wide` times that across."""
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     mid_lat = (min(lats) + max(lats)) / 2
     cos = max(0.05, math.cos(math.radians(mid_lat)))
     half_lat = max((max(lats) - min(lats)) * 0.6, min_km / 2 / KM_PER_DEGREE)
-    half_lon = max((max(lons) - min(lons)) * 0.6, min_km / 2 / KM_PER_DEGREE / cos)
+    half_lon = max((max(lons) - min(lons)) * 0.6, wide * min_km / 2 / KM_PER_DEGREE / cos)
     # No thinner than 3:4 either way, so that far-apart points do not make a sliver.
     half_lat = max(half_lat, 0.75 * half_lon * cos)
     half_lon = max(half_lon, 0.75 * half_lat / cos)

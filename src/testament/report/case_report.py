@@ -179,6 +179,8 @@ def _incidents(store: Store) -> tuple[int, list[Section]]:
             )
             if incident.latitude is not None and incident.longitude is not None:
                 points.append((incident.latitude, incident.longitude, f"#{incident.id}"))
+    if not incidents:
+        return 0, [Section("Incidents", ["No incidents recorded yet."])]
     timeline = Section(
         "Timeline",
         [f"Reference dates: {', '.join(f'{d} {t}' for d, t in references) or 'none'}"],

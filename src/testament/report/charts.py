@@ -188,7 +188,7 @@ def incident_map(lat: float, lon: float, label: str, precision: str | None) -> b
     radius = PRECISION_KM.get(precision or "")
     close_up = radius is not None
     figure, panels = plt.subplots(1, 2 if close_up else 1, figsize=(9, 4.2), squeeze=False)
-    region = basemap.around([(lat, lon)], min_km=400)
+    region = basemap.around([(lat, lon)], min_km=400, wide=1.0 if close_up else 1.5)
     basemap.draw(panels[0][0], region, avoid=[(lat, lon)])
     _point(panels[0][0], lat, lon, label)
     basemap.scale_bar(panels[0][0], region)

@@ -66,7 +66,7 @@ def _map(incident: Incident) -> list[Picture]:
             ),
             f"Where the incident is placed ({incident.latitude:.5f}, {incident.longitude:.5f}, "
             f"WGS 84). {_precision_note(incident.location_precision)} {basemap.ATTRIBUTION}.",
-            share=1.0 if incident.location_precision in charts.PRECISION_KM else 0.6,
+            share=1.0 if incident.location_precision in charts.PRECISION_KM else 0.75,
         )
     ]
 

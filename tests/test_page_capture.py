@@ -213,3 +213,23 @@ def test_capture_page_command(pages, cli, monkeypatch: pytest.MonkeyPatch) -> No
         f"error: capturing pages needs headless Chromium: {CHROMIUM_ENV}=/nonexistent/chromium "
         f"does not exist; install it with 'apt-get install chromium' or set {CHROMIUM_ENV}"
     )
+
+
+def test_the_page_capture_step_is_a_worker_task_and_runs_once(
+    pages, sqlite_store: Store, tmp_path: Path
+) -> None:
+    from testament.jobs import registry
+    from testament.watch.page_capture import PageCaptures
+
+    base, _chain = pages
+    step = PageCaptures(sqlite_store)
+    task = registry.for_step(step)
+    assert task is not None and (task.name, task.queue) == ("page_capture", "capture")
+
+    photo = make_image(tmp_path / "still.jpg", seed=4)
+    seen = Sighting(method="url", url=f"{base}/s/channel/9")
+    Ingest(sqlite_store, steps=[step]).run([Item("still", seen, path=photo)])
+    Ingest(sqlite_store, steps=[step]).run([Item("again", seen, path=photo)])  # nothing new
+    with sqlite_store.read() as session:
+        rows = session.execute(select(PageCapture)).scalars().all()
+    assert [(r.url, r.title) for r in rows] == [(f"{base}/s/channel/9", "Channel post 9")]

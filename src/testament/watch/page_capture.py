@@ -249,3 +249,29 @@ def capture_post_page(
 ) -> PageCaptureResult:
     """Capture one post's page: `target` is a capture id or a URL found by hand."""
     return capture_post_pages(store, [target], rate=rate)[0]
+
+
+class PageCaptures:
+    """An ingest step, and the workers' `page_capture` task: the pages of an asset's
+    captures that have a web address and no page capture yet.
+
+    A page that could not be loaded raises, so that a worker retries the job later; one
+    that answered (even 404: its absence is evidence too) is captured once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, asset: Asset) -> None:
+        captured = select(PageCapture.id).where(PageCapture.capture_id == Capture.id)
+        query = select(Capture.id, Capture.url).where(
+            Capture.asset_id == asset.id, Capture.url.is_not(None), ~captured.exists()
+        )
+        with self.store.read() as session:
+            due = [i for i, url in session.execute(query).all() if not _web_address(url)]
+        failed = [r for r in capture_post_pages(self.store, due) if not r.ok] if due else []
+        if failed:
+            raise PageError(f"{failed[0].target}: {failed[0].error}")
+
+    def finish(self) -> None:
+        """Nothing is batched."""

@@ -135,10 +135,15 @@ def test_a_folder_takes_settled_files_once(store: Store, tmp_path: Path) -> None
         os.utime(path, (old, old))
     (folder / "writing.mp4").write_bytes(b"half a file")  # just changed: not yet settled
     source = watch_once(store, str(folder), kind="folder")
+    with store.read() as session:
+        taken = sorted(p.raw["path"] for p in session.execute(select(Post)).scalars() if p.raw)
+    assert taken == ["a.jpg", "sub/b.mp4"]
+    (folder / "writing.mp4").write_bytes(media_bytes(3)[1])  # finished
+    os.utime(folder / "writing.mp4", (old, old))
     due_now(store, source)
     watch_once(store, str(folder), add=False)
     with store.read() as session:
         posts = session.execute(select(Post).order_by(Post.id)).scalars().all()
-        assert sorted(p.raw["path"] for p in posts if p.raw) == ["a.jpg", "sub/b.mp4"]
+        assert [p.raw["path"] for p in posts if p.raw] == ["a.jpg", "sub/b.mp4", "writing.mp4"]
         row = session.get(Source, source)
-        assert row is not None and row.posts_count == 2
+        assert row is not None and row.posts_count == 3

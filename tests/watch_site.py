@@ -11,6 +11,7 @@ and a `<time datetime>`; twenty messages a page, older pages through `?before=<i
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import threading
@@ -230,10 +231,8 @@ def serving(site: Site) -> Iterator[Site]:
             for key, value in headers.items():
                 self.send_header(key, value)
             self.end_headers()
-            try:
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a test of timeouts)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)  # unless the client gave up (a test of timeouts)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))

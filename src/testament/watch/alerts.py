@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from testament.catalog.models import Asset, Capture
+from testament.catalog.models import Asset, Capture, FootageLink
 from testament.catalog.records import iso
-from testament.footage.groups import footage_groups
+from testament.footage.groups import SAME_SCENE
 from testament.investigate.models import Incident, IncidentAsset
 from testament.store import Store
 from testament.watch.models import Alert, Post, Source
@@ -45,10 +45,32 @@ def _capture_ref(capture: Capture) -> dict[str, Any]:
     }
 
 
+def group_ids(session: Session, asset_id: int) -> set[int]:
+    """The assets joined to `asset_id` by footage links, walked link by link from it.
+
+    (footage_groups reads every link in the catalog; a watcher asks this for each post.)
+    """
+    found, frontier = {asset_id}, {asset_id}
+    while frontier:
+        rows = session.execute(
+            select(FootageLink.asset_a_id, FootageLink.asset_b_id).where(
+                FootageLink.relation != SAME_SCENE,
+                or_(FootageLink.asset_a_id.in_(frontier), FootageLink.asset_b_id.in_(frontier)),
+            )
+        ).all()
+        frontier = {i for row in rows for i in row} - found
+        found |= frontier
+    return found
+
+
 def _known(session: Session, asset: Asset, own: set[int]) -> dict[str, Any] | None:
     """What the locker already holds of `asset`'s footage, beyond this post's captures."""
-    groups = footage_groups(session, asset.id)
-    members = groups[0].members if groups else [asset]
+    ids = group_ids(session, asset.id)
+    members = (
+        list(session.execute(select(Asset).where(Asset.id.in_(ids)).order_by(Asset.id)).scalars())
+        if len(ids) > 1
+        else [asset]
+    )
     others = [c for m in members for c in m.captures if c.id not in own]
     if not others and len(members) == 1:
         return None
@@ -57,7 +79,6 @@ def _known(session: Session, asset: Asset, own: set[int]) -> dict[str, Any] | No
         key=lambda c: (c.posted_at is None, c.posted_at or c.collected_at, c.collected_at),
         default=None,
     )
-    ids = [m.id for m in members]
     incidents = session.execute(
         select(Incident.id, Incident.title)
         .join(IncidentAsset, IncidentAsset.incident_id == Incident.id)

@@ -1,11 +1,12 @@
 """Polling one source: each new post's media through the ingest, then the post committed.
 
-For each post, oldest first: its media are downloaded and preserved by the ingest (blob,
-asset, capture and custody, idempotent), then one transaction records the post, links
-its captures, writes its alert and advances the source's cursor. Killed before that
-transaction, the next run finds the same post again and the ingest adds nothing twice;
-killed after it, the cursor is already past the post. A post key is unique per source
-and the commit re-checks the lease, so a second watcher never records a post twice.
+Posts come oldest first, a few at a time: their media are downloaded and preserved by the
+ingest (blob, asset, capture and custody, idempotent), then one transaction records the
+posts, links their captures, writes their alerts and advances the source's cursor to the
+last of them. Killed before that transaction, the next run finds the same posts again and
+the ingest adds nothing twice; killed after it, the cursor is already past them. A post
+key is unique per source and the commit re-checks the lease, so a second watcher never
+records a post twice.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from testament import __version__
 from testament.catalog.models import Capture
@@ -41,6 +44,10 @@ log = logging.getLogger(__name__)
 TOOL = f"testament-watch {__version__}"
 NO_MEDIA = "the post carries no photo or video"
 MAX_BACKOFF = timedelta(hours=6)
+# Posts whose media go through one ingest and which commit in one transaction: at most
+# this many, and no more than the posts fetched in about a second.
+CHUNK_POSTS = 8
+CHUNK_SECONDS = 1.0
 Poll = Callable[[Http, str, dict[str, Any] | None, datetime | None], Iterator[FoundPost]]
 PageCapture = Callable[[Store, int], object]
 
@@ -129,8 +136,13 @@ class Watcher:
             kind, url, cursor, since = source.kind, source.url, source.cursor, source.since
         retry_after = None
         try:
+            chunk: list[FoundPost] = []
             for post in adapter(kind)(self.http, url, cursor, since):
-                self._one(source_id, post, outcome)
+                chunk.append(post)
+                if len(chunk) >= CHUNK_POSTS:
+                    self._chunk(source_id, chunk, outcome)
+                    chunk = []
+            self._chunk(source_id, chunk, outcome)
         except RateLimited as exc:
             outcome.error, retry_after = str(exc), exc.retry_after
         except (FetchFailed, FetchError, LayoutChanged, PostFailed) as exc:
@@ -217,31 +229,60 @@ class Watcher:
             )
         return items
 
-    def _one(self, source_id: int, post: FoundPost, outcome: PollOutcome) -> None:
-        post = replace(post, key=_key(post.key))
-        if self._exists(source_id, post.key):
-            outcome.already += 1
+    def _chunk(self, source_id: int, posts: list[FoundPost], outcome: PollOutcome) -> None:
+        """Preserve the media of a few posts in one ingest, then commit the posts together.
+
+        If fetching a post's media fails part-way, the posts before it are still committed.
+        """
+        fresh = []
+        for post in posts:
+            post = replace(post, key=_key(post.key))
+            if self._exists(source_id, post.key):
+                outcome.already += 1
+            else:
+                fresh.append(post)
+        if not fresh:
             return
         with tempfile.TemporaryDirectory(prefix="testament-watch-") as folder:
-            items = self._items(post, Path(folder))
-            summary = self.ingest.run(items)
+            batch: list[tuple[FoundPost, list[Item]]] = []
+            started = time.monotonic()
+            try:
+                for index, post in enumerate(fresh):
+                    where = Path(folder) / str(index)
+                    where.mkdir()
+                    batch.append((post, self._items(post, where)))
+                    if time.monotonic() - started >= CHUNK_SECONDS:
+                        ready, batch = batch, []
+                        self._preserve(source_id, ready, outcome)
+                        started = time.monotonic()
+            finally:
+                if batch:
+                    self._preserve(source_id, batch, outcome)
+
+    def _preserve(
+        self, source_id: int, batch: list[tuple[FoundPost, list[Item]]], outcome: PollOutcome
+    ) -> None:
+        items = [item for _, post_items in batch for item in post_items]
+        summary = self.ingest.run(items)
         failed = [r for r in summary.results if r.outcome is Outcome.FAILED]
         if failed:
-            raise PostFailed(f"{post.url or post.key}: {failed[0].label}: {failed[0].message}")
-        keys = [
-            capture_key(r.sha256, item.sighting)
-            for item, r in zip(items, summary.results, strict=True)
+            raise PostFailed(f"{failed[0].label}: {failed[0].message}")
+        results = iter(summary.results)
+        keyed = [
+            (post, [capture_key(next(results).sha256, item.sighting) for item in post_items])
+            for post, post_items in batch
         ]
-        alert_id = self._commit(source_id, post, keys)
-        if alert_id is None:
-            outcome.already += 1
-            return
-        outcome.posts += 1
+        committed = self._commit(source_id, keyed)
+        outcome.already += len(batch) - len(committed)
+        outcome.posts += len(committed)
         outcome.media += sum(1 for r in summary.results if r.sha256)
-        outcome.alert_ids.append(alert_id)
-        deliver(self.store, self.notifier, [alert_id])
-        if self.page_capture is not None and post.url:
-            self._capture_page(source_id, post)
+        alert_ids = [alert_id for _, alert_id in committed]
+        outcome.alert_ids += alert_ids
+        deliver(self.store, self.notifier, alert_ids)
+        if self.page_capture is not None:
+            for post, _ in committed:
+                if post.url:
+                    self._capture_page(source_id, post)
 
     def _capture_page(self, source_id: int, post: FoundPost) -> None:
         """The post's page, preserved beside its first capture (after the post is committed)."""
@@ -255,56 +296,66 @@ class Watcher:
         if capture_id is not None and self.page_capture is not None:
             self.page_capture(self.store, capture_id)
 
-    def _commit(self, source_id: int, post: FoundPost, keys: list[str]) -> int | None:
-        """The post, its captures, its alert and the cursor, in one transaction."""
+    def _commit(
+        self, source_id: int, keyed: list[tuple[FoundPost, list[str]]]
+    ) -> list[tuple[FoundPost, int]]:
+        """The posts, their captures, their alerts and the cursor, in one transaction."""
         now = datetime.now(UTC)
+        committed = []
         with self.store.write() as session:
             source = session.get(Source, source_id)
             assert source is not None
             if source.lease_owner != self.owner:
                 raise LeaseLost
-            query = select(Post.id).where(Post.source_id == source_id, Post.post_key == post.key)
-            if session.execute(query).first() is not None:
-                return None
-            by_key = {
-                c.key: c
-                for c in session.execute(select(Capture).where(Capture.key.in_(keys))).scalars()
-            }
-            captures = [by_key[k] for k in dict.fromkeys(keys)]
-            row = Post(
-                source_id=source_id,
-                post_key=post.key,
-                url=post.url,
-                channel=_clean(post.channel),
-                author=_clean(post.author),
-                text=_clean(post.text),
-                posted_at=post.posted_at,
-                found_at=now,
-                media_count=sum(1 for c in captures if c.asset_id is not None),
-                missing_count=sum(1 for c in captures if c.asset_id is None),
-                state="online",
-                raw=post.raw,
-            )
-            session.add(row)
-            session.flush()
-            session.add_all(PostCapture(post_id=row.id, capture_id=c.id) for c in captures)
-            verdict = classify(session, row, captures)
-            alert = add_alert(
-                session,
-                verdict.kind,
-                verdict.message,
-                source=source,
-                post=row,
-                capture_id=verdict.capture_id,
-                asset_id=verdict.asset_id,
-                details=verdict.details,
-            )
-            if post.cursor is not None:
-                source.cursor = post.cursor
-            source.posts_count += 1
-            source.media_count += row.media_count
+            for post, keys in keyed:
+                alert_id = self._record(session, source, post, keys, now)
+                if alert_id is not None:
+                    committed.append((post, alert_id))
             source.lease_until = now + LEASE
-            return alert.id
+        return committed
+
+    def _record(
+        self, session: Session, source: Source, post: FoundPost, keys: list[str], now: datetime
+    ) -> int | None:
+        query = select(Post.id).where(Post.source_id == source.id, Post.post_key == post.key)
+        if session.execute(query).first() is not None:
+            return None
+        found = session.execute(select(Capture).where(Capture.key.in_(keys))).scalars()
+        by_key = {c.key: c for c in found}
+        captures = [by_key[k] for k in dict.fromkeys(keys)]
+        row = Post(
+            source_id=source.id,
+            post_key=post.key,
+            url=post.url,
+            channel=_clean(post.channel),
+            author=_clean(post.author),
+            text=_clean(post.text),
+            posted_at=post.posted_at,
+            found_at=now,
+            media_count=sum(1 for c in captures if c.asset_id is not None),
+            missing_count=sum(1 for c in captures if c.asset_id is None),
+            state="online",
+            raw=post.raw,
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(PostCapture(post_id=row.id, capture_id=c.id) for c in captures)
+        verdict = classify(session, row, captures)
+        alert = add_alert(
+            session,
+            verdict.kind,
+            verdict.message,
+            source=source,
+            post=row,
+            capture_id=verdict.capture_id,
+            asset_id=verdict.asset_id,
+            details=verdict.details,
+        )
+        if post.cursor is not None:
+            source.cursor = post.cursor
+        source.posts_count += 1
+        source.media_count += row.media_count
+        return alert.id
 
     def _finished(self, source_id: int, outcome: PollOutcome, retry_after: float | None) -> None:
         now = datetime.now(UTC)

@@ -84,6 +84,7 @@ def world(store, tmp_path: Path):
             "job_id": "0" * 32,
             "source_id": source.id,
             "alert_id": alert.id,
+            "name": "swagger-ui.css",
         }
     return values
 

@@ -37,6 +37,7 @@ from testament.web.routes import (
     admin,
     api,
     assets,
+    docs,
     incidents,
     library,
     matching,
@@ -103,7 +104,8 @@ def _install_error_pages(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         # Only where and what: the errors' own context may hold exception objects.
         problems = [
-            {"loc": [str(part) for part in e["loc"]], "msg": str(e["msg"])} for e in exc.errors()
+            {"loc": [str(part) for part in e["loc"]], "msg": str(e["msg"]), "type": str(e["type"])}
+            for e in exc.errors()
         ]
         if _wants_json(request):
             return JSONResponse({"detail": problems}, status_code=422)
@@ -196,7 +198,7 @@ def create_app(
         secure_cookies=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (accounts, library, assets, incidents, search, overview, admin, api, watch):
+    for router in (accounts, library, assets, incidents, search, overview, admin, api, watch, docs):
         app.include_router(router.router)
     app.include_router(watch.api_router)
     for router in (upload.router, matching.router, api.file_router):  # they take whole files

@@ -19,6 +19,16 @@ from testament.fingerprint import FingerprintError
 from testament.investigate import incidents as logic
 from testament.investigate.fields import IncidentFields
 from testament.investigate.models import Incident
+from testament.web.api_schemas import (
+    AssetDetail,
+    AssetOut,
+    CaptureOut,
+    IncidentDetail,
+    IncidentOut,
+    MatchResult,
+    Me,
+    SearchHit,
+)
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
 from testament.web.params import Offset, RecordId
 from testament.web.routes import assets as asset_routes
@@ -26,9 +36,35 @@ from testament.web.routes.incidents import _acting, get_incident, link_segment
 from testament.web.routes.matching import match_upload
 from testament.web.routes.search import run_search
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class Problem(BaseModel):
+    loc: list[str] = Field(description="where: body, query or path, then the field")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[Problem] = Field(description="one line, or the request's problems")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The request was refused; `detail` says why."),
+    401: _error("No valid token or session."),
+    403: _error("The role does not allow this."),
+    422: _error("The request does not fit the schema, or a file could not be read."),
+}
+INCIDENT: dict[int | str, dict[str, Any]] = {404: _error("No such incident.")}
+ASSET: dict[int | str, dict[str, Any]] = {
+    404: _error("No asset has this SHA-256 or prefix."),
+    409: _error("More than one asset starts with this prefix; give more digits."),
+}
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 # Routes that take whole files, included with the upload size limit.
-file_router = APIRouter(prefix="/api", tags=["api"])
+file_router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -82,8 +118,8 @@ def _refused(exc: Exception) -> HTTPException:
 
 
 @router.get("/me")
-def me(viewer: Annotated[Viewer, Depends(any_user)]) -> dict[str, Any]:
-    return {"username": viewer.username, "role": viewer.role}
+def me(viewer: Annotated[Viewer, Depends(any_user)]) -> Me:
+    return Me(username=viewer.username, role=viewer.role)
 
 
 @router.get("/assets")
@@ -93,7 +129,7 @@ def list_assets(
     media_type: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[AssetOut]:
     with store_of(request).read() as session:
         query = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
         if media_type:
@@ -101,10 +137,11 @@ def list_assets(
         return [asset_dict(a) for a in session.execute(query).scalars()]
 
 
-@router.get("/assets/{sha256}")
+@router.get("/assets/{sha256}", responses=ASSET)
 def get_asset(
     request: Request, sha256: str, viewer: Annotated[Viewer, Depends(any_user)]
-) -> dict[str, Any]:
+) -> AssetDetail:
+    """One asset by its SHA-256 or a unique prefix of at least 4 hex digits."""
     store = store_of(request)
     asset_id = asset_routes.load_asset(store, sha256).id
     with store.read() as session:
@@ -141,7 +178,7 @@ def get_asset(
     }
 
 
-@router.get("/assets/{sha256}/original", response_class=Response)
+@router.get("/assets/{sha256}/original", response_class=Response, responses=ASSET)
 def get_original(
     request: Request,
     sha256: str,
@@ -160,7 +197,7 @@ def list_captures(
     channel: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[CaptureOut]:
     with store_of(request).read() as session:
         query = select(Capture).order_by(Capture.id).limit(limit).offset(offset)
         if platform:
@@ -177,7 +214,7 @@ def list_incidents(
     status: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[IncidentOut]:
     with store_of(request).read() as session:
         query = select(Incident).order_by(Incident.id).limit(limit).offset(offset)
         if status:
@@ -185,10 +222,10 @@ def list_incidents(
         return [incident_dict(i) for i in session.execute(query).unique().scalars()]
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", responses=INCIDENT)
 def get_incident_api(
     request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
-) -> dict[str, Any]:
+) -> IncidentDetail:
     with store_of(request).read() as session:
         return incident_dict(get_incident(session, incident_id), full=True, session=session)
 
@@ -209,29 +246,29 @@ def _change(request: Request, viewer: Viewer, incident_id: int | None, action) -
 @router.post("/incidents", status_code=201)
 def create_incident(
     request: Request, fields: IncidentFields, viewer: Annotated[Viewer, Depends(investigator)]
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return _change(request, viewer, None, lambda s, user, _: logic.create(s, user, fields))
 
 
-@router.put("/incidents/{incident_id}")
+@router.put("/incidents/{incident_id}", responses=INCIDENT)
 def update_incident(
     request: Request,
     incident_id: RecordId,
     fields: IncidentFields,
     viewer: Annotated[Viewer, Depends(investigator)],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return _change(
         request, viewer, incident_id, lambda s, user, i: logic.update(s, user, i, fields)
     )
 
 
-@router.post("/incidents/{incident_id}/status")
+@router.post("/incidents/{incident_id}/status", responses=INCIDENT)
 def set_status(
     request: Request,
     incident_id: RecordId,
     change: StatusChange,
     viewer: Annotated[Viewer, Depends(investigator)],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return _change(
         request,
         viewer,
@@ -240,13 +277,13 @@ def set_status(
     )
 
 
-@router.post("/incidents/{incident_id}/reviews")
+@router.post("/incidents/{incident_id}/reviews", responses=INCIDENT)
 def review(
     request: Request,
     incident_id: RecordId,
     body: ReviewIn,
     viewer: Annotated[Viewer, Depends(reviewer)],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return _change(
         request,
         viewer,
@@ -255,25 +292,25 @@ def review(
     )
 
 
-@router.post("/incidents/{incident_id}/comments")
+@router.post("/incidents/{incident_id}/comments", responses=INCIDENT)
 def comment(
     request: Request,
     incident_id: RecordId,
     body: CommentIn,
     viewer: Annotated[Viewer, Depends(investigator)],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     return _change(
         request, viewer, incident_id, lambda s, user, i: logic.comment(s, user, i, body.body)
     )
 
 
-@router.post("/incidents/{incident_id}/assets")
+@router.post("/incidents/{incident_id}/assets", responses=INCIDENT | ASSET)
 def link_asset(
     request: Request,
     incident_id: RecordId,
     body: LinkIn,
     viewer: Annotated[Viewer, Depends(investigator)],
-) -> dict[str, Any]:
+) -> IncidentDetail:
     def link(session, user, incident):
         start = "" if body.start is None else str(body.start)
         end = "" if body.end is None else str(body.end)
@@ -287,7 +324,7 @@ async def match(
     request: Request,
     viewer: Annotated[Viewer, Depends(any_user)],
     file: Annotated[UploadFile, File()],
-) -> dict[str, Any]:
+) -> MatchResult:
     """Which footage a still or clip shows, and where; the file is not preserved."""
     try:
         return await match_upload(request, file)
@@ -300,5 +337,5 @@ def search(
     request: Request,
     viewer: Annotated[Viewer, Depends(any_user)],
     q: Annotated[str, Query(min_length=1, max_length=500)],
-) -> list[dict[str, Any]]:
+) -> list[SearchHit]:
     return run_search(store_of(request), q)

@@ -17,6 +17,7 @@ from testament.jobs.celery_app import make_app
 from testament.jobs.models import DONE, FAILED, QUEUED, RUNNING
 from testament.store import init_store
 from tests import jobs_support
+from tests import web_support as ws
 from tests.conftest import _postgres_database
 from tests.jobs_support import Deployment, jobs_of, results_recorded_once
 from tests.media import make_image, make_video
@@ -115,6 +116,16 @@ def test_a_task_is_retried_and_one_failing_for_good_is_recorded_with_its_error(
     listed = team.testament("jobs", "--state", "failed").stdout
     assert f"failed  fingerprint asset:{second[:12]}… (match, 4 attempts)" in listed
     assert f"BlobStoreError: the original {second} is not in" in listed
+    ws.make_user(store, "ana", "investigator")
+    browser = ws.client(store)
+    ws.login(browser, "ana")
+    page = browser.get(f"/assets/{second}").text
+    assert "<h2>Processing</h2>" in page and f"BlobStoreError: the original {second}" in page
+    shown = browser.get(f"/api/assets/{second}").json()["jobs"]
+    assert {(j["task"], j["state"], j["attempts"]) for j in shown} == {
+        ("fingerprint", FAILED, 4),
+        ("thumbnails", FAILED, 4),
+    }
 
     shutil.move(*reversed(aside[second]))
     team.testament("ingest", str(folder), "--wait")  # a second run queues the failed again

@@ -84,10 +84,27 @@ class AssetIncident(BaseModel):
     end: float | None
 
 
+class JobOut(BaseModel):
+    id: int
+    task: str = Field(description="fingerprint, thumbnails, ...")
+    subject: str
+    queue: str
+    state: str = Field(description="queued, running, failed or done")
+    attempts: int
+    error: str | None = Field(description="why the last attempt failed")
+    worker: str | None
+    queued_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
 class AssetDetail(AssetOut):
     captures: list[CaptureOut]
     footage_links: list[FootageLinkOut]
     incidents: list[AssetIncident]
+    jobs: list[JobOut] = Field(
+        description="work queued for workers on this asset (empty in the embedded default)"
+    )
 
 
 class PerpetratorOut(BaseModel):

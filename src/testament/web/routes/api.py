@@ -19,6 +19,8 @@ from testament.fingerprint import FingerprintError
 from testament.investigate import incidents as logic
 from testament.investigate.fields import IncidentFields
 from testament.investigate.models import Incident
+from testament.jobs import state as job_state
+from testament.jobs.state import JobView
 from testament.web.api_schemas import (
     AssetDetail,
     AssetOut,
@@ -159,7 +161,9 @@ def get_asset(
         shas = dict(session.execute(select(Asset.id, Asset.sha256).where(Asset.id.in_(ids))).all())
         supports = logic.incidents_for_asset(session, asset)
         record = asset_dict(asset, with_captures=True)
+        jobs = [JobView.of(r).as_dict() for r in job_state.for_asset(session, asset.id)]
     return record | {
+        "jobs": jobs,
         "footage_links": [
             {
                 "a": shas[link.asset_a_id],

@@ -18,6 +18,8 @@ from testament.catalog.records import Ambiguous, AmbiguousOrMissing, NoMatch, fi
 from testament.fingerprint import FingerprintError
 from testament.footage.query import match_file
 from testament.investigate.incidents import incidents_for_asset
+from testament.jobs import state as job_state
+from testament.jobs.state import JobView
 from testament.locker.blobstore import local_file
 from testament.locker.custody import iter_events
 from testament.media.sniff import looks_like_text
@@ -90,6 +92,7 @@ def asset_page(
         incidents = incidents_for_asset(session, asset)
         custody = list(iter_events(session, f"asset:{asset.sha256}"))
         accesses = audit.collapsed(audit.entries(session, subject=f"asset:{asset.sha256}"))
+        jobs = [JobView.of(r) for r in job_state.for_asset(session, asset.id)]
     return render(
         request,
         "asset.html",
@@ -102,6 +105,7 @@ def asset_page(
         incidents=incidents,
         custody=custody,
         accesses=accesses,
+        jobs=jobs,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, text
 from warcio.archiveiterator import ArchiveIterator
 
 from testament import config
@@ -144,6 +144,22 @@ def test_a_posts_page_is_preserved_with_its_archive_chain_and_headers(
     report = verify_store(store)
     assert report.intact, report.problems
     assert not report.warnings
+
+    # The page capture is held to its signed event like every record.
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE page_captures SET final_url = 'https://elsewhere.example/'")
+        )
+    assert verify_store(store).problems == [
+        f"page capture {row.id}: final_url in the catalog differs from its signed "
+        f"'page_captured' event (#{tied.seq})"
+    ]
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM page_captures"))
+    assert verify_store(store).problems == [
+        f"page capture {row.id}: in its signed 'page_captured' event (#{tied.seq}) but missing "
+        "from the catalog"
+    ]
 
 
 def test_pages_found_by_hand_redirects_and_failures(pages, sqlite_store: Store) -> None:

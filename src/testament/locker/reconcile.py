@@ -1,8 +1,9 @@
 """Comparing the catalog with what the signed custody events say it holds.
 
 The events are the signed record; the catalog is a database anyone with access can edit.
-Every asset, capture, derivative and fingerprint must have its signed event, agree with it
-field by field (see `locker/attest.py`), and every such event must still have its record.
+Every asset, capture, derivative, fingerprint and page capture must have its signed event,
+agree with it field by field (see `locker/attest.py`), and every such event must still have
+its record.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from testament.locker.attest import (
     split_derived,
     stored_details,
 )
+from testament.watch.page_records import PARTS, PageCapture, page_captured_details
 
 BATCH = 1000
+ACTIONS = frozenset({"stored", "probed", "collected", "derived", "fingerprinted", "page_captured"})
 
 
 def short(sha256: str | None) -> str:
@@ -58,9 +61,10 @@ class SignedRecords:
         default_factory=lambda: defaultdict(list)
     )
     fingerprinted: dict[str, Signed] = field(default_factory=dict)
+    page_captured: dict[int, Signed] = field(default_factory=dict)
 
     def add(self, event: CustodyEvent) -> None:
-        if event.action not in ("stored", "probed", "collected", "derived", "fingerprinted"):
+        if event.action not in ACTIONS:
             return
         signed = Signed(event.seq, event.actor, event.details)
         try:
@@ -79,6 +83,8 @@ class SignedRecords:
         elif event.action == "derived":
             key = (asset, str(details.get("kind")), str(details.get("sha256")))
             self.derived[key].append(signed)
+        elif event.action == "page_captured" and isinstance(details.get("page_capture_id"), int):
+            self.page_captured.setdefault(details["page_capture_id"], signed)
 
 
 @dataclass
@@ -188,6 +194,19 @@ class _Reconciler:
         for asset, event in sorted(self.signed.fingerprinted.items(), key=lambda kv: kv[1].seq):
             self._missing(f"fingerprint of asset {short(asset)}", "fingerprinted", event)
 
+    def page_captures(self) -> None:
+        for row in _rows(self.session, select(PageCapture).order_by(PageCapture.id)):
+            parts = {
+                kind: self.asset_sha.get(getattr(row, column) or 0)
+                for kind, column in PARTS.items()
+            }
+            event = self.signed.page_captured.pop(row.id, None)
+            self.out.records += 1
+            details = page_captured_details(row, parts)
+            self.compare(f"page capture {row.id}", "page_captured", event, details, row.captured_by)
+        for row_id, event in sorted(self.signed.page_captured.items()):
+            self._missing(f"page capture {row_id}", "page_captured", event)
+
     def _missing(self, name: str, action: str, event: Signed) -> None:
         self.out.problems.append(
             f"{name}: in its signed '{action}' event (#{event.seq}) but missing from the catalog"
@@ -202,4 +221,5 @@ def reconcile(session: Session, signed: SignedRecords) -> Reconciled:
     reconciler.captures()
     reconciler.derivatives()
     reconciler.fingerprints()
+    reconciler.page_captures()
     return reconciler.out

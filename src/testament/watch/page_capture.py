@@ -15,7 +15,6 @@ capture of its own (method `page`, no media) the first time it is captured.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,11 +31,10 @@ from testament.collect.ingest import _new_asset, _probe_blob, _record_capture, c
 from testament.collect.items import Sighting
 from testament.collect.storable import unstorable
 from testament.locker.blobstore import StoredBlob
-from testament.locker.custody import canonical_json
 from testament.media.probe import ProbeResult
 from testament.store import Store
 from testament.watch.page_browser import BrowserUnavailable, PageError, VisitedPage, visit_all
-from testament.watch.page_records import PARTS, PageCapture
+from testament.watch.page_records import PARTS, PageCapture, page_captured_details
 
 TOOL = "testament.watch.page_capture 1"
 METHOD = "page"  # a capture made from a page found by hand, with no media of its own
@@ -90,21 +88,6 @@ def _resolve(store: Store, target: int | str) -> _Target | PageCaptureResult:
     if problem:
         return PageCaptureResult(target, url=target, error=problem)
     return _Target(target, target, None)
-
-
-def page_captured_details(row: PageCapture, parts: dict[str, str | None]) -> dict[str, Any]:
-    """What the `page_captured` event attests: the row, and each part by its SHA-256."""
-    return {
-        "page_capture_id": row.id,
-        "capture_id": row.capture_id,
-        "url": row.url,
-        "final_url": row.final_url,
-        "status_code": row.status_code,
-        "title": row.title,
-        "tool": row.tool,
-        "details_sha256": hashlib.sha256(canonical_json(row.details).encode()).hexdigest(),
-        "captured_at": row.captured_at.isoformat(),
-    } | {f"{kind}_sha256": sha256 for kind, sha256 in parts.items()}
 
 
 def _files(visited: VisitedPage) -> dict[str, Path | None]:

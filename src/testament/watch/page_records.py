@@ -7,6 +7,7 @@ derivatives: each is an asset of its own, and this row ties the four to the capt
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from testament.catalog.models import Base, utcnow
+from testament.locker.custody import canonical_json
 
 # What each preserved part of a page capture is, by the column that names its asset.
 PARTS = {
@@ -45,3 +47,18 @@ class PageCapture(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     captured_at: Mapped[datetime] = mapped_column(default=utcnow)
     captured_by: Mapped[str] = mapped_column(String(200))
+
+
+def page_captured_details(row: PageCapture, parts: dict[str, str | None]) -> dict[str, Any]:
+    """What the `page_captured` event attests: the row, and each part by its SHA-256."""
+    return {
+        "page_capture_id": row.id,
+        "capture_id": row.capture_id,
+        "url": row.url,
+        "final_url": row.final_url,
+        "status_code": row.status_code,
+        "title": row.title,
+        "tool": row.tool,
+        "details_sha256": hashlib.sha256(canonical_json(row.details).encode()).hexdigest(),
+        "captured_at": row.captured_at.isoformat(),
+    } | {f"{kind}_sha256": sha256 for kind, sha256 in parts.items()}

@@ -144,6 +144,7 @@ def _pdf_table(pdf: _Pdf, table: Table) -> None:
     with pdf.table(
         col_widths=table.widths,
         text_align="LEFT",
+        v_align="TOP",
         align="LEFT",
         width=pdf.epw * (0.6 if table.narrow else 1),
         line_height=4.2,

@@ -124,11 +124,15 @@ class Watcher:
         self.ingest = Ingest(store, steps=[_Deferred(s) for s in self.steps])
 
     def finish(self) -> None:
+        """Once a round is done: the steps' own finishing (saving the hash index)."""
         for step in self.steps:
             step.finish()
 
     def poll(self, source_id: int) -> PollOutcome:
-        """Collect what is new on a source whose lease this watcher holds."""
+        """Collect what is new on a source whose lease this watcher holds; release the lease.
+
+        Call `finish` once the round's polls are done.
+        """
         outcome = PollOutcome(source_id)
         with self.store.read() as session:
             source = session.get(Source, source_id)
@@ -152,8 +156,6 @@ class Watcher:
         except Exception as exc:
             log.exception("source %s failed", source_id)
             outcome.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.finish()
         self._finished(source_id, outcome, retry_after)
         return outcome
 
@@ -364,6 +366,8 @@ class Watcher:
             source = session.get(Source, source_id)
             assert source is not None
             source.last_run_at = now
+            if source.lease_owner == self.owner:
+                source.lease_owner, source.lease_until = None, None
             every = timedelta(seconds=source.every_seconds)
             if outcome.error is None:
                 source.failures = 0

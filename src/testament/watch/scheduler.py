@@ -86,16 +86,20 @@ class Scheduler:
     def poll_due(self, report: Callable[[PollOutcome], None] | None = None) -> Round:
         """One round: every due source this watcher can lease, then young posts rechecked."""
         done = Round()
-        for source_id in due_sources(self.store):
-            if not claim(self.store, source_id, self.watcher.owner):
-                continue  # paused meanwhile, or another watcher has it
-            try:
-                outcome = self.watcher.poll(source_id)
-            finally:
-                release(self.store, source_id, self.watcher.owner)
-            done.outcomes.append(outcome)
-            if report is not None:
-                report(outcome)
+        try:
+            for source_id in due_sources(self.store):
+                if not claim(self.store, source_id, self.watcher.owner):
+                    continue  # paused meanwhile, or another watcher has it
+                try:
+                    outcome = self.watcher.poll(source_id)  # releases the lease when done
+                except BaseException:
+                    release(self.store, source_id, self.watcher.owner)
+                    raise
+                done.outcomes.append(outcome)
+                if report is not None:
+                    report(outcome)
+        finally:
+            self.watcher.finish()
         checked_before = datetime.now(UTC) - self.young_every
         checks = recheck(
             self.store,

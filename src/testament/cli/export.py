@@ -355,7 +355,7 @@ def report_incident(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """An incident with its evidence, for reading and printing."""
+    """An incident with its evidence, a map of its place and a timeline of its footage."""
     from testament.report.incident_report import incident_document
 
     _check_format(fmt)

@@ -1,4 +1,5 @@
-"""`testament serve --workers 2` on PostgreSQL: two processes behind one port agree.
+"""`testament serve --workers 2` on PostgreSQL: two processes behind one port agree on
+sessions, login lockouts, the admin's settings and upload jobs.
 
 Which process answers a connection is the kernel's choice, so the test asks the kernel:
 after a request it finds the server side of its connection in /proc/net/tcp and the
@@ -8,6 +9,7 @@ the other process holds. Nothing in the app is changed for the test.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import re
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ from testament.web.auth import SESSION_COOKIE
 from testament.web.security import CSRF_COOKIE
 from tests import web_support as ws
 from tests.conftest import _postgres_database
+from tests.media import make_image
 
 pytestmark = pytest.mark.postgres
 STARTUP_SECONDS = 60
@@ -62,6 +66,22 @@ def _socket_inode(server_port: int, client_port: int) -> str | None:
             ):
                 return inode
     return None
+
+
+def _multipart(form: dict[str, str], files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in form.items()
+    ]
+    for filename, data in files:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 @dataclass
@@ -110,12 +130,18 @@ class Served:
         path: str,
         cookies: dict[str, str],
         form: dict[str, str] | None = None,
+        files: list[tuple[str, bytes]] | None = None,
     ) -> Reply:
-        """One request answered by `worker`; cookies it sets are added to `cookies`."""
+        """One request answered by `worker`; cookies it sets are added to `cookies`.
+
+        `files` (name, bytes) go as the form's `files` field, in a multipart body.
+        """
         connection = self.connect_to(worker)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-        body = None
-        if form is not None:
+        body: str | bytes | None = None
+        if files is not None:
+            body, headers["Content-Type"] = _multipart(form or {}, files)
+        elif form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         connection.request(method, path, body=body, headers=headers)
@@ -237,3 +263,27 @@ def test_an_admin_setting_saved_on_one_is_served_by_the_other(served) -> None:
         assert time.monotonic() < deadline, f"the other process still serves {policy!r}"
         time.sleep(0.3)
     assert re.search(r"img-src 'self' data: https://tiles\.example\.org;", policy)
+
+
+def test_an_upload_started_on_one_is_followed_on_the_other(served, tmp_path: Path) -> None:
+    """The progress page reads the upload's row in the catalog, whichever process answers."""
+    web, _ = served
+    first, second = web.workers
+    cookies: dict[str, str] = {}
+    assert web.login(first, cookies, "amira").status == 303
+    image = make_image(tmp_path / "photo.png", seed=7).read_bytes()
+    form = {"csrf_token": cookies[CSRF_COOKIE]}
+    started = web.send(first, "POST", "/upload", cookies, form, files=[("photo.png", image)])
+    assert started.status == 303, started.text
+    status_page = started.headers["location"]
+    deadline = time.monotonic() + 60
+    while True:
+        fragment = web.send(second, "GET", status_page + "/progress", cookies)
+        assert fragment.status == 200, fragment.text
+        if "hx-get" not in fragment.text:  # it stops polling once the upload is done
+            break
+        assert time.monotonic() < deadline, fragment.text
+        time.sleep(0.3)
+    assert "Upload finished" in fragment.text and "1 of 1 preserved" in fragment.text
+    assert hashlib.sha256(image).hexdigest()[:12] in fragment.text
+    assert web.send(second, "GET", status_page, cookies).status == 200

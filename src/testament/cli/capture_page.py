@@ -62,4 +62,4 @@ def capture_page(
         for kind, sha256 in result.parts.items():
             console.print(f"  {PART_NAMES[kind]:<20} {sha256}", highlight=False)
     if not result.ok:
-        fail(f"{result.target}: {result.error}", code=1)
+        fail(result.error or "", code=1)

@@ -33,6 +33,7 @@ from testament.watch.page_archive import ArchiveError, Exchange, package_wacz, w
 
 CHROMIUM_ENV = "TESTAMENT_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+SANDBOX_ENV = "TESTAMENT_CHROMIUM_SANDBOX"
 RATE_ENV = "TESTAMENT_WATCH_RATE"  # the watchers' setting: page loads a second to one host
 VIEWPORT = {"width": 1280, "height": 900}
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -163,15 +164,17 @@ class Browser:
                 "capturing pages needs Playwright: pip install 'playwright==1.65.2'"
             ) from None
         self._playwright = await async_playwright().start()
+        # Chromium's sandbox cannot run as root; elsewhere it guards against the page.
+        sandbox = os.geteuid() != 0 and os.environ.get(SANDBOX_ENV, "1") != "0"
         try:
-            # Chromium's sandbox cannot run as root; elsewhere it guards against the page.
             self._browser = await self._playwright.chromium.launch(
-                executable_path=self.executable, chromium_sandbox=os.geteuid() != 0
+                executable_path=self.executable, chromium_sandbox=sandbox
             )
         except Exception as exc:
             await self._playwright.stop()
+            hint = f" (where its sandbox cannot run, set {SANDBOX_ENV}=0)" if sandbox else ""
             raise BrowserUnavailable(
-                f"cannot start Chromium at {self.executable}: {_first_line(exc)}"
+                f"cannot start Chromium at {self.executable}: {_first_line(exc)}{hint}"
             ) from exc
         self.version = self._browser.version
         return self

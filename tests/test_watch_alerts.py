@@ -164,3 +164,19 @@ def test_an_alert_not_delivered_is_delivered_later(store: Store, site: Site) -> 
     assert deliver(store, Notifier(webhook=f"{site.base}/hook")) == 1
     assert [p["kind"] for p in site.received] == ["media_missing"]
     assert deliver(store, Notifier(webhook=f"{site.base}/hook")) == 0  # once delivered, done
+
+
+def test_a_repost_in_the_same_round_is_known_and_the_first_post_is_new(
+    store: Store, site: Site
+) -> None:
+    clip = media_bytes(14)[1]
+    site.add_file("clip.mp4", clip)
+    channel = site.channel("reposts")
+    channel.post("first", [Media("video", "clip.mp4", clip)])
+    channel.post("in between")
+    channel.post("again", [Media("video", "clip.mp4", clip)])
+    watch_once(store, f"{site.base}/s/reposts")
+    found = {a["post"]["text"]: a for a in list_alerts(store)}
+    assert found["first"]["kind"] == "new_footage"
+    assert found["again"]["kind"] == "known_footage"
+    assert found["again"]["details"]["earliest_capture"]["url"] == f"{site.base}/reposts/1"

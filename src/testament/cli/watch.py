@@ -262,8 +262,10 @@ def _about(alert: dict[str, Any]) -> str:
     if alert["kind"] == "known_footage":
         first = details.get("earliest_capture") or {}
         incidents = ", ".join(f"#{i['id']}" for i in details.get("incidents", [])) or "none"
+        size = len(details.get("group", []))
+        seen = f"group of {size}" if size > 1 else "same file"
         return (
-            f"group of {len(details.get('group', []))}; incidents {incidents}; "
+            f"{seen}; incidents {incidents}; "
             f"earliest {first.get('url') or first.get('channel') or '?'} "
             f"{first.get('posted_at') or ''}".strip()
         )

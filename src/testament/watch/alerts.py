@@ -95,9 +95,12 @@ def _known(session: Session, asset: Asset, own: set[int]) -> dict[str, Any] | No
     }
 
 
-def classify(session: Session, post: Post, captures: list[Capture]) -> Verdict:
-    """The alert a newly committed post gets."""
-    own = {c.id for c in captures}
+def classify(
+    session: Session, post: Post, captures: list[Capture], later: frozenset[int] = frozenset()
+) -> Verdict:
+    """The alert a newly committed post gets; `later` are captures of posts committed after
+    it in the same transaction, which it cannot have been a copy of."""
+    own = {c.id for c in captures} | later
     missing = [
         {"capture_id": c.id, "reason": c.missing_reason} for c in captures if c.asset_id is None
     ]

@@ -309,15 +309,28 @@ class Watcher:
             assert source is not None
             if source.lease_owner != self.owner:
                 raise LeaseLost
-            for post, keys in keyed:
-                alert_id = self._record(session, source, post, keys, now)
+            every = [k for _, keys in keyed for k in keys]
+            ids = dict(
+                session.execute(select(Capture.key, Capture.id).where(Capture.key.in_(every))).all()
+            )
+            for index, (post, keys) in enumerate(keyed):
+                later = frozenset(ids[k] for _, ks in keyed[index + 1 :] for k in ks) - {
+                    ids[k] for k in keys
+                }
+                alert_id = self._record(session, source, post, keys, now, later)
                 if alert_id is not None:
                     committed.append((post, alert_id))
             source.lease_until = now + LEASE
         return committed
 
     def _record(
-        self, session: Session, source: Source, post: FoundPost, keys: list[str], now: datetime
+        self,
+        session: Session,
+        source: Source,
+        post: FoundPost,
+        keys: list[str],
+        now: datetime,
+        later: frozenset[int],
     ) -> int | None:
         query = select(Post.id).where(Post.source_id == source.id, Post.post_key == post.key)
         if session.execute(query).first() is not None:
@@ -342,7 +355,7 @@ class Watcher:
         session.add(row)
         session.flush()
         session.add_all(PostCapture(post_id=row.id, capture_id=c.id) for c in captures)
-        verdict = classify(session, row, captures)
+        verdict = classify(session, row, captures, later)
         alert = add_alert(
             session,
             verdict.kind,

@@ -54,7 +54,8 @@ def test_bad_api_bodies_are_4xx_with_plain_messages(store) -> None:
         response = browser.post("/api/incidents", json=body, headers=token)
         assert response.status_code == 422, body
         for problem in response.json()["detail"]:
-            assert set(problem) == {"loc", "msg"} and isinstance(problem["msg"], str)
+            assert set(problem) == {"loc", "msg", "type"}
+            assert isinstance(problem["msg"], str) and isinstance(problem["type"], str)
     # SQLite keeps a NUL in text; PostgreSQL cannot, which is the request's fault.
     nul_refused = store.engine.dialect.name == "postgresql"
     for body in ({"title": "x\x00y"}, {"title": "x", "tags": ["a\x00"]}):

@@ -147,3 +147,48 @@ def test_a_folder_takes_settled_files_once(store: Store, tmp_path: Path) -> None
         assert [p.raw["path"] for p in posts if p.raw] == ["a.jpg", "sub/b.mp4", "writing.mp4"]
         row = session.get(Source, source)
         assert row is not None and row.posts_count == 3
+
+
+def test_watch_run_keeps_polling_until_stopped(store: Store, site: Site) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from testament import config
+    from testament.watch.net import RATE_ENV
+    from testament.watch.sources import add_source
+
+    channel = site.channel("live")
+    channel.post("before the watcher started")
+    add_source(store, f"{site.base}/s/live", "telegram", every=timedelta(seconds=1))
+    env = {
+        **os.environ,
+        config.HOME_ENV: str(store.settings.home),
+        config.DATABASE_ENV: store.settings.database_url,
+        RATE_ENV: "1000",
+    }
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "testament", "watch", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        posted = False
+        while time.monotonic() < deadline:
+            with store.read() as session:
+                texts = list(session.execute(select(Post.text)).scalars())
+            if texts and not posted:
+                channel.post("while it was running")
+                posted = True
+            if len(texts) == 2:
+                break
+            time.sleep(0.1)
+        assert texts == ["before the watcher started", "while it was running"]
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        stdout, stderr = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, stderr
+    assert "watching; Ctrl-C to stop" in stdout and "source 1: 1 new post" in stdout

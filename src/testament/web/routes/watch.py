@@ -137,7 +137,9 @@ def _add_source(
     address = address.strip()
     try:
         chosen = kind or guess_kind(address)
-        if chosen not in WEB_KINDS:
+        if chosen not in (*WEB_KINDS, "folder"):
+            raise WatchRefused(f"unknown kind {chosen!r} (one of {', '.join(WEB_KINDS)})")
+        if chosen == "folder":
             raise WatchRefused(
                 f"{address or 'an empty address'}: only http or https sources are added here; "
                 "a folder is added on the server with 'testament watch add PATH --kind folder'"
@@ -300,8 +302,6 @@ def add_source_form(
     since: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     form = {"address": address, "kind": kind, "every": every, "since": since}
-    if kind and kind not in WEB_KINDS:
-        return _sources_page(request, 400, error=f"unknown kind {kind!r}", form=form)
     try:
         added = _add_source(request, address, kind or None, every, since.strip() or None)
     except WatchRefused as exc:

@@ -66,6 +66,11 @@ def test_counts_and_a_changed_layout() -> None:
     assert [parse_count(t) for t in ("950", "1.2K", "3M", "n/a")] == [950, 1200, 3_000_000, None]
     with pytest.raises(LayoutChanged):
         parse_page("<html><body><div class='new'>x</div></body></html>", "https://t.me")
+    service = (
+        "<div class='tgme_channel_info'></div><div class='tgme_widget_message service_message' "
+        "data-post='c/1'><div class='message_media_not_supported'>Channel created</div></div>"
+    )
+    assert parse_page(service, "https://t.me") == ([], None)
     broken = "<div class='tgme_widget_message' data-post='c/5'><p>no date</p></div>"
     with pytest.raises(LayoutChanged, match="date"):
         parse_page(broken, "https://t.me")

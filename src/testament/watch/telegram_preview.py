@@ -133,7 +133,12 @@ def parse_message(message: LexborNode, base: str) -> FoundPost:
 def parse_page(html: str, base: str) -> tuple[list[FoundPost], int | None]:
     """The posts of one preview page, oldest first, and the `before` of the page before it."""
     tree = LexborHTMLParser(html)
-    messages = tree.css(".tgme_widget_message[data-post]")
+    # Service messages (channel created, photo changed) carry no post to preserve.
+    messages = [
+        m
+        for m in tree.css(".tgme_widget_message[data-post]")
+        if "service_message" not in (m.attributes.get("class") or "").split()
+    ]
     if not messages and tree.css_first(".tgme_channel_info, .tgme_page") is None:
         raise LayoutChanged("no channel and no messages in the page")
     posts = sorted((parse_message(m, base) for m in messages), key=lambda p: int(p.key))

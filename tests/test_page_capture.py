@@ -98,6 +98,11 @@ def test_a_posts_page_is_preserved_with_its_archive_chain_and_headers(
     assert shot.media_type == "image" and shot.mime_type == "image/png"
     assert assets[row.archive_asset_id].sha256 == result.parts["archive"]
 
+    # Its blurred preview is made with it, in custody as the one who captured it.
+    previews = [e for e in events if e.action == "derived"]
+    assert [e.subject for e in previews] == [f"asset:{result.parts['screenshot']}"]
+    assert previews[0].actor == "tester"
+
     # The screenshot is the whole page, not the viewport.
     with Image.open(BytesIO(_blob(store, result.parts["screenshot"]))) as image:
         assert image.format == "PNG"

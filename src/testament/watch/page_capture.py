@@ -32,6 +32,7 @@ from testament.collect.items import Sighting
 from testament.collect.storable import unstorable
 from testament.locker.blobstore import StoredBlob
 from testament.media.probe import ProbeResult
+from testament.media.thumbnails import ensure_previews
 from testament.store import Store
 from testament.watch.page_browser import BrowserUnavailable, PageError, VisitedPage, visit_all
 from testament.watch.page_records import PARTS, PageCapture, page_captured_details
@@ -165,7 +166,7 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
         store.custody.append(
             session, "page_captured", f"capture:{capture.id}", page_captured_details(row, parts)
         )
-        return PageCaptureResult(
+        result = PageCaptureResult(
             target.label,
             url=visited.url,
             capture_id=capture.id,
@@ -174,6 +175,9 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
             title=visited.title,
             parts={kind: sha for kind, sha in parts.items() if sha is not None},
         )
+    # The screenshot's blurred preview is ready before anyone opens the inbox.
+    ensure_previews(store, assets["screenshot"])
+    return result
 
 
 def _run_apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:

@@ -180,3 +180,38 @@ def test_a_repost_in_the_same_round_is_known_and_the_first_post_is_new(
     assert found["first"]["kind"] == "new_footage"
     assert found["again"]["kind"] == "known_footage"
     assert found["again"]["details"]["earliest_capture"]["url"] == f"{site.base}/reposts/1"
+
+
+def test_with_page_capture_on_each_new_posts_page_is_preserved(
+    store: Store, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testament.watch.page_browser import BrowserUnavailable, chromium_path
+    from testament.watch.page_records import PageCapture
+    from testament.watch.scheduler import PAGE_CAPTURE_ENV, page_capture_hook
+    from tests.system import need
+
+    try:
+        chromium_path()
+    except BrowserUnavailable as exc:
+        need(False, str(exc))
+    assert page_capture_hook() is None  # off unless asked for
+    monkeypatch.setenv(PAGE_CAPTURE_ENV, "1")
+    hook = page_capture_hook()
+    assert hook is not None
+    channel = site.channel("paged")
+    channel.post("words only")
+    channel.post("more words")
+    from testament.watch.lease import new_owner
+    from testament.watch.net import Http
+    from testament.watch.poller import Watcher
+    from testament.watch.scheduler import Scheduler
+    from testament.watch.sources import add_source
+
+    add_source(store, f"{site.base}/s/paged", "telegram")
+    watcher = Watcher(
+        store, new_owner(), http=Http(rate=1000), notifier=Notifier(), page_capture=hook
+    )
+    Scheduler(store, watcher).poll_due()
+    with store.read() as session:
+        pages = session.execute(select(PageCapture).order_by(PageCapture.id)).scalars().all()
+        assert sorted(p.url for p in pages) == [f"{site.base}/paged/1", f"{site.base}/paged/2"]

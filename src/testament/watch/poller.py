@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from testament import __version__
@@ -49,7 +49,7 @@ MAX_BACKOFF = timedelta(hours=6)
 CHUNK_POSTS = 8
 CHUNK_SECONDS = 1.0
 Poll = Callable[[Http, str, dict[str, Any] | None, datetime | None], Iterator[FoundPost]]
-PageCapture = Callable[[Store, int], object]
+PageCapture = Callable[[Store, list[int]], object]
 
 
 class LeaseLost(Exception):
@@ -281,22 +281,22 @@ class Watcher:
         alert_ids = [alert_id for _, alert_id in committed]
         outcome.alert_ids += alert_ids
         deliver(self.store, self.notifier, alert_ids)
-        if self.page_capture is not None:
-            for post, _ in committed:
-                if post.url:
-                    self._capture_page(source_id, post)
+        if self.page_capture is not None and committed:
+            self._capture_pages(source_id, [post for post, _ in committed])
 
-    def _capture_page(self, source_id: int, post: FoundPost) -> None:
-        """The post's page, preserved beside its first capture (after the post is committed)."""
+    def _capture_pages(self, source_id: int, posts: list[FoundPost]) -> None:
+        """The posts' pages, each preserved beside the post's first capture, once committed."""
+        keys = [p.key for p in posts if p.url]
         with self.store.read() as session:
-            capture_id = session.execute(
-                select(PostCapture.capture_id)
-                .join(Post, Post.id == PostCapture.post_id)
-                .where(Post.source_id == source_id, Post.post_key == post.key)
-                .order_by(PostCapture.capture_id)
-            ).scalar()
-        if capture_id is not None and self.page_capture is not None:
-            self.page_capture(self.store, capture_id)
+            rows = session.execute(
+                select(Post.id, func.min(PostCapture.capture_id))
+                .join(PostCapture, PostCapture.post_id == Post.id)
+                .where(Post.source_id == source_id, Post.post_key.in_(keys))
+                .group_by(Post.id)
+                .order_by(Post.id)
+            ).all()
+        if rows and self.page_capture is not None:
+            self.page_capture(self.store, [capture_id for _, capture_id in rows])
 
     def _commit(
         self, source_id: int, keyed: list[tuple[FoundPost, list[str]]]

@@ -37,12 +37,12 @@ def page_capture_hook() -> PageCapture | None:
     if os.environ.get(PAGE_CAPTURE_ENV, "") not in ("1", "true", "yes"):
         return None
     try:
-        from testament.watch.page_capture import capture_post_page
+        from testament.watch.page_capture import capture_post_pages
     except ImportError as exc:
         raise SourceError(
             f"{PAGE_CAPTURE_ENV} is set but page capture cannot be loaded ({exc})"
         ) from None
-    return capture_post_page
+    return capture_post_pages
 
 
 def _env_duration(name: str, default: str) -> timedelta:

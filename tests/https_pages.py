@@ -127,6 +127,18 @@ class _Pages(BaseHTTPRequestHandler):
                 "</body></html>"
             ).encode()
             self._send(200, body, "text/html; charset=utf-8")
+        elif path == "/hostile":
+            # Never quiet on the network, a dialog, a pop-up and a download, all at once.
+            body = (
+                b"<!doctype html><html><head><title>Hostile post</title></head><body>"
+                b"<p>hostile</p><script>"
+                b"setInterval(() => fetch('/static/photo.png?' + Date.now()), 100);"
+                b"alert('hello'); window.open('/s/channel/1');"
+                b"const a = document.createElement('a'); a.href = '/static/style.css';"
+                b"a.download = 'x.css'; document.body.append(a); a.click();"
+                b"</script></body></html>"
+            )
+            self._send(200, body, "text/html; charset=utf-8")
         elif path == "/moved":
             self.send_response(302)
             self.send_header("Location", "/s/channel/7")

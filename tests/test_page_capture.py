@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import time
 import zipfile
 from collections.abc import Iterator
 from io import BytesIO
@@ -173,9 +174,13 @@ def test_pages_found_by_hand_redirects_and_failures(pages, sqlite_store: Store) 
     with socket.socket() as probe:  # a port where nothing listens
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    hostile = f"{base}/hostile"
+    started = time.monotonic()
     results = capture_post_pages(
-        sqlite_store, [moved, gone, "ftp://example.org/x", 999, closed], rate=50
+        sqlite_store, [moved, gone, "ftp://example.org/x", 999, closed, hostile], rate=50
     )
+    # A page that never goes quiet is captured as it stands, after a bounded wait.
+    assert time.monotonic() - started < 30
     by_target = {r.target: r for r in results}
 
     # A redirect is followed; each hop's headers are kept.
@@ -193,12 +198,15 @@ def test_pages_found_by_hand_redirects_and_failures(pages, sqlite_store: Store) 
     refused = by_target[closed].error or ""
     assert refused.startswith(f"cannot capture {closed}: ") and "\n" not in refused
     assert "ERR_CONNECTION_REFUSED" in refused
+    assert by_target[hostile].ok and by_target[hostile].title == "Hostile post"
     assert "ERR_CONNECTION_REFUSED" in refused
+    assert by_target[hostile].ok and by_target[hostile].title == "Hostile post"
 
     with sqlite_store.read() as session:
         captures = session.execute(select(Capture).order_by(Capture.id)).scalars().all()
     # Each page found by hand is a capture of its own, with no media.
     assert sorted((c.method, c.url, c.asset_id) for c in captures) == [
+        ("page", hostile, None),
         ("page", moved, None),
         ("page", gone, None),
     ]

@@ -257,7 +257,7 @@ class _Visit:
 
         kept: list[Exchange] = []
         skipped: list[dict[str, str]] = []
-        for response, received_at in self.seen:
+        for response, received_at in list(self.seen):  # the page may still be fetching
             request = response.request
             if urlsplit(response.url).scheme not in ("http", "https"):
                 continue

@@ -36,10 +36,16 @@ def jobs(
     if json_output:
         print_json_value({"counts": counts, "jobs": [job.as_dict() for job in listed]})
         return
+    from rich.table import Table
+
     console.print(", ".join(f"{counts[s]:,} {s}" for s in STATES), highlight=False)
+    if not listed:
+        return
+    table = Table("job", "state", "task", "asset", "queue", "attempts", "error")
     for job in listed:
-        line = f"#{job.id} {job.state:<7} {job.task} {job.subject[:18]}… ({job.queue}"
-        line += f", {job.attempts} attempt{'' if job.attempts == 1 else 's'})"
-        console.print(escape(line), highlight=False)
-        if job.error and job.state != "done":
-            console.print(f"    {escape(job.error.splitlines()[0])}", highlight=False)
+        error = job.error.splitlines()[0] if job.error and job.state != "done" else ""
+        asset = job.subject.removeprefix("asset:")[:12]
+        table.add_row(
+            str(job.id), job.state, job.task, asset, job.queue, str(job.attempts), escape(error)
+        )
+    console.print(table)

@@ -345,6 +345,7 @@ def test_the_whole_store_runs_on_object_storage(
     assert checked.returncode == 0 and "intact" in checked.stdout, checked.stdout
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the bytes, not the catalog
 def test_an_original_in_object_storage_is_served_by_ranges_and_audited(
     s3_store: Store, tmp_path: Path
 ) -> None:

@@ -56,16 +56,31 @@ def copy_and_digest(
 ) -> Digests:
     """Read `source` to the end, passing each chunk to `sink`, and return its digests.
 
-    Memory stays bounded by a few chunks whatever the size of the stream.
+    Memory stays bounded by a few chunks whatever the size of the stream. A stream of one
+    chunk (a photo, a thumbnail) is hashed here: starting three threads would cost more
+    than hashing it.
     """
+    first = source.read(CHUNK)
+    second = source.read(CHUNK) if first else b""
+    if not second:
+        digests = [hashlib.sha256(), hashlib.md5(usedforsecurity=False), hashlib.sha512()]
+        for digest in digests:
+            digest.update(first)
+        if first and sink is not None:
+            sink(first)
+        if first and progress is not None:
+            progress(len(first))
+        sha256, md5, sha512 = (digest.hexdigest() for digest in digests)
+        return Digests(sha256, md5, sha512, len(first))
     workers = [
         _HashWorker(hashlib.sha256()),
         _HashWorker(hashlib.md5(usedforsecurity=False)),
         _HashWorker(hashlib.sha512()),
     ]
     size = 0
+    pending = [first, second]
     try:
-        while chunk := source.read(CHUNK):
+        while chunk := (pending.pop(0) if pending else source.read(CHUNK)):
             for worker in workers:
                 worker.queue.put(chunk)
             if sink is not None:

@@ -2,6 +2,7 @@
 
 from testament.accounts import models as accounts_models
 from testament.accounts import throttle as throttle_models
+from testament.actors import models as actor_models
 from testament.catalog import models as catalog_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
@@ -13,6 +14,7 @@ Base = catalog_models.Base
 __all__ = [
     "Base",
     "accounts_models",
+    "actor_models",
     "catalog_models",
     "investigate_models",
     "jobs_models",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from testament.accounts.models import User
 from testament.accounts.roles import allows
 from testament.accounts.users import find_user
+from testament.actors.attributions import sync_perpetrators
 from testament.catalog.models import Asset, utcnow
 from testament.catalog.records import iso
 from testament.investigate import search
@@ -103,6 +104,7 @@ def create(session: Session, actor: User, fields: IncidentFields) -> Incident:
     session.add(incident)
     _apply(session, incident, fields)
     session.flush()
+    sync_perpetrators(session, actor, incident)
     feed(session, incident, actor, "created", values=snapshot(incident))
     search.index_incident(session, incident)
     return incident
@@ -122,6 +124,7 @@ def update(session: Session, actor: User, incident: Incident, fields: IncidentFi
     if not changes:
         return changes
     incident.updated_at = utcnow()
+    sync_perpetrators(session, actor, incident)
     feed(session, incident, actor, "edited", changes=changes)
     if incident.status == "verified":
         _set_status(session, actor, incident, "needs_review", "edited after verification")

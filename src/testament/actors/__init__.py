@@ -1,0 +1,1 @@
+"""Units and people, attributions of incidents to them with their bases, and accountability."""

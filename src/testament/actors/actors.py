@@ -1,0 +1,193 @@
+"""Keeping actors: creating, naming, placing under a parent unit, and finding them by name.
+
+Functions take the acting user's name and leave committing to the caller; each checks
+everything before it writes, so a refusal leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import Session
+
+from testament.accounts.roles import allows
+from testament.actors import names
+from testament.actors.models import Actor, ActorAlias
+from testament.actors.vocabulary import GROUP_KINDS, IDENTIFICATIONS_ROLE, KINDS
+from testament.catalog.models import utcnow
+
+
+class ActorError(ValueError):
+    """A change the rules do not allow; the message says why in one line."""
+
+
+@dataclass
+class AliasIn:
+    name: str
+    language: str = ""
+
+
+def may_see(role: str, actor: Actor) -> bool:
+    """Units and forces are open to every role; an individual only to those who identify."""
+    return actor.kind != "individual" or allows(role, IDENTIFICATIONS_ROLE)
+
+
+def get(session: Session, actor_id: int) -> Actor:
+    actor = session.get(Actor, actor_id)
+    if actor is None:
+        raise ActorError(f"no actor {actor_id}")
+    return actor
+
+
+def not_future(day: date | None, what: str) -> None:
+    if day is not None and day > utcnow().date():
+        raise ActorError(f"{what} {day.isoformat()} is in the future")
+
+
+def _reindex(actor: Actor) -> None:
+    actor.search_key = names.search_key([actor.name, *(a.name for a in actor.aliases)])
+
+
+def _check_parent(session: Session, actor: Actor | None, parent_id: int | None) -> Actor | None:
+    if parent_id is None:
+        return None
+    parent = session.get(Actor, parent_id)
+    if parent is None:
+        raise ActorError(f"no actor {parent_id} to be the parent")
+    if parent.kind not in GROUP_KINDS:
+        raise ActorError(f"actor {parent_id} is an individual and cannot be a parent")
+    seen = set()
+    step: Actor | None = parent
+    while step is not None and step.id not in seen:
+        if actor is not None and step.id == actor.id:
+            raise ActorError(f"actor {parent_id} is under actor {actor.id}: parents would cycle")
+        seen.add(step.id)
+        step = step.parent
+    return parent
+
+
+def _check_fields(
+    kind: str, name: str, service_start: date | None, service_end: date | None
+) -> None:
+    if kind not in KINDS:
+        raise ActorError(f"unknown actor kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if not name.strip():
+        raise ActorError("an actor needs a name (an unnamed individual: describe them)")
+    not_future(service_start, "service start")
+    not_future(service_end, "service end")
+    if service_start and service_end and service_end < service_start:
+        raise ActorError("service ends before it starts")
+
+
+def create(
+    session: Session,
+    username: str,
+    *,
+    kind: str,
+    name: str,
+    party: str = "",
+    parent_id: int | None = None,
+    rank: str = "",
+    service_start: date | None = None,
+    service_end: date | None = None,
+    notes: str = "",
+    aliases: list[AliasIn] | None = None,
+) -> Actor:
+    _check_fields(kind, name, service_start, service_end)
+    parent = _check_parent(session, None, parent_id)
+    actor = Actor(
+        kind=kind,
+        name=name.strip(),
+        party=party.strip(),
+        parent=parent,
+        rank=rank.strip(),
+        service_start=service_start,
+        service_end=service_end,
+        notes=notes.strip(),
+        created_by=username,
+        aliases=[
+            ActorAlias(name=a.name.strip(), language=a.language.strip())
+            for a in aliases or []
+            if a.name.strip()
+        ],
+    )
+    _reindex(actor)
+    session.add(actor)
+    session.flush()
+    return actor
+
+
+def set_parent(session: Session, actor: Actor, parent_id: int | None) -> None:
+    actor.parent = _check_parent(session, actor, parent_id)
+    session.flush()
+
+
+def add_alias(session: Session, actor: Actor, name: str, language: str = "") -> ActorAlias:
+    if not name.strip():
+        raise ActorError("an alias cannot be empty")
+    alias = ActorAlias(name=name.strip(), language=language.strip()[:16])
+    actor.aliases.append(alias)
+    _reindex(actor)
+    session.flush()
+    return alias
+
+
+def search(
+    session: Session,
+    query: str = "",
+    *,
+    kind: str | None = None,
+    role: str = "admin",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Actor]:
+    """Actors whose name or an alias matches every word, in any script or transliteration.
+
+    Each word matches as romanised text or by its skeleton; exact romanised matches
+    come first. Individuals are left out for roles that may not see identifications.
+    """
+    plain_words, skeleton_words = names.query_words(query)
+    statement = select(Actor)
+    for plain_word, skeleton_word in zip(plain_words, skeleton_words, strict=True):
+        statement = statement.where(
+            or_(
+                Actor.search_key.contains(plain_word, autoescape=True),
+                Actor.search_key.contains(skeleton_word, autoescape=True),
+            )
+        )
+    if kind is not None:
+        statement = statement.where(Actor.kind == kind)
+    if not allows(role, IDENTIFICATIONS_ROLE):
+        statement = statement.where(Actor.kind != "individual")
+    if plain_words:
+        exact = and_(*(Actor.search_key.contains(w, autoescape=True) for w in plain_words))
+        statement = statement.order_by(case((exact, 0), else_=1))
+    statement = statement.order_by(Actor.name, Actor.id)
+    return list(session.execute(statement.limit(limit).offset(offset)).scalars().unique())
+
+
+def lineage(actor: Actor) -> list[Actor]:
+    """The actor's parents, nearest first."""
+    found, step, seen = [], actor.parent, {actor.id}
+    while step is not None and step.id not in seen:
+        found.append(step)
+        seen.add(step.id)
+        step = step.parent
+    return found
+
+
+def actor_dict(actor: Actor) -> dict:
+    return {
+        "id": actor.id,
+        "kind": actor.kind,
+        "name": actor.name,
+        "party": actor.party,
+        "parent_id": actor.parent_id,
+        "rank": actor.rank,
+        "service_start": actor.service_start.isoformat() if actor.service_start else None,
+        "service_end": actor.service_end.isoformat() if actor.service_end else None,
+        "notes": actor.notes,
+        "aliases": [{"name": a.name, "language": a.language} for a in actor.aliases],
+    }

@@ -1,0 +1,315 @@
+"""Actors, attributions and accountability: the model, the migration of perpetrator rows, search."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from testament.accounts import users
+from testament.accounts.models import User
+from testament.actors import actors, attributions
+from testament.actors.actors import ActorError, AliasIn
+from testament.actors.attributions import AttributionIn, BasisIn
+from testament.actors.models import Actor, Attribution, AttributionBasis
+from testament.catalog import database, schema
+from testament.catalog.models import utcnow
+from testament.investigate import incidents
+from testament.investigate.fields import IncidentFields
+from testament.investigate.models import Incident
+from testament.store import Store
+from tests import web_support as ws
+
+ACTOR_TABLES = {
+    "actors",
+    "actor_aliases",
+    "attributions",
+    "attribution_bases",
+    "attribution_history",
+    "accountability_events",
+}
+
+
+def _user(store: Store, name: str, role: str) -> int:
+    with store.write() as session:
+        user, _ = users.add_user(session, name, role)
+        session.flush()
+        return user.id
+
+
+def test_the_models_match_migration_0009(store: Store) -> None:
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), schema.Base.metadata)
+
+    def table_of(entry) -> str | None:
+        item = entry[0] if isinstance(entry, list) else entry
+        for part in item[1:]:
+            name = getattr(part, "name", None) if not hasattr(part, "table") else part.table.name
+            if name:
+                return name
+        return None
+
+    assert [d for d in diff if table_of(d) in ACTOR_TABLES] == []
+
+
+def test_perpetrator_rows_become_attributions_with_their_confidence_and_basis(
+    store: Store,
+) -> None:
+    """A catalog at 0008 with free-text perpetrator rows, upgraded: every incident stays."""
+    uid = _user(store, "maker", "investigator")
+    with store.write() as session:
+        maker = session.get(User, uid)
+        first = incidents.create(
+            session,
+            maker,
+            IncidentFields(
+                title="Execution near a bridge",
+                perpetrators=[
+                    {
+                        "party": "Party A",
+                        "unit": "3rd company",
+                        "confidence": "tentative",
+                        "basis": ["uniform", "geography"],
+                    },
+                    {"party": "Party B", "confidence": "probable", "basis": ["speech"]},
+                ],
+            ),
+        )
+        second = incidents.create(
+            session,
+            maker,
+            IncidentFields(
+                title="Abuse of a prisoner",
+                perpetrators=[
+                    {"party": "Party A", "unit": "3rd company", "confidence": "possible"}
+                ],
+            ),
+        )
+        ids = (first.id, second.id)
+    config = database._alembic_config(store.engine)
+    command.downgrade(config, "0008")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM incidents")).scalar() == 2
+        assert connection.execute(text("SELECT count(*) FROM incident_perpetrators")).scalar() == 3
+    command.upgrade(config, "head")
+    with store.read() as session:
+        assert [
+            i.id for i in session.execute(select(Incident).order_by(Incident.id)).scalars()
+        ] == list(ids)
+        rows = (
+            session.execute(select(Attribution).order_by(Attribution.id)).scalars().unique().all()
+        )
+        assert [
+            (a.incident_id, a.actor.kind, a.actor.name, a.actor.party, a.confidence) for a in rows
+        ] == [
+            (ids[0], "unit", "3rd company", "Party A", "unverified"),
+            (ids[0], "force", "Party B", "Party B", "probable"),
+            (ids[1], "unit", "3rd company", "Party A", "possible"),
+        ]
+        assert rows[0].actor_id == rows[2].actor_id  # one unit, seen in two incidents
+        assert [b.kind for b in rows[0].bases] == ["uniform", "geolocation"]
+        assert [b.kind for b in rows[1].bases] == ["speech"]
+        assert all(a.status == "proposed" and a.created_by_id == uid for a in rows)
+        migrated = attributions.history(session, rows[0])
+        assert migrated[0]["kind"] == "migrated"
+        assert migrated[0]["details"]["perpetrator"]["confidence"] == "tentative"
+        assert session.execute(select(Actor)).scalars().unique().all().__len__() == 2
+
+
+def test_new_perpetrator_rows_are_attributed_once(store: Store) -> None:
+    uid = _user(store, "maker", "investigator")
+    with store.write() as session:
+        maker = session.get(User, uid)
+        fields = IncidentFields(
+            title="t", perpetrators=[{"party": "Party C", "confidence": "possible"}]
+        )
+        incident = incidents.create(session, maker, fields)
+        incidents.update(session, maker, incident, fields.model_copy(update={"summary": "more"}))
+        assert len(attributions.for_incident(session, incident.id)) == 1
+
+
+@pytest.fixture
+def world(store: Store, tmp_path: Path) -> dict:
+    ids = {
+        "investigator": _user(store, "inv", "investigator"),
+        "reviewer": _user(store, "rev", "reviewer"),
+        "viewer": _user(store, "view", "viewer"),
+    }
+    ids["sha256"] = ws.small_video(store, tmp_path)
+    with store.write() as session:
+        maker = session.get(User, ids["investigator"])
+        ids["incident"] = incidents.create(session, maker, IncidentFields(title="i")).id
+        force = actors.create(session, "inv", kind="force", name="Armed forces", party="Party A")
+        brigade = actors.create(
+            session,
+            "inv",
+            kind="formation",
+            name="1st brigade",
+            party="Party A",
+            parent_id=force.id,
+        )
+        ids.update(force=force.id, brigade=brigade.id)
+    return ids
+
+
+def test_a_parent_cycle_is_refused_and_nothing_changes(store: Store, world: dict) -> None:
+    with store.write() as session:
+        battalion = actors.create(
+            session, "inv", kind="unit", name="2nd battalion", parent_id=world["brigade"]
+        )
+        assert [a.name for a in actors.lineage(battalion)] == ["1st brigade", "Armed forces"]
+        force = actors.get(session, world["force"])
+        with pytest.raises(ActorError, match="cycle"):
+            actors.set_parent(session, force, battalion.id)
+        with pytest.raises(ActorError, match="cycle"):
+            actors.set_parent(session, force, force.id)
+        person = actors.create(session, "inv", kind="individual", name="Unnamed soldier")
+        with pytest.raises(ActorError, match="individual and cannot be a parent"):
+            actors.create(session, "inv", kind="unit", name="x", parent_id=person.id)
+    with store.read() as session:
+        assert actors.get(session, world["force"]).parent_id is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"actor_id": 9999}, "no actor 9999"),
+        ({"incident_id": 9999}, "no incident 9999"),
+        (
+            {"bases": [BasisIn("uniform", sha256="abcdef0123")]},
+            "no asset with sha256 starting abcdef0123",
+        ),
+        ({"bases": [BasisIn("uniform")]}, "must point at a preserved asset"),
+        ({"confidence": "certain"}, "unknown confidence 'certain'"),
+        ({"role": "bystander"}, "unknown role 'bystander'"),
+    ],
+)
+def test_bad_attributions_are_one_line_and_write_nothing(
+    store: Store, world: dict, bad: dict, message: str
+) -> None:
+    given = {
+        "incident_id": world["incident"],
+        "actor_id": world["brigade"],
+        "role": "unit responsible",
+        "confidence": "probable",
+        **bad,
+    }
+    with pytest.raises(ActorError, match=message) as caught, store.write() as session:
+        attributions.propose(
+            session, session.get(User, world["investigator"]), AttributionIn(**given)
+        )
+    assert "\n" not in str(caught.value)
+    with store.read() as session:
+        assert session.execute(select(Attribution)).first() is None
+        assert session.execute(select(AttributionBasis)).first() is None
+
+
+def test_a_future_date_of_service_is_refused(store: Store) -> None:
+    with store.write() as session, pytest.raises(ActorError, match="in the future"):
+        actors.create(
+            session,
+            "inv",
+            kind="individual",
+            name="x",
+            service_start=utcnow().date() + timedelta(days=2),
+        )
+
+
+def test_review_needs_a_second_person_and_edits_reopen(store: Store, world: dict) -> None:
+    with store.write() as session:
+        inv = session.get(User, world["investigator"])
+        rev = session.get(User, world["reviewer"])
+        attribution = attributions.propose(
+            session,
+            inv,
+            AttributionIn(
+                world["incident"],
+                world["brigade"],
+                "unit responsible",
+                "possible",
+                bases=[
+                    BasisIn(
+                        "insignia",
+                        sha256=world["sha256"][:12],
+                        start=1.0,
+                        end=2.0,
+                        region=[0.1, 0.1, 0.2, 0.3],
+                    )
+                ],
+            ),
+        )
+        attributions.edit(session, rev, attribution, confidence="probable")
+        with pytest.raises(ActorError, match="second person"):
+            attributions.review(session, rev, attribution, "confirmed")
+        with pytest.raises(ActorError, match="only reviewers"):
+            attributions.review(session, inv, attribution, "disputed")
+        other, _ = users.add_user(session, "rev2", "reviewer")
+        session.flush()
+        attributions.review(session, other, attribution, "confirmed", "insignia matches")
+        assert (attribution.status, attribution.reviewer.username) == ("confirmed", "rev2")
+        attributions.edit(session, inv, attribution, confidence="confirmed")
+        assert attribution.status == "proposed"
+        kinds = [e["kind"] for e in attributions.history(session, attribution)]
+        assert kinds == ["proposed", "edited", "review", "edited", "status"]
+        assert attribution.bases[0].region == [0.1, 0.1, 0.2, 0.3]
+
+
+# One person's name in the scripts the material uses, and the spellings that must find it.
+NAMES = {
+    "Armenian": ("Հայկ Մարտիրոսյան", ["Hayk Martirosyan", "Айк Мартиросян", "martirosyan"]),
+    "Azerbaijani Latin": ("Şəhriyar Əliyev", ["Шахрияр Алиев", "Shahriyar Aliyev", "aliyev"]),
+    "Azerbaijani Cyrillic": ("Ҹәфәр Гулијев", ["Cəfər Quliyev", "Jafar Guliyev", "Джафар Кулиев"]),
+    "Russian": ("Сергей Кузнецов", ["Sergei Kuznetsov", "Sergey Kuznetsov", "кузнецов"]),
+    "English": ("Northern Battalion", ["northern", "NORTHERN battalion"]),
+}
+
+
+@pytest.mark.parametrize("script", list(NAMES))
+def test_search_finds_a_name_in_every_script_and_transliteration(store: Store, script: str) -> None:
+    name, queries = NAMES[script]
+    with store.write() as session:
+        actors.create(session, "inv", kind="unit", name="Decoy unit", aliases=[AliasIn("Другой")])
+        found = actors.create(
+            session, "inv", kind="unit", name=f"Unit {script}", aliases=[AliasIn(name)]
+        )
+        wanted = found.id
+    with store.read() as session:
+        for query in [name, *queries]:
+            assert [a.id for a in actors.search(session, query)] == [wanted], query
+
+
+def test_search_hides_individuals_from_viewers(store: Store) -> None:
+    with store.write() as session:
+        actors.create(session, "inv", kind="individual", name="Ashot Petrosyan")
+        actors.create(session, "inv", kind="unit", name="Ashot's company")
+    with store.read() as session:
+        assert {a.kind for a in actors.search(session, "ashot", role="viewer")} == {"unit"}
+        assert len(actors.search(session, "Ашот", role="investigator")) == 2
+
+
+def test_search_over_thousands_of_actors_is_quick(store: Store) -> None:
+    import time
+
+    with store.write() as session:
+        for n in range(3000):
+            session.add(
+                Actor(
+                    kind="unit",
+                    name=f"Unit {n}",
+                    party="P",
+                    created_by="t",
+                    search_key=f" | unit {n} | nt {n} | ",
+                )
+            )
+        actors.create(session, "inv", kind="unit", name="Rare Kuznetsov unit")
+    with store.read() as session:
+        started = time.perf_counter()
+        found = actors.search(session, "Кузнецов")
+        elapsed = time.perf_counter() - started
+    assert [a.name for a in found] == ["Rare Kuznetsov unit"]
+    assert elapsed < 1.0

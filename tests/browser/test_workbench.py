@@ -232,3 +232,182 @@ def test_a_preserved_page_and_script_cannot_act_for_an_admin(
     )
     assert ready > 3
     context.close()
+
+
+# Every page a person can reach; at a phone's width none may scroll sideways.
+NARROW = 390
+NARROW_PAGES = (
+    "/library",
+    "/library?view=table",
+    "/incidents",
+    "/incidents/{incident}",
+    "/incidents/{incident}/edit",
+    "/incidents/new",
+    "/assets/{sha256}",
+    "/upload",
+    "/match",
+    "/map",
+    "/timeline",
+    "/search?q=courtyard",
+    "/account",
+    "/docs",
+    "/admin",
+    "/admin/audit",
+)
+
+
+def _incident(store: Store, sha256: str) -> int:
+    from testament.accounts.models import User
+    from testament.catalog.models import Asset
+    from testament.investigate.fields import IncidentFields, PerpetratorFields, VictimFields
+    from testament.investigate.incidents import create, link_asset
+
+    fields = IncidentFields(
+        title="Shooting in a courtyard",
+        violations=["torture"],
+        location_name="Village square",
+        perpetrators=[
+            PerpetratorFields(party="Party named in the footage", confidence="tentative"),
+            PerpetratorFields(party="Second party", unit="Checkpoint unit", confidence="probable"),
+        ],
+        victims=[VictimFields(count=2, status="civilian")],
+    )
+    with store.write() as session:
+        author = session.query(User).filter_by(username="ana").one()
+        incident = create(session, author, fields)
+        link_asset(session, author, incident, session.query(Asset).filter_by(sha256=sha256).one())
+        return incident.id
+
+
+def _derived(store: Store) -> int:
+    from testament.catalog.models import CustodyEvent
+
+    with store.read() as session:
+        return session.query(CustodyEvent).filter_by(action="derived").count()
+
+
+def test_previews_audit_docs_edit_form_and_narrow_screens(server, browser, tmp_path: Path) -> None:
+    base, store = server
+    ws.make_user(store, "ana", "investigator")
+    ws.make_user(store, "adm", "admin")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    video = make_video(tmp_path / "courtyard.mp4", seconds=6, width=640, height=360, seed=7)
+    sha256 = ws.ingest(store, video, platform="telegram", channel="Demo channel")
+    incident = _incident(store, sha256)
+    made_at_ingest = _derived(store)
+    assert made_at_ingest == 7  # a thumbnail and six keyframes, before anyone asked
+    errors: list[str] = []
+    elsewhere: list[str] = []
+    refused: list[str] = []  # by the browser, for the CSP, before any byte is sent
+
+    def csp(failure: str | None) -> bool:
+        return failure in ("csp", "net::ERR_BLOCKED_BY_CSP")  # Chromium's words for it
+
+    def watched(context) -> object:
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None,
+        )
+        page.on("request", lambda r: None if r.url.startswith(base) else elsewhere.append(r.url))
+        page.on("requestfailed", lambda r: refused.append(r.url) if csp(r.failure) else None)
+        return page
+
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = watched(context)
+    _login(page, base, "ana")
+    # The library's first view shows pictures, made at ingest, not blank tiles.
+    page.goto(base + "/library")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth)"
+    )
+    assert page.locator(".tile img").count() == 1 and _derived(store) == made_at_ingest
+    page.screenshot(path=ARTIFACTS / "20-library-first-view.png", full_page=True)
+
+    # Every keyframe of the strip in view, the last one whole.
+    page.goto(f"{base}/assets/{sha256}")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.strip img')].every(i => i.naturalWidth > 0)"
+    )
+    cut = page.evaluate(
+        """() => { const strip = document.querySelector('.strip').getBoundingClientRect();
+             return [...document.querySelectorAll('.strip button')].filter(b => {
+               const r = b.getBoundingClientRect();
+               return r.left < strip.left - 1 || r.right > strip.right + 1 || r.width < 40;
+             }).length; }"""
+    )
+    assert page.locator(".strip button").count() == 6 and cut == 0
+    # One reveal of the player: the audit log shows it as one line, in words, naming the file.
+    page.locator("[data-reveal-player]").first.click()
+    page.locator("#confirm-reveal").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.strip img')]
+                   .every(i => i.src.includes('clear=1') && i.complete)"""
+    )
+    page.screenshot(path=ARTIFACTS / "21-asset-revealed.png", full_page=True)
+
+    # The edit form shows the incident's own rows and no blank ones.
+    page.goto(f"{base}/incidents/{incident}/edit")
+    parties = page.locator("#perp-rows > .repeat-row input[name$='-party']")
+    assert parties.evaluate_all("inputs => inputs.map(i => i.value)") == [
+        "Party named in the footage",
+        "Second party",
+    ]
+    counts = page.locator("#victim-rows > .repeat-row input[name$='-count']")
+    assert counts.evaluate_all("inputs => inputs.map(i => i.value)") == ["2"]
+    page.screenshot(path=ARTIFACTS / "22-incident-edit.png", full_page=True)
+
+    # The API documentation, bundled: Swagger UI and ReDoc, nothing from another server.
+    page.goto(base + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    assert page.locator(".opblock").count() >= 15
+    page.locator(".opblock-summary-path", has_text="/api/me").first.click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    page.wait_for_selector(".responses-table .response-col_status:text-is('200')")
+    assert (
+        '"username": "ana"' in page.locator(".live-responses-table .microlight").first.inner_text()
+    )
+    page.screenshot(path=ARTIFACTS / "23-api-docs.png", full_page=True)
+    page.goto(base + "/redoc")
+    page.get_by_role("heading", name=re.compile("testament workbench API")).wait_for()
+    page.get_by_role("heading", name="List Assets").wait_for()
+    page.screenshot(path=ARTIFACTS / "24-api-redoc.png")
+    context.close()
+
+    admin = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = watched(admin)
+    _login(page, base, "adm")
+    page.goto(base + "/admin/audit")
+    rows = page.locator("table.audit tbody tr, table.audit tr:has(td)")
+    reveal = page.locator("table.audit tr", has=page.locator("td:text-is('reveal')"))
+    assert reveal.count() == 1, rows.all_inner_texts()
+    text = reveal.inner_text()
+    assert "revealed: the player, 6 clear keyframes" in text and "{" not in text
+    assert reveal.get_by_role("link", name="courtyard.mp4").get_attribute("href") == (
+        f"/assets/{sha256}"
+    )
+    page.screenshot(path=ARTIFACTS / "25-audit.png", full_page=True)
+    admin.close()
+
+    # At a phone's width nothing on any page scrolls sideways.
+    for username in ("adm",):
+        phone = browser.new_context(viewport={"width": NARROW, "height": 844})
+        page = watched(phone)
+        _login(page, base, username)
+        wide = {}
+        for path in NARROW_PAGES:
+            page.goto(base + path.format(incident=incident, sha256=sha256))
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > NARROW:
+                wide[path] = width
+            name = re.sub(r"[^a-z0-9]+", "-", path.format(incident="n", sha256="sha")).strip("-")
+            page.screenshot(path=ARTIFACTS / f"30-narrow-{name}.png", full_page=True)
+        assert wide == {}
+        phone.close()
+    # ReDoc's own logo, which it would fetch from its CDN, and a stylesheet it writes before
+    # it is given the page's nonce, are refused by the CSP: nothing else goes wrong, and no
+    # request leaves for another server.
+    assert [e for e in errors if "Content Security Policy" not in e or "/redoc" not in e] == []
+    assert elsewhere == refused == ["https://cdn.redoc.ly/redoc/logo-mini.svg"]

@@ -27,7 +27,13 @@ from testament import config
 from testament.collect.ingest import Ingest, default_steps
 from testament.collect.items import Item, Sighting
 from testament.locker.blobcopy import copy_blobs
-from testament.locker.blobstore import BlobStore, BlobStoreError, LocalBlobStore, open_blob_store
+from testament.locker.blobstore import (
+    BlobStore,
+    BlobStoreError,
+    LocalBlobStore,
+    local_file,
+    open_blob_store,
+)
 from testament.locker.custody import iter_events
 from testament.locker.s3store import MIB, S3BlobStore
 from testament.locker.verify import verify_store
@@ -181,6 +187,19 @@ def test_bytes_altered_on_the_way_up_are_refused_by_the_store(
     with source.open("rb") as handle, pytest.raises(BlobStoreError, match="BadDigest"):
         s3.put(handle)
     assert _objects(s3) == [] and _uploads(s3) == []
+
+
+def test_decoders_get_a_checked_temporary_copy(s3: S3BlobStore, tmp_path: Path) -> None:
+    image = make_image(tmp_path / "still.png", seed=5)
+    with image.open("rb") as handle:
+        sha256 = s3.put(handle).digests.sha256
+    with local_file(s3, sha256) as copy:
+        assert copy.read_bytes() == image.read_bytes()
+    assert not copy.exists()  # deleted once the block ends
+    s3.client.put_object(Bucket=s3.bucket, Key=s3.key(sha256), Body=b"swapped")
+    swapped = f"blob {sha256} in {s3.url}: its bytes now hash"
+    with pytest.raises(BlobStoreError, match=swapped), local_file(s3, sha256):
+        pass
 
 
 KILLED_WRITER = """

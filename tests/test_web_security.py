@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
+import psycopg
+import pytest
 from sqlalchemy import text
 
 from testament.accounts.models import User
@@ -159,6 +162,26 @@ def test_throttled_logins_through_the_server_store_nothing_more(store) -> None:
         response = browser.post("/login", data=bad | {"username": f"other{number}"})
         assert response.status_code == 429
     assert len(throttle) == held
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_wrong_password_does_not_wait_for_the_write_lock(store) -> None:
+    """Failed logins held the store's write lock through argon2: anyone could stall writers."""
+    ws.make_user(store, "amira", "viewer")
+    browser = ws.client(store)
+    wrong = {"username": "amira", "password": "wrong password", "csrf_token": ws.csrf(browser)}
+    answers: list[int] = []
+    attempt = threading.Thread(
+        target=lambda: answers.append(browser.post("/login", data=wrong).status_code)
+    )
+    with psycopg.connect(store.settings.database_url, autocommit=True) as writer:
+        writer.execute("SELECT pg_advisory_lock(7401)")  # the store's write lock, held elsewhere
+        attempt.start()
+        attempt.join(timeout=60)
+        answered_while_locked = not attempt.is_alive()
+        writer.execute("SELECT pg_advisory_unlock(7401)")
+    attempt.join()
+    assert answered_while_locked and answers == [401]
 
 
 def _logged_in(store, username: str):

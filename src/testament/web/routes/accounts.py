@@ -51,9 +51,17 @@ def login(
             error=f"Too many failed attempts. Try again in {(wait + 59) // 60} minutes.",
         )
     store = store_of(request)
-    with store.write() as session:
-        user = users.authenticate(session, name, password)
-        token = users.start_session(session, user) if user else None
+    # A wrong password is found without the store's write lock, which serialises every
+    # writer of every web process and worker: argon2 takes tens of milliseconds, and
+    # anyone may send logins. A right one is checked again under the lock, where the
+    # session is made (and an old hash upgraded), in case the password changed meanwhile.
+    with store.read() as session:
+        plausible = users.authenticate(session, name, password) is not None
+    token = None
+    if plausible:
+        with store.write() as session:
+            user = users.authenticate(session, name, password)
+            token = users.start_session(session, user) if user else None
     if token is None:
         throttle.failed(name, client)
         return render(

@@ -5,14 +5,18 @@ One worker per broker for the whole module; each test brings media of its own.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import pytest
+from sqlalchemy import select
 
+from testament.catalog.models import Asset, FootageLink
 from testament.jobs.celery_app import make_app
 from testament.jobs.models import DONE, FAILED, QUEUED, RUNNING
 from testament.store import init_store
@@ -50,30 +54,44 @@ def _images(folder: Path, seeds: range) -> list[Path]:
     ]
 
 
-def _sha256s(team: Deployment, folder: Path) -> list[str]:
-    import hashlib
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    return sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir())
+
+def _sha256s(team: Deployment, folder: Path) -> list[str]:
+    return sorted(_sha256(p) for p in folder.iterdir())
 
 
 def test_ingest_wait_returns_once_every_item_is_processed(team: Deployment, tmp_path: Path) -> None:
+    """Two worker processes, each with its own copy of the hash index, still link a still
+    to the video it was taken from, whichever of them fingerprints which."""
     folder = tmp_path / "media"
     _images(folder, range(1, 3))
-    make_video(folder / "clip.mp4", seconds=1.0, width=160, height=90, seed=3)
+    video = make_video(folder / "clip.mp4", seconds=3.0, seed=3)
+    with av.open(str(video)) as container:
+        frame = next(f for f in container.decode(video=0) if f.time and f.time >= 1.5)
+        frame.to_image().save(folder / "still.png")
     done = team.testament("ingest", str(folder), "--wait")
-    assert "3 preserved" in done.stdout
+    assert "4 preserved" in done.stdout
     store = team.store()
     try:
         sha256s = _sha256s(team, folder)
         jobs = jobs_of(store, sha256s)
         assert sorted((j.task, j.state) for j in jobs) == sorted(
-            [("fingerprint", DONE), ("thumbnails", DONE)] * 3
+            [("fingerprint", DONE), ("thumbnails", DONE)] * 4
         )
         results_recorded_once(store, sha256s)
+        with store.read() as session:
+            ids = dict(session.execute(select(Asset.sha256, Asset.id)).all())
+            links = session.execute(select(FootageLink)).scalars().all()
+        still, clip = (ids[_sha256(folder / name)] for name in ("still.png", "clip.mp4"))
+        assert [(k.asset_a_id, k.relation, k.asset_b_id) for k in links] == [
+            (still, "still_from", clip)
+        ]
     finally:
         store.close()
     again = team.testament("ingest", str(folder))  # preserved already; nothing to queue
-    assert "3 already present" in again.stdout
+    assert "4 already present" in again.stdout
     assert "processing continues in the workers" in again.stdout
     assert team.testament("verify").returncode == 0
 

@@ -9,6 +9,8 @@ from fastapi.routing import APIRoute
 
 from testament.accounts.models import ApiToken, User
 from testament.accounts.roles import ROLES, allows
+from testament.actors import actors, attributions
+from testament.actors.attributions import AttributionIn
 from testament.catalog.models import Asset, Derivative
 from testament.investigate.fields import IncidentFields
 from testament.investigate.incidents import comment, create, link_asset
@@ -73,6 +75,10 @@ def world(store, tmp_path: Path):
         session.add(source)
         session.flush()
         alert = add_alert(session, "source_error", "feed: HTTP 500", source=source)
+        unit = actors.create(session, "admin", kind="unit", name="3rd company", party="A")
+        attribution = attributions.propose(
+            session, admin, AttributionIn(incident.id, unit.id, "unit responsible", "possible")
+        )
         values = {
             "sha256": sha256,
             "incident_id": incident.id,
@@ -84,6 +90,8 @@ def world(store, tmp_path: Path):
             "job_id": "0" * 32,
             "source_id": source.id,
             "alert_id": alert.id,
+            "actor_id": unit.id,
+            "attribution_id": attribution.id,
             "name": "swagger-ui.css",
         }
     return values

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from testament.cli import (
+    actors,
     assets,
     capture_page,
     custody,
@@ -19,8 +20,8 @@ from testament.cli import (
     serve,
     store,
     users,
-    worker,
     watch,
+    worker,
 )
 from testament.cli.blobs import app as blobs_app
 from testament.cli.common import err_console, escape
@@ -55,6 +56,9 @@ app.add_typer(export.report_app, name="report")
 app.add_typer(watch.app, name="watch")
 app.command()(watch.alerts)
 app.command()(watch.recheck)
+app.add_typer(actors.app, name="actors")
+app.add_typer(actors.attribute_app, name="attribute")
+app.add_typer(actors.accountability_app, name="accountability")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from testament.web.jobs import Jobs
 from testament.web.pages import render
 from testament.web.routes import (
     accounts,
+    actors,
     admin,
     api,
     assets,
@@ -201,6 +202,8 @@ def create_app(
     for router in (accounts, library, assets, incidents, search, overview, admin, api, watch, docs):
         app.include_router(router.router)
     app.include_router(watch.api_router)
+    app.include_router(actors.router)
+    app.include_router(actors.api_router)
     for router in (upload.router, matching.router, api.file_router):  # they take whole files
         app.include_router(router, max_body_size=upload_cap)
     _install_error_pages(app)

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,9 +22,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from testament import config
+from testament.catalog.models import Asset, Capture
 from testament.collect.ingest import Ingest, default_steps
 from testament.collect.items import Item, Sighting
 from testament.locker.blobcopy import copy_blobs
@@ -500,3 +503,52 @@ def test_object_storage_settings_and_errors(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "s3://evidence/originals" in lines[0], result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_mid_upload_loses_nothing(s3_env: SeaweedFS, tmp_path: Path) -> None:
+    """kill -9 while a large original is half sent; verify, ingest again: all there, once."""
+    settings = _s3_settings(tmp_path, f"sqlite:///{tmp_path / 'catalog.sqlite'}", s3_env.new_url())
+    init_store(settings)[0].close()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    expected = {_sha256_file(_random_file(folder / "a-large.bin", 40 * MIB, seed=1))}
+    for i in range(5):
+        (folder / f"small-{i}.txt").write_text(f"note {i}\n")
+        expected.add(hashlib.sha256(f"note {i}\n".encode()).hexdigest())
+    env = (
+        os.environ
+        | s3_env.env
+        | {
+            config.HOME_ENV: str(settings.home),
+            config.DATABASE_ENV: settings.database_url,
+            config.BLOBS_ENV: settings.blob_url,
+            "PYTHONPATH": str(SRC),
+        }
+    )
+    command = [sys.executable, "-m", "testament", "ingest", str(folder)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    store = open_store(settings)
+    try:
+        blobs = store.blobs
+        assert isinstance(blobs, S3BlobStore)
+        deadline = time.monotonic() + 120
+        while not _uploads(blobs):  # the large original is on its way up: kill it now
+            assert first.poll() is None and time.monotonic() < deadline, "no upload seen"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        report = verify_store(store)
+        assert report.intact, report.problems
+        assert _sha256_file(folder / "a-large.bin") not in set(blobs.iter_sha256())
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        report = verify_store(store)
+        assert report.intact and report.warnings == [], (report.problems, report.warnings)
+        with store.read() as session:
+            assert set(session.execute(select(Asset.sha256)).scalars()) == expected
+            captures = session.execute(select(func.count()).select_from(Capture)).scalar_one()
+        assert captures == len(expected)  # nothing twice
+        assert blobs.remove_abandoned_parts(older_than=timedelta(0)) == 1  # the killed one's
+    finally:
+        store.close()

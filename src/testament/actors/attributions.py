@@ -231,7 +231,7 @@ def review(
         note=note.strip()[:5000],
     )
     attribution.status = decision
-    attribution.reviewer_id = user.id
+    attribution.reviewer = user
     attribution.reviewed_at = utcnow()
     session.flush()
 

@@ -188,6 +188,17 @@ def show_actor(
         console.print(escape(f"  {e['day']} {e['kind']} — {e['authority']}"), highlight=False)
 
 
+def _dated(value):
+    """Dates as ISO text, through lists and dicts, for JSON output."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _dated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dated(v) for v in value]
+    return value
+
+
 def _basis(text: str):
     """KIND:SHA256[@START-END][#X,Y,W,H] as a basis."""
     from testament.actors.attributions import BasisIn
@@ -412,7 +423,7 @@ def case(
     with opened(home, database_url) as store, store.read() as session:
         view = accountability.case_view(session, after_days=days)
     if as_json:
-        print_json(asdict(view))
+        print_json(_dated(asdict(view)))
         return
     console.print(
         f"{len(view.stalled)} of {view.incidents} incidents: investigation announced, "

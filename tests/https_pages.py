@@ -133,6 +133,7 @@ class _Pages(BaseHTTPRequestHandler):
                 b"<!doctype html><html><head><title>Hostile post</title></head><body>"
                 b"<p>hostile</p><script>"
                 b"setInterval(() => fetch('/static/photo.png?' + Date.now()), 100);"
+                b"document.title = 'Hostile\\u0000post\\ud800';"
                 b"alert('hello'); window.open('/s/channel/1');"
                 b"const a = document.createElement('a'); a.href = '/static/style.css';"
                 b"a.download = 'x.css'; document.body.append(a); a.click();"

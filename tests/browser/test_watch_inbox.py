@@ -12,6 +12,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
@@ -27,8 +28,8 @@ __all__ = ["browser", "server"]  # fixtures, shared with the workbench's browser
 
 def _greyscale(data: bytes) -> bool:
     with Image.open(io.BytesIO(data)) as image:
-        rgb = image.convert("RGB")
-        return all(r == g == b for r, g, b in rgb.resize((32, 32)).getdata())
+        pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int16)
+    return bool((pixels == pixels[..., :1]).all())
 
 
 def test_inbox_previews_are_blurred_and_post_text_inert(server, browser, tmp_path: Path) -> None:

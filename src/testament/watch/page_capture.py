@@ -24,13 +24,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload
 
 from testament.catalog.models import Asset, Capture
 from testament.collect.ingest import _new_asset, _probe_blob, _record_capture, capture_key
 from testament.collect.items import Sighting
 from testament.collect.storable import unstorable
-from testament.locker.blobstore import StoredBlob
+from testament.locker.blobstore import BlobStoreError, StoredBlob
 from testament.media.probe import ProbeResult
 from testament.media.thumbnails import ensure_previews
 from testament.store import Store
@@ -100,6 +101,18 @@ def _files(visited: VisitedPage) -> dict[str, Path | None]:
     }
 
 
+def _storable(value: Any) -> Any:
+    """A page's text as the catalog can hold it: a script may set a title with a NUL or a
+    lone surrogate, which PostgreSQL refuses (the files keep what the page said)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _filename(visited: VisitedPage, path: Path) -> str:
     host = urlsplit(visited.final_url).hostname or "page"
     return f"{host}-{visited.captured_at:%Y%m%dT%H%M%SZ}-{path.name}"
@@ -153,9 +166,9 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
             url=visited.url,
             final_url=visited.final_url,
             status_code=visited.status,
-            title=visited.title,
+            title=_storable(visited.title),
             tool=tool,
-            details=visited.details,
+            details=_storable(visited.details),
             captured_at=visited.captured_at,
             captured_by=store.actor,
             **{PARTS[kind]: asset.id for kind, asset in assets.items()},
@@ -172,7 +185,7 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
             capture_id=capture.id,
             page_capture_id=row.id,
             status_code=visited.status,
-            title=visited.title,
+            title=row.title,
             parts={kind: sha for kind, sha in parts.items() if sha is not None},
         )
     # The screenshot's blurred preview is ready before anyone opens the inbox.
@@ -214,8 +227,13 @@ def capture_post_pages(
             target = visits[index]
             if isinstance(visited, PageError):
                 outcomes[index] = PageCaptureResult(target.label, target.url, error=str(visited))
-            else:
+                return
+            try:
                 outcomes[index] = _preserve(store, target, visited)
+            except (SQLAlchemyError, BlobStoreError, OSError, ValueError) as exc:  # fails alone
+                problem = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                message = f"cannot preserve the capture of {target.url}: {problem}"
+                outcomes[index] = PageCaptureResult(target.label, target.url, error=message)
 
         with tempfile.TemporaryDirectory(prefix="testament-page-") as folder:
             _run_apart(

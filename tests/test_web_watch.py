@@ -155,7 +155,8 @@ def test_inbox_blurs_previews_keeps_post_text_inert_and_triages(
     )
     assert linked.status_code == 303
     notice = browser.get(linked.headers["location"])
-    assert f"to incident #{watched.incident_id}." in notice.text
+    assert f"Linked to incident #{watched.incident_id}." in notice.text
+    assert "Phish" not in browser.get("/alerts", params={"linked": "Phish"}).text
     with store.read() as session:
         alert_row = session.get(Alert, watched.new_footage)
         links = session.execute(select(IncidentAsset)).scalars().all()

@@ -269,11 +269,11 @@ def _mark_seen(request: Request, alert_id: int, viewer: Viewer) -> None:
         raise HTTPException(404, f"No alert {alert_id}.") from exc
 
 
-def _link(request: Request, alert_id: int, incident_id: int, viewer: Viewer) -> str:
+def _link(request: Request, alert_id: int, incident_id: int, viewer: Viewer) -> None:
     from testament.watch.inbox import InboxError, link_to_incident
 
     try:
-        return link_to_incident(store_of(request), alert_id, incident_id, viewer.id)
+        link_to_incident(store_of(request), alert_id, incident_id, viewer.id)
     except (InboxError, IncidentError) as exc:
         raise WatchRefused(str(exc)) from exc
 
@@ -345,6 +345,7 @@ def alerts_page(
     kind: Annotated[list[str], Query(max_length=5)] = [],  # noqa: B006 - FastAPI copies it
     unseen: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    linked: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     rows, total = _alert_rows(request, kind, unseen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     with store_of(request).read() as session:
@@ -362,14 +363,13 @@ def alerts_page(
         chosen=kind,
         unseen=unseen,
         incidents=incidents,
-        notice=request.query_params.get("notice"),
+        # Made here from a number: text from the address would let a link put words here.
+        notice=None if linked is None else f"Linked to incident #{linked}.",
     )
 
 
-def _back_to_inbox(alert_id: int, notice: str | None = None) -> Response:
-    from urllib.parse import urlencode
-
-    query = f"?{urlencode({'notice': notice})}" if notice else ""
+def _back_to_inbox(alert_id: int, linked: int | None = None) -> Response:
+    query = "" if linked is None else f"?linked={linked}"
     return RedirectResponse(f"/alerts{query}#alert-{alert_id}", status_code=303)
 
 
@@ -389,10 +389,10 @@ def link_alert_form(
     incident_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
     try:
-        sha256 = _link(request, alert_id, incident_id, viewer)
+        _link(request, alert_id, incident_id, viewer)
     except WatchRefused as exc:
         raise HTTPException(400, str(exc)) from exc
-    return _back_to_inbox(alert_id, f"Linked {sha256[:12]}… to incident #{incident_id}.")
+    return _back_to_inbox(alert_id, incident_id)
 
 
 # --- the JSON API ---------------------------------------------------------------------

@@ -122,7 +122,11 @@ def _fingerprints(assets: Assets) -> dict[int, Fingerprint]:
 
 
 def run_ours(
-    queries: list[Query], assets: Assets, work: Path, prints: dict[int, Fingerprint]
+    queries: list[Query],
+    assets: Assets,
+    work: Path,
+    prints: dict[int, Fingerprint],
+    pixels: bool = True,
 ) -> list[Outcome]:
     """testament.fingerprint: index the assets' fingerprints, match every query (candidates
     are re-checked on the stored fingerprints, as the catalogue does)."""
@@ -138,7 +142,7 @@ def run_ours(
     for query in queries:
         start = time.perf_counter()
         analysed = analyze_file(suite.query_file(query, work))
-        found = match(analysed, indexes[query.index], prints, frames)
+        found = match(analysed, indexes[query.index], prints, frames if pixels else None)
         answers = {
             m.asset_id: Answer(
                 m.relation,
@@ -433,6 +437,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
     parser.add_argument("--families", default="", help="comma-separated families (default all)")
     parser.add_argument("--no-vpdq", action="store_true", help="ours only (while iterating)")
+    parser.add_argument(
+        "--pdq-only", action="store_true", help="ours without the frames (no pixel re-check)"
+    )
     return parser.parse_args()
 
 
@@ -452,7 +459,9 @@ def main() -> None:
     assets = load_assets(args.work, halves)
     prints = _fingerprints(assets)
     assets.durations = {a: fp.duration for a, fp in prints.items() if fp.duration is not None}
-    ours = _timed("testament", lambda: run_ours(queries, assets, args.work, prints))
+    ours = _timed(
+        "testament", lambda: run_ours(queries, assets, args.work, prints, not args.pdq_only)
+    )
     durations = [o.duration for o in ours]
     methods = {"ours": ours}
     if not args.no_vpdq:
@@ -465,7 +474,7 @@ def main() -> None:
     if left_out:
         text += "\nNot run (no footage anyone could match): " + "; ".join(left_out) + "\n"
     print(text)
-    narrowed = families or len(halves) < len(sources.HALVES) or args.no_vpdq
+    narrowed = families or len(halves) < len(sources.HALVES) or args.no_vpdq or args.pdq_only
     prefix = "partial-" if narrowed else ""
     (args.work / f"{prefix}results.md").write_text(text)
     report = misses_report(queries, methods["ours"], assets, args.work, prints)

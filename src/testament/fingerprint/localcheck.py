@@ -25,15 +25,16 @@ from testament.fingerprint.recheck import AWAY, usable
 NEAR_STEP = 0.04
 NEAR_STEPS = 3
 OTHERS = 3  # other moments of the asset a still is compared with
+OTHER_AWAY = AWAY  # s: ... at least this far from the placed moment (0.6 s: worse, 9/26)
 APART = 0.5  # s: ... at least this far from each other (their movers in other places)
 
 
 def other_moments(stored: Fingerprint, at: float) -> list[float]:
-    """Up to OTHERS indexed moments at least AWAY from `at`, the nearest first, APART from
+    """Up to OTHERS indexed moments at least OTHER_AWAY from `at`, the nearest first, APART from
     each other; none when fewer than two: with one, what moved there would look unique."""
     times = usable(stored)[0]
     picked: list[float] = []
-    for t in sorted(times[np.abs(times - at) >= AWAY], key=lambda t: abs(t - at)):
+    for t in sorted(times[np.abs(times - at) >= OTHER_AWAY], key=lambda t: abs(t - at)):
         if all(abs(t - p) >= APART for p in picked):
             picked.append(float(t))
         if len(picked) == OTHERS:

@@ -66,12 +66,14 @@ def test_assets_show_and_custody_json(cli, store: Store, tmp_path: Path) -> None
     assert capture["posted_at"] == "2020-12-10T09:00:00Z"
     assert capture["source_path"] == str((folder / "clip.mp4").resolve())
     assert capture["collected_by"] == "tester"
+    # Its previews (a thumbnail and six keyframes) are made at ingest, by the same actor.
     assert [e["action"] for e in shown["custody"]] == [
         "stored",
         "probed",
         "collected",
         "fingerprinted",
-    ]
+    ] + ["derived"] * 7
+    assert {e["actor"] for e in shown["custody"]} == {"tester"}
     assert shown["probe"]["duration"] == 1.0
     events = json.loads(cli("custody", "log", "--json").stdout)
     assert events[0]["action"] == "init" and len(events) > len(shown["custody"])

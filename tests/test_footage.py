@@ -76,7 +76,8 @@ def test_fingerprinting_is_on_the_custody_record(store: Store, case: dict[str, P
     sha = _ingest(store, case["original"])
     with store.read() as session:
         actions = [e.action for e in iter_events(session, f"asset:{sha}")]
-    assert actions == ["stored", "probed", "collected", "fingerprinted"]
+    # Then the previews made at ingest: a thumbnail and six keyframes.
+    assert actions == ["stored", "probed", "collected", "fingerprinted"] + ["derived"] * 7
 
 
 def test_match_command_json_shape(cli, store: Store, case: dict[str, Path], tmp_path: Path) -> None:

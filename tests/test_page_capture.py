@@ -266,3 +266,32 @@ def test_the_page_capture_step_is_a_worker_task_and_runs_once(
     with sqlite_store.read() as session:
         rows = session.execute(select(PageCapture)).scalars().all()
     assert [(r.url, r.title) for r in rows] == [(f"{base}/s/channel/9", "Channel post 9")]
+
+
+def test_an_alert_without_media_links_its_posts_page_archive(pages, sqlite_store: Store) -> None:
+    from testament.accounts import users
+    from testament.investigate.fields import IncidentFields
+    from testament.investigate.incidents import create
+    from testament.investigate.models import IncidentAsset
+    from testament.watch.inbox import link_to_incident
+    from testament.watch.models import Alert
+    from tests.watch_site import Media, Site, serving
+    from tests.watch_support import watch_once
+
+    with serving(Site()) as site:
+        site.channel("frontline").post("too big", [Media("video", "huge.mp4", None)])
+        watch_once(sqlite_store, f"{site.base}/s/frontline")
+        with sqlite_store.read() as session:
+            alert = session.execute(select(Alert)).scalar_one()
+        captured = capture_post_page(sqlite_store, alert.capture_id, rate=50)
+    assert alert.kind == "media_missing" and captured.ok, captured.error
+    with sqlite_store.write() as session:
+        user, _ = users.add_user(session, "ana", "investigator")
+        incident = create(session, user, IncidentFields(title="Bridge"))
+        session.flush()
+        ids = (incident.id, user.id)
+    linked = link_to_incident(sqlite_store, alert.id, *ids)
+    assert linked == captured.parts["archive"]
+    with sqlite_store.read() as session:
+        (link,) = session.execute(select(IncidentAsset)).scalars().all()
+        assert session.get(Asset, link.asset_id).sha256 == captured.parts["archive"]

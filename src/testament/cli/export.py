@@ -266,7 +266,10 @@ def verify_package_command(
 
 @app.command("table")
 def export_table(
-    kind: Annotated[str, typer.Argument(help="incidents, assets or captures")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="incidents, assets, captures, actors, attributions or accountability"),
+    ],
     fmt: Annotated[str, typer.Option("--format", help="csv, json or geojson")] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of standard output.")
@@ -297,25 +300,50 @@ def export_table(
 import_app = typer.Typer(help="Bring tables back in.", no_args_is_help=True)
 
 
+IMPORTED = {
+    "actors": "actor",
+    "attributions": "attribution",
+    "accountability": "accountability event",
+}
+
+
 @import_app.command("table")
 def import_table(
-    path: Annotated[Path, typer.Argument(help="A CSV of incidents, as `export table` writes.")],
+    kind_or_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="[KIND] PATH",
+            help="actors, attributions or accountability, then the CSV; a CSV alone is incidents",
+        ),
+    ],
     author: Annotated[str, typer.Option("--as", help="The workbench user recorded as the author.")],
+    path: Annotated[Path | None, typer.Argument(hidden=True)] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Create incidents from a CSV; bad rows are named by line and nothing of them is saved."""
+    """Create records from a CSV; bad rows are named by line and nothing of them is saved."""
     from testament.report.incident_import import ImportFileError, import_incidents
 
+    if path is None:
+        kind, path = "incidents", Path(kind_or_path)
+    elif kind_or_path in IMPORTED:
+        kind = kind_or_path
+    else:
+        fail(f"unknown table {kind_or_path!r}; choose one of {', '.join(IMPORTED)}")
     with opened(home, database_url) as store:
         try:
-            result = import_incidents(store, path, author)
+            if kind == "incidents":
+                result = import_incidents(store, path, author)
+            else:
+                from testament.actors.importing import import_table as import_actor_table
+
+                result = import_actor_table(store, kind, path, author)
         except ImportFileError as exc:
             fail(str(exc))
     for error in result.errors:
         err_console.print(f"[bold red]bad row[/] {escape(error)}", highlight=False)
     console.print(
-        f"{counted(len(result.created), 'incident')} imported, "
+        f"{counted(len(result.created), IMPORTED.get(kind, 'incident'))} imported, "
         f"{counted(len(result.errors), 'bad row')}",
         highlight=False,
     )

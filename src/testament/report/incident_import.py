@@ -20,6 +20,7 @@ from sqlalchemy import select
 from testament.accounts.models import User
 from testament.catalog.models import Asset
 from testament.investigate import incidents as logic
+from testament.investigate import taxonomy
 from testament.investigate.fields import IncidentFields
 from testament.report.tables import FORMULA_START
 from testament.store import Store
@@ -88,6 +89,9 @@ def _explain(exc: ValidationError) -> str:
 def import_incidents(store: Store, path: Path, username: str) -> ImportResult:
     """Create one incident per valid row; name each bad row by its line in the file."""
     result = ImportResult()
+    with store.write() as session:
+        # A fresh store has no taxonomy until the workbench first runs; rows name its codes.
+        taxonomy.ensure_defaults(session)
     with store.read() as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None or not user.active:

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from testament.actors import tables as actor_tables
 from testament.catalog.models import Asset, Capture
 from testament.catalog.records import asset_dict, capture_dict, iso
 from testament.investigate import incidents as logic
 from testament.investigate.models import Incident
 
-KINDS = ("incidents", "assets", "captures")
+KINDS = ("incidents", "assets", "captures", *actor_tables.KINDS)
 FORMATS = ("csv", "json", "geojson")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
@@ -81,6 +82,8 @@ def rows(session: Session, kind: str) -> list[dict[str, Any]]:
         return [
             capture_row(c) for c in session.execute(select(Capture).order_by(Capture.id)).scalars()
         ]
+    if kind in actor_tables.KINDS:
+        return actor_tables.rows(session, kind)
     raise ValueError(f"unknown table {kind!r}; choose one of {', '.join(KINDS)}")
 
 
@@ -140,7 +143,7 @@ def render(session: Session, kind: str, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     if fmt == "geojson":
-        if kind != "incidents":
-            raise ValueError("GeoJSON is for incidents, which have a place")
+        if kind not in ("incidents", "attributions", "accountability"):
+            raise ValueError("GeoJSON is for incidents, attributions and accountability events")
         return json.dumps(to_geojson(records), ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,49 @@
+"""Actors, attributions and accountability events as table rows (CSV, JSON, GeoJSON).
+
+Attribution and event rows carry their incident's place, so that a map can show who
+was alleged where, and what came of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from testament.actors import accountability, attributions
+from testament.actors.actors import actor_dict
+from testament.actors.models import AccountabilityEvent, Actor, Attribution
+from testament.investigate.models import Incident
+
+KINDS = ("actors", "attributions", "accountability")
+
+
+def _places(session: Session) -> dict[int, tuple[float | None, float | None]]:
+    return {
+        i: (lat, lon)
+        for i, lat, lon in session.execute(
+            select(Incident.id, Incident.latitude, Incident.longitude)
+        )
+    }
+
+
+def rows(session: Session, kind: str) -> list[dict[str, Any]]:
+    if kind == "actors":
+        found = session.execute(select(Actor).order_by(Actor.id)).scalars().unique()
+        return [actor_dict(a) for a in found]
+    places = _places(session)
+    if kind == "attributions":
+        found_a = session.execute(select(Attribution).order_by(Attribution.id)).scalars().unique()
+        records = [attributions.attribution_dict(a) for a in found_a]
+    elif kind == "accountability":
+        found_e = session.execute(
+            select(AccountabilityEvent).order_by(AccountabilityEvent.id)
+        ).scalars()
+        records = [accountability.event_dict(e) for e in found_e.unique()]
+    else:
+        raise ValueError(f"unknown table {kind!r}; choose one of {', '.join(KINDS)}")
+    for record in records:
+        lat, lon = places.get(record["incident_id"] or 0, (None, None))
+        record["latitude"], record["longitude"] = lat, lon
+    return records

@@ -200,3 +200,30 @@ def test_the_api_and_pages_follow_the_roles(store: Store, case: dict) -> None:
     assert reviewed.json()["status"] == "confirmed"
     assert reviewed.json()["reviewer"] == "reviewer"
     assert browser.get("/case").status_code == 200
+
+
+def test_reports_gain_attribution_and_accountability(store: Store, case: dict) -> None:
+    from testament.report.case_report import case_document
+    from testament.report.document import to_html
+    from testament.report.incident_report import incident_document
+
+    first = case["incidents"][0]
+    report = incident_document(store, first)
+    section = next(s for s in report.sections if s.title == "Attribution and accountability")
+    assert section.lines[0] == (
+        "3rd company (unit, A): unit responsible; confidence probable; proposed"
+    )
+    assert section.lines[1].startswith("  basis: insignia of asset ")
+    assert "in region 0.10, 0.20, 0.30, 0.30" in section.lines[1]
+    assert section.tables[0].rows[0][:3] == ["2021-01-10", "investigation announced", "Prosecutor"]
+    whole = case_document(store)
+    found = next(s for s in whole.sections if s.title == "Attribution and accountability")
+    assert found.tables[0].rows == [
+        ["A", "0", "2", "0", "0"],
+        ["no party stated", "0", "0", "1", "0"],
+    ]
+    captions = [p.caption for p in found.pictures]
+    assert captions[0].startswith("Attributions (not rejected) by the party")
+    assert captions[1].startswith("Bars: incidents by month")
+    assert all(p.data.startswith(b"\x89PNG") for p in found.pictures)
+    assert "identified units appear in more than one incident: 3rd company (2)" in to_html(whole)

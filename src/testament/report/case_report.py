@@ -11,7 +11,7 @@ from sqlalchemy import select
 from testament.catalog.records import iso
 from testament.investigate.models import Incident, ReferenceDate
 from testament.investigate.vocabulary import STATUS_LABELS
-from testament.report import basemap, charts, statistics
+from testament.report import accountability_report, basemap, charts, statistics
 from testament.report.document import Document, Picture, Section, Table
 from testament.report.statistics import StoreStatistics
 from testament.store import Store
@@ -224,7 +224,10 @@ def case_document(store: Store) -> Document:
             _plural(count, "incident"),
         )
     )
+    with store.read() as session:
+        accountability = accountability_report.case_section(session)
     sections = [_assets(stats), _captures(stats), _footage(stats), _earliest(stats)]
+    incident_sections.append(accountability)
     return Document(
         "Case report", f"{summary}; made {made} by testament.", sections + incident_sections
     )

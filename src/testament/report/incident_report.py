@@ -19,7 +19,7 @@ from testament.investigate import incidents as logic
 from testament.investigate.models import Incident, IncidentAsset, ReferenceDate
 from testament.investigate.vocabulary import STATUS_LABELS
 from testament.media.thumbnails import previews, protective
-from testament.report import basemap, charts
+from testament.report import accountability_report, basemap, charts
 from testament.report.document import Document, Picture, Section
 from testament.store import Store
 
@@ -272,6 +272,7 @@ def incident_document(store: Store, incident_id: int, *, unblurred: bool = False
             _time_place(incident),
             _timeline(session, incident),
             _parties(incident),
+            accountability_report.incident_section(session, incident),
             _history(session, incident),
             evidence,
         ]

@@ -31,6 +31,7 @@ class Watched:
     source_id: int
     new_footage: int  # alert ids
     media_missing: int
+    known_footage: int
     incident_id: int
 
 
@@ -44,6 +45,7 @@ def watched(store: Store) -> Iterator[Watched]:
         site.add_file("p.jpg", photo)
         channel.post(f"shelling near the bridge {ws.HOSTILE}", [Media("photo", "p.jpg", photo)])
         channel.post("too big", [Media("video", "huge.mp4", None)])
+        channel.post("the same photo again", [Media("photo", "p.jpg", photo)])
         source_id = watch_once(store, f"{site.base}/s/frontline")
         with store.write() as session:
             alerts = dict(session.execute(select(Alert.kind, Alert.id)).all())
@@ -51,7 +53,14 @@ def watched(store: Store) -> Iterator[Watched]:
             incident = create(session, ana, IncidentFields(title="Bridge shelling"))
             session.flush()
             incident_id = incident.id
-        yield Watched(site, source_id, alerts["new_footage"], alerts["media_missing"], incident_id)
+        yield Watched(
+            site,
+            source_id,
+            alerts["new_footage"],
+            alerts["media_missing"],
+            alerts["known_footage"],
+            incident_id,
+        )
 
 
 def _form(token: str, **fields: object) -> dict[str, object]:
@@ -67,7 +76,7 @@ def test_sources_page_adds_pauses_resumes_and_removes(store: Store, watched: Wat
     assert row is not None
     cells = re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
     assert "frontline" in cells[1] and cells[2] == "telegram"
-    assert [cells[7], cells[8], cells[9]] == ["2", "1", "2"]  # posts, media, alerts
+    assert [cells[7], cells[8], cells[9]] == ["3", "2", "3"]  # posts, media, alerts
     assert "UTC" in cells[5] and "UTC" in cells[10]  # last run, next run
 
     feed = f"{watched.site.base}/feed/news.xml"
@@ -135,6 +144,13 @@ def test_inbox_blurs_previews_keeps_post_text_inert_and_triages(
     assert "<script>alert" not in page.text and "onerror=alert(1)>" not in page.text
     assert "&lt;script&gt;alert(&#34;post&#34;)&lt;/script&gt;" in html
 
+    # Known footage names its group and the earliest capture of it.
+    known = re.search(
+        rf'<article[^>]*id="alert-{watched.known_footage}".*?</article>', page.text, re.S
+    )
+    assert known is not None and "footage group:" in known.group(0)
+    assert "earliest known:" in known.group(0)
+
     only_missing = browser.get("/alerts", params={"kind": "media_missing"})
     assert f'id="alert-{watched.media_missing}"' in only_missing.text
     assert f'id="alert-{watched.new_footage}"' not in only_missing.text
@@ -195,7 +211,7 @@ def test_watch_api(store: Store, watched: Watched) -> None:
 
     (source,) = api.get("/api/sources", headers=vic).json()
     assert source["id"] == watched.source_id and source["kind"] == "telegram"
-    assert (source["posts"], source["media"], source["alerts"]) == (2, 1, 2)
+    assert (source["posts"], source["media"], source["alerts"]) == (3, 2, 3)
     assert source["last_error"] is None and source["next_run_at"]
 
     feed = f"{watched.site.base}/feed/news.xml"
@@ -215,8 +231,8 @@ def test_watch_api(store: Store, watched: Watched) -> None:
     assert api.delete(f"/api/sources/{added['id']}", headers=ana).status_code == 404
 
     alerts = api.get("/api/alerts", headers=vic).json()
-    assert [a["kind"] for a in alerts] == ["media_missing", "new_footage"]
-    new = alerts[1]
+    assert [a["kind"] for a in alerts] == ["known_footage", "media_missing", "new_footage"]
+    new = alerts[2]
     assert new["post"]["text"].endswith(ws.HOSTILE)  # kept as it was posted, for the record
     assert re.fullmatch(r"[0-9a-f]{64}", new["asset_sha256"]) and new["page_capture"] is None
     only = api.get("/api/alerts", params={"kind": "media_missing"}, headers=vic).json()

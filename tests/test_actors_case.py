@@ -18,6 +18,7 @@ from testament.actors.models import AccountabilityEvent
 from testament.actors.sources import preserve
 from testament.investigate import incidents
 from testament.investigate.fields import IncidentFields
+from testament.investigate.models import Incident
 from testament.store import Store
 from tests import web_support as ws
 from tests.media import make_image
@@ -227,3 +228,26 @@ def test_reports_gain_attribution_and_accountability(store: Store, case: dict) -
     assert captions[1].startswith("Bars: incidents by month")
     assert all(p.data.startswith(b"\x89PNG") for p in found.pictures)
     assert "identified units appear in more than one incident: 3rd company (2)" in to_html(whole)
+
+
+def test_an_incident_package_holds_its_actors_bases_and_accountability_sources(
+    store: Store, case: dict, tmp_path: Path
+) -> None:
+    import json
+
+    from testament.report.packages import build_package
+    from testament.report.verify_package import verify_package
+
+    first = case["incidents"][0]
+    with store.read() as session:
+        linked = [link.asset_id for link in session.get(Incident, first).assets]
+    out = tmp_path / "package"
+    result = build_package(store, linked, out, incident_id=first)
+    assert result.assets == 2  # the linked still and the preserved press release
+    record = json.loads((out / "data/records/attribution.json").read_text(encoding="utf-8"))
+    assert [a["name"] for a in record["actors"]] == ["3rd company"]
+    assert record["attributions"][0]["history"][0]["kind"] == "proposed"
+    assert [e["source_sha256"] for e in record["accountability"]] == [case["release"]]
+    held = {p.name for p in out.rglob("*") if p.is_file()}
+    assert any(case["release"] in name for name in held)
+    assert verify_package(out).intact

@@ -166,7 +166,9 @@ def accountability_chart(incident_months: Counter[str], events: list[tuple[date,
         days = [datetime(d.year, d.month, d.day) for d, k in events if k == kind]
         bottom.plot(days, [y] * len(days), "D", color=charts.EARLIEST)
     bottom.set_yticks(range(len(kinds)), kinds, fontsize=8)
-    bottom.set_ylim(len(kinds) - 0.5, -0.5)
+    bottom.set_ylim(max(len(kinds), 1) - 0.5, -0.5)
+    if not kinds:
+        bottom.text(0.5, 0.5, "no accountability events", ha="center", transform=bottom.transAxes)
     charts._time_axis(bottom)
     top.set_title("Incidents over time against accountability events", fontsize=10)
     return charts._png(figure)

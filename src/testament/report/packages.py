@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from testament import __version__
+from testament.actors import package as attribution_package
 from testament.catalog.models import Asset, CustodyEvent, Derivative
 from testament.catalog.records import asset_dict, capture_dict
 from testament.investigate.models import Incident
@@ -271,9 +272,10 @@ def build_package(
         bag_dir = Path(tmp) / (out.stem if out.suffix == ".zip" else out.name)
         bag_dir.mkdir()
         with store.read() as session:
-            assets = list(
-                session.execute(select(Asset).where(Asset.id.in_(set(asset_ids)))).scalars()
-            )
+            wanted = set(asset_ids)
+            if incident_id is not None:
+                wanted |= attribution_package.relied_on(session, incident_id)
+            assets = list(session.execute(select(Asset).where(Asset.id.in_(wanted))).scalars())
             assets.sort(key=lambda a: a.sha256)
             if not assets:
                 raise PackageError("nothing to export: no assets")
@@ -285,6 +287,10 @@ def build_package(
                 _write_json(
                     _payload(bag_dir, "data/records/incident.json"),
                     incident_record(session, incident),
+                )
+                _write_json(
+                    _payload(bag_dir, "data/records/attribution.json"),
+                    attribution_package.records(session, incident.id),
                 )
                 description = f"incident {incident.id}: {incident.title}"
             derivatives = _write_assets(

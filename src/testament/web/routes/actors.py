@@ -25,9 +25,13 @@ from testament.web import actor_schemas as s
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
 from testament.web.pages import render
 from testament.web.params import Offset, RecordId
+from testament.web.routes.api import ERRORS, ErrorOut
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api", tags=["actors"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such actor, incident or attribution."}
+}
+api_router = APIRouter(prefix="/api", tags=["actors"], responses=ERRORS | NOT_FOUND)
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Days = Annotated[int, Query(ge=0, le=100_000, description="days without a charge")]
 

@@ -13,6 +13,7 @@ from testament.cli.common import (
     HomeOption,
     JsonOption,
     console,
+    counted,
     escape,
     fail,
     opened,
@@ -436,7 +437,8 @@ def case(
             highlight=False,
         )
     console.print(
-        f"{len(view.shared_units)} identified units in more than one incident", highlight=False
+        f"{counted(len(view.shared_units), 'identified unit')} in more than one incident",
+        highlight=False,
     )
     for u in view.shared_units:
         console.print(
@@ -449,7 +451,7 @@ def case(
     median = "—" if view.median_reaction_days is None else f"{view.median_reaction_days:g} days"
     console.print(
         f"first posting to first official reaction: median {median}; "
-        f"{view.without_reaction} incidents without any",
+        f"{counted(view.without_reaction, 'incident')} without any",
         highlight=False,
     )
     for r in view.reactions:

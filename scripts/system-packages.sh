@@ -13,6 +13,13 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# On-screen text (testament.enrich.ocr): Tesseract's data for Armenian, Azerbaijani (Latin
+# and Cyrillic), Russian, Turkish and English; DejaVu fonts for the tests' burned-in text.
+for lang in hye aze aze-cyrl rus tur eng; do
+  dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || missing+=("tesseract-ocr-$lang")
+done
+dpkg -s tesseract-ocr >/dev/null 2>&1 || missing+=(tesseract-ocr)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

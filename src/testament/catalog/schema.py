@@ -4,6 +4,7 @@ from testament.accounts import models as accounts_models
 from testament.accounts import throttle as throttle_models
 from testament.actors import models as actor_models
 from testament.catalog import models as catalog_models
+from testament.enrich import models as enrich_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
 from testament.watch import models as watch_models
@@ -16,6 +17,7 @@ __all__ = [
     "accounts_models",
     "actor_models",
     "catalog_models",
+    "enrich_models",
     "investigate_models",
     "jobs_models",
     "page_models",

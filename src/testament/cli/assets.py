@@ -146,6 +146,8 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
                 f"{escape(other['filename'] or '')}",
                 highlight=False,
             )
+    if record.get("analyses"):
+        _print_analyses(record["analyses"])
     console.print(f"  [bold]custody[/] ({counted(len(events), 'event')})")
     for event in events:
         console.print(
@@ -155,14 +157,44 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
         )
 
 
+def _print_analyses(analyses: list[dict[str, Any]]) -> None:
+    """Each analysis with its maker, then what it read (on-screen text, languages)."""
+    from testament.enrich.view import summary
+
+    console.print(f"  [bold]analyses[/] ({len(analyses)})")
+    for view in analyses:
+        console.print(
+            f"    {view['analyser']} ({view['tool']} {view['version']}, {view['created_at']}): "
+            f"{summary(view)}",
+            highlight=False,
+            markup=False,
+        )
+        result = view["result"] or {}
+        for region in result.get("regions", []):
+            when = "" if region["start"] is None else f"{region['start']:.0f}–{region['end']:.0f}s "
+            mark = ""
+            if region["kind"] == "watermark":
+                seen = region.get("channel_captures") or []
+                captures = counted(len(seen), "capture")
+                mark = f" [watermark @{region['channel']}: {captures} of that channel]"
+            console.print(f"      {when}“{region['text']}”{mark}", highlight=False, markup=False)
+        for item in result.get("texts", []):
+            console.print(
+                f"      {item['source']}: {item['name']} ({item['confidence']:.2f})",
+                highlight=False,
+                markup=False,
+            )
+
+
 def show(
     sha256_prefix: Annotated[str, typer.Argument(help="The asset's sha256 or a prefix of it.")],
     home: HomeOption = None,
     database_url: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """One asset: metadata, every capture, its footage, the same place, and its custody."""
+    """One asset: metadata, every capture, its footage, the same place, analyses, custody."""
     from testament.catalog.records import asset_dict
+    from testament.enrich.view import analyses_view
     from testament.footage.groups import footage_groups, same_scene_links
     from testament.locker.custody import event_as_dict, iter_events
 
@@ -172,6 +204,7 @@ def show(
         groups = footage_groups(session, asset.id)
         record["footage"] = groups[0].as_dict() if groups else None
         record["same_scene"] = same_scene_links(session, asset.id)
+        record["analyses"] = analyses_view(session, asset.id)
         events = [event_as_dict(e) for e in iter_events(session, f"asset:{asset.sha256}")]
     record["custody"] = events
     if json_output:

@@ -9,6 +9,7 @@ import typer
 
 from testament.cli import (
     actors,
+    analyse,
     assets,
     capture_page,
     custody,
@@ -59,6 +60,8 @@ app.command()(watch.recheck)
 app.add_typer(actors.app, name="actors")
 app.add_typer(actors.attribute_app, name="attribute")
 app.add_typer(actors.accountability_app, name="accountability")
+app.command()(analyse.analyse)
+app.command()(analyse.search)
 
 
 def main() -> None:

@@ -107,10 +107,11 @@ class Step(Protocol):
 
 def default_steps(store: Store) -> list[Step]:
     """What the embedded default does in-process before `ingest` returns."""
+    from testament.enrich.step import Analyses, at_ingest
     from testament.footage.linking import Fingerprinting
     from testament.media.thumbnails import Thumbnails  # previews before anyone asks for them
 
-    return [Fingerprinting(store), Thumbnails(store)]
+    return [Fingerprinting(store), Thumbnails(store)] + ([Analyses(store)] if at_ingest() else [])
 
 
 def capture_key(sha256: str | None, sighting: Sighting) -> str:

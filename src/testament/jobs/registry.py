@@ -63,3 +63,4 @@ def for_step(step: object) -> Task | None:
 register("fingerprint", "match", "testament.footage.linking:Fingerprinting")
 register("thumbnails", "ingest", "testament.media.thumbnails:Thumbnails")
 register("page_capture", "capture", "testament.watch.page_capture:PageCaptures")
+register("analyse", "ingest", "testament.enrich.step:Analyses")

@@ -1,7 +1,7 @@
 """Comparing the catalog with what the signed custody events say it holds.
 
 The events are the signed record; the catalog is a database anyone with access can edit.
-Every asset, capture, derivative, fingerprint and page capture must have its signed event,
+Every asset, capture, derivative, fingerprint, page capture and analysis must have its signed event,
 agree with it field by field (see `locker/attest.py`), and every such event must still have
 its record.
 """
@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from testament.catalog.models import Asset, Capture, CustodyEvent, Derivative, FingerprintRecord
+from testament.enrich.models import Analysis
+from testament.enrich.records import analysed_details
 from testament.locker.attest import (
     collected_details,
     derived_details,
@@ -30,7 +32,9 @@ from testament.locker.attest import (
 from testament.watch.page_records import PARTS, PageCapture, page_captured_details
 
 BATCH = 1000
-ACTIONS = frozenset({"stored", "probed", "collected", "derived", "fingerprinted", "page_captured"})
+ACTIONS = frozenset(
+    {"stored", "probed", "collected", "derived", "fingerprinted", "page_captured", "analysed"}
+)
 
 
 def short(sha256: str | None) -> str:
@@ -62,6 +66,7 @@ class SignedRecords:
     )
     fingerprinted: dict[str, Signed] = field(default_factory=dict)
     page_captured: dict[int, Signed] = field(default_factory=dict)
+    analysed: dict[int, Signed] = field(default_factory=dict)
 
     def add(self, event: CustodyEvent) -> None:
         if event.action not in ACTIONS:
@@ -85,6 +90,8 @@ class SignedRecords:
             self.derived[key].append(signed)
         elif event.action == "page_captured" and isinstance(details.get("page_capture_id"), int):
             self.page_captured.setdefault(details["page_capture_id"], signed)
+        elif event.action == "analysed" and isinstance(details.get("analysis_id"), int):
+            self.analysed[details["analysis_id"]] = signed  # a retried failure: the newest
 
 
 @dataclass
@@ -207,6 +214,16 @@ class _Reconciler:
         for row_id, event in sorted(self.signed.page_captured.items()):
             self._missing(f"page capture {row_id}", "page_captured", event)
 
+    def analyses(self) -> None:
+        for row in _rows(self.session, select(Analysis).order_by(Analysis.id)):
+            asset = self.asset_sha.get(row.asset_id)
+            event = self.signed.analysed.pop(row.id, None)
+            self.out.records += 1
+            name = f"{row.analyser} analysis {row.id} of asset {short(asset)}"
+            self.compare(name, "analysed", event, analysed_details(row, asset))
+        for row_id, event in sorted(self.signed.analysed.items()):
+            self._missing(f"analysis {row_id}", "analysed", event)
+
     def _missing(self, name: str, action: str, event: Signed) -> None:
         self.out.problems.append(
             f"{name}: in its signed '{action}' event (#{event.seq}) but missing from the catalog"
@@ -222,4 +239,5 @@ def reconcile(session: Session, signed: SignedRecords) -> Reconciled:
     reconciler.derivatives()
     reconciler.fingerprints()
     reconciler.page_captures()
+    reconciler.analyses()
     return reconciler.out

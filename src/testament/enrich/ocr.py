@@ -1,0 +1,342 @@
+"""On-screen text: Tesseract (tesserocr) on keyframes of videos and on images, tracked over time.
+
+A chyron or a watermark stays on screen for many frames; lines read in consecutive frames
+at the same place with nearly the same words are one region with its time span and box
+(relative to the frame). A region in a corner that names an account (`@name`,
+`t.me/name`) is marked as a watermark with that channel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from testament.catalog.models import Asset
+from testament.enrich.analyser import AnalysisError, Found
+
+LANGS_ENV = "TESTAMENT_OCR_LANGUAGES"
+# Armenian, Azerbaijani (Latin and Cyrillic), Russian, Turkish, English.
+DEFAULT_LANGS = "hye+aze+aze_cyrl+rus+tur+eng"
+INTERVAL = 1.0  # seconds between keyframes read
+MIN_CONFIDENCE = 55.0  # Tesseract's word confidence, 0-100
+BRIGHT = 200  # white and yellow text, in 8-bit grey
+LINE_HEIGHT = 48  # pixels a candidate line is scaled to before reading
+SAME_TEXT = 0.75  # similarity of a line's words to the region it continues
+SAME_PLACE = 0.3  # overlap (IoU) of its box with the region's
+CORNER = 0.3  # a watermark's centre lies within this fraction of two edges
+HANDLE = re.compile(r"(?:t\.me/|telegram\.me/|@)([A-Za-z][A-Za-z0-9_]{3,31})", re.IGNORECASE)
+Box = tuple[float, float, float, float]  # x, y, width, height as fractions of the frame
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    box: Box
+    confidence: float
+
+
+@dataclass
+class Region:
+    """A line of text seen in one place over a span of keyframes; its text is the reading
+    seen most often, each reading kept for its span."""
+
+    start: float | None
+    end: float | None
+    box: Box
+    readings: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The reading with the most confident characters over the span: a whole reading
+        outweighs a part of it read more often."""
+        weight: Counter[str] = Counter()
+        for line in self.readings:
+            weight[line.text] += line.confidence * len(line.text)
+        return weight.most_common(1)[0][0]
+
+    @property
+    def channel(self) -> str | None:
+        """The account its readings name most often, if it is a watermark."""
+        named = Counter(
+            handle.casefold()
+            for line in self.readings
+            if (handle := watermark_channel(line.text, self.box)) is not None
+        )
+        return named.most_common(1)[0][0] if named else None
+
+    def as_dict(self) -> dict[str, Any]:
+        text, channel = self.text, self.channel
+        return {
+            "text": text,
+            "start": self.start,
+            "end": self.end,
+            "box": [round(v, 4) for v in self.box],
+            "frames": len(self.readings),
+            "confidence": round(sum(r.confidence for r in self.readings) / len(self.readings), 1),
+            "kind": "watermark" if channel else "text",
+            "channel": channel,
+        }
+
+
+def watermark_channel(text: str, box: Box) -> str | None:
+    """The account a corner text names, if it is in a corner and names one."""
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    in_corner = (cx < CORNER or cx > 1 - CORNER) and (cy < CORNER or cy > 1 - CORNER)
+    found = HANDLE.search(text.replace("©", "@"))  # a common misreading of @
+    return found.group(1) if in_corner and found else None
+
+
+def _iou(a: Box, b: Box) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    w = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
+    h = max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    inter = w * h
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _likeness(region: Region, text: str) -> float:
+    """How like any reading of the region a text is (1.0 when one holds the other: a
+    watermark read whole in one frame and in part in the next)."""
+    best = 0.0
+    for reading in {line.text for line in region.readings}:
+        if len(text) >= 3 and len(reading) >= 3 and (text in reading or reading in text):
+            return 1.0
+        best = max(best, SequenceMatcher(None, reading, text).ratio())
+    return best
+
+
+def track(frames: list[tuple[float | None, list[Line]]], interval: float) -> list[Region]:
+    """Join each frame's lines to the region they continue (seen one keyframe before)."""
+    regions: list[Region] = []
+    open_: list[Region] = []
+    for time, lines in frames:
+        still_open: list[Region] = []
+        for line in lines:
+            best = max(
+                (r for r in open_ if r not in still_open and _iou(r.box, line.box) >= SAME_PLACE),
+                key=lambda r: _likeness(r, line.text),
+                default=None,
+            )
+            similar = best is not None and _likeness(best, line.text) >= SAME_TEXT
+            if best is not None and similar:
+                best.end = time
+                best.readings.append(line)
+                still_open.append(best)
+            else:
+                region = Region(time, time, line.box, [line])
+                regions.append(region)
+                still_open.append(region)
+        open_ = still_open
+    for region in regions:
+        if region.end is not None:
+            region.end = round(region.end + interval, 3)  # seen until the next keyframe
+    return regions
+
+
+def candidate_boxes(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Where text lines may be: strong edges close together along a row (x, y, w, h).
+
+    Reading each candidate as one line finds light text on busy footage that a full-page
+    pass misses, and keeps every region's place in the frame.
+    """
+    import cv2
+
+    height, width = gray.shape
+    edges = cv2.morphologyEx(
+        gray, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    )
+    _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    join = max(9, width // 40)
+    mask = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1))
+    )
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    boxes = []
+    for x, y, w, h, area in stats[1:]:
+        if h < 8 or h > height / 4 or w < 1.5 * h or area < 0.4 * w * h:
+            continue
+        boxes.append((int(x), int(y), int(w), int(h)))
+    return _join_words(boxes)
+
+
+def _join_words(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Words of one line, split at wide gaps, joined into the line."""
+    joined: list[tuple[int, int, int, int]] = []
+    for x, y, w, h in sorted(boxes, key=lambda b: b[0]):
+        for i, (jx, jy, jw, jh) in enumerate(joined):
+            overlap = min(jy + jh, y + h) - max(jy, y)
+            gap = x - (jx + jw)
+            if overlap > 0.6 * min(jh, h) and -jh < gap < 1.2 * max(jh, h) and 0.6 < h / jh < 1.6:
+                top, bottom = min(jy, y), max(jy + jh, y + h)
+                joined[i] = (jx, top, max(jx + jw, x + w) - jx, bottom - top)
+                break
+        else:
+            joined.append((x, y, w, h))
+    return joined
+
+
+class Reader:
+    """One Tesseract engine, loaded once with every language, reading single lines."""
+
+    def __init__(self, languages: str) -> None:
+        import tesserocr
+
+        self.api = tesserocr.PyTessBaseAPI(
+            path=tessdata(), lang=languages, psm=tesserocr.PSM.SINGLE_LINE
+        )
+
+    def close(self) -> None:
+        self.api.End()
+
+    def lines(self, image: Any) -> list[Line]:
+        """The confident lines of one frame, with boxes as fractions of it."""
+        import cv2
+        from PIL import Image
+
+        gray = np.asarray(image.convert("L"))
+        height, width = gray.shape
+        found = []
+        for x, y, w, h in candidate_boxes(gray):
+            pad = max(3, h // 5)
+            top, left = max(0, y - pad), max(0, x - pad)
+            part = gray[top : y + h + pad, left : x + w + pad]
+            scale = LINE_HEIGHT / part.shape[0]
+            crop = Image.fromarray(
+                cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            )
+            # Light text over busy pictures reads best as its brightest pixels alone, dark
+            # on white; text on a band reads best as it is: the more confident reading.
+            bright = crop.point(lambda v: 0 if v > BRIGHT else 255)
+            words = max(self._read(crop), self._read(bright), key=_mean)
+            text = " ".join(word for word, _ in words)
+            if sum(c.isalnum() for c in text) < 2:
+                continue
+            confidence = _mean(words)
+            found.append(Line(text, (x / width, y / height, w / width, h / height), confidence))
+        return found
+
+    def _read(self, crop: Any) -> list[tuple[str, float]]:
+        self.api.SetImage(crop)
+        return [
+            (word, float(confidence))
+            for word, confidence in zip(
+                self.api.GetUTF8Text().split(), self.api.AllWordConfidences(), strict=False
+            )
+            if confidence >= MIN_CONFIDENCE
+        ]
+
+
+def _mean(words: list[tuple[str, float]]) -> float:
+    return sum(c for _, c in words) / len(words) if words else 0.0
+
+
+def tessdata() -> str:
+    """Tesseract's language data: TESSDATA_PREFIX, else where Debian's packages put it."""
+    if os.environ.get("TESSDATA_PREFIX"):
+        return os.environ["TESSDATA_PREFIX"]
+    found = sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"))
+    return str(found[-1]) + "/" if found else ""
+
+
+def keyframes(path: Path, interval: float) -> Iterator[tuple[float, Any]]:
+    """The first frame at or after every `interval` seconds, as Pillow images (PyAV)."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise AnalysisError(f"cannot open {path.name} as video: {exc}") from exc
+    with container:
+        if not container.streams.video:
+            raise AnalysisError(f"{path.name} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = stream.time_base or 0
+        start = stream.start_time or 0
+        due = 0.0
+        try:
+            for index, frame in enumerate(container.decode(stream)):
+                if frame.pts is not None and base:
+                    t = float((frame.pts - start) * base)
+                else:
+                    t = index / float(stream.average_rate or 25)
+                if t + 1e-6 >= due:
+                    yield round(t, 3), frame.to_image()
+                    due += interval * max(1, int((t - due) // interval) + 1)
+        except av.FFmpegError as exc:
+            raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
+
+
+class OnScreenText:
+    """OCR of keyframes and images (Tesseract, through tesserocr)."""
+
+    name = "ocr"
+    tool = "tesseract"
+
+    def __init__(self) -> None:
+        self.languages = os.environ.get(LANGS_ENV, DEFAULT_LANGS)
+        self.reader: Reader | None = None
+
+    def missing(self) -> str | None:
+        try:
+            import tesserocr
+        except ImportError:
+            return "ocr: tesserocr is not installed (pip install 'testament[analysis]')"
+        _, have = tesserocr.get_languages(tessdata())
+        lacking = [lang for lang in self.languages.split("+") if lang not in have]
+        if lacking:
+            packages = " ".join(f"tesseract-ocr-{lang.replace('_', '-')}" for lang in lacking)
+            names = ", ".join(lacking)
+            return f"ocr: Tesseract lacks language data {names} (apt-get install {packages})"
+        return None
+
+    def version(self) -> str:
+        import tesserocr
+
+        return tesserocr.tesseract_version().split()[1]
+
+    def model(self) -> str | None:
+        return self.languages
+
+    def _reader(self) -> Reader:
+        if self.reader is None:
+            self.reader = Reader(self.languages)
+        return self.reader
+
+    def applies(self, asset: Asset) -> bool:
+        return asset.media_type in ("video", "image")
+
+    def analyse(self, asset: Asset, path: Path, session: Session) -> Found:
+        from PIL import Image, UnidentifiedImageError
+
+        frames: list[tuple[float | None, list[Line]]] = []
+        if asset.media_type == "image":
+            try:
+                with Image.open(path) as image:
+                    frames.append((None, self._reader().lines(image)))
+            except (UnidentifiedImageError, OSError) as exc:
+                raise AnalysisError(f"not a readable image: {exc}") from exc
+        else:
+            for time, image in keyframes(path, INTERVAL):
+                frames.append((time, self._reader().lines(image)))
+        regions = [region.as_dict() for region in track(frames, INTERVAL)]
+        regions.sort(key=lambda r: (r["start"] or 0.0, r["box"][1]))
+        text = "\n".join(region["text"] for region in regions)
+        return Found({"keyframes": len(frames), "interval": INTERVAL, "regions": regions}, text)
+
+    def summary(self, result: dict[str, Any]) -> str:
+        regions = result.get("regions", [])
+        marks = [f"@{r['channel']}" for r in regions if r.get("kind") == "watermark"]
+        line = f"{len(regions)} text region{'s' if len(regions) != 1 else ''}"
+        return line + (f" (watermark {', '.join(sorted(set(marks)))})" if marks else "")

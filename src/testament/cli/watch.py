@@ -78,13 +78,19 @@ def add(
 def list_(
     home: HomeOption = None, database_url: DatabaseOption = None, json_output: JsonOption = False
 ) -> None:
-    """Sources, their last run and error, counts and next run."""
+    """Sources, their last run and error, counts, pages waiting for capture and next run."""
     from rich.table import Table
 
+    from testament.watch.page_records import pages_waiting
     from testament.watch.sources import SourceView, list_sources
 
     with opened(home, database_url) as store:
         views = [SourceView(s).as_dict() for s in list_sources(store)]
+        with store.read() as session:
+            rows = session.execute(pages_waiting([v["id"] for v in views])).all()
+    waiting = {source_id: count for source_id, count in rows}
+    for v in views:
+        v["pages_waiting"] = waiting.get(v["id"], 0)
     if json_output:
         print_json(views)
         return
@@ -99,6 +105,7 @@ def list_(
         "posts",
         "media",
         "alerts",
+        "pages waiting",
         "last error",
     )
     for v in views:
@@ -113,6 +120,7 @@ def list_(
             str(v["posts"]),
             str(v["media"]),
             str(v["alerts"]),
+            str(v["pages_waiting"]),
             _safe(v["last_error"] or "", 60),
         )
     console.print(table)
@@ -171,6 +179,13 @@ def _report(outcome: PollOutcome) -> None:
     )
     if outcome.already:
         line += f", {outcome.already} already collected"
+    if outcome.pages:
+        line += f", {counted(outcome.pages, 'page')} captured"
+    if outcome.pages_failed:
+        line += (
+            f"; {counted(outcome.pages_failed, 'page')} not captured (tried again later): "
+            f"{_safe(outcome.page_error, 200)}"
+        )
     if outcome.error:
         line += f"; [red]error:[/] {_safe(outcome.error, 200)}"
     console.print(line, highlight=False)

@@ -78,6 +78,11 @@ class Post(Base):
     state: Mapped[str] = mapped_column(String(16), default="online")
     last_checked_at: Mapped[datetime | None]
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Its page capture, when the watcher captures pages: due from this time until a
+    # page_captures row exists (a failed or interrupted capture is tried again, backing off).
+    page_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    page_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    page_error: Mapped[str | None] = mapped_column(Text)
 
 
 class PostCapture(Base):

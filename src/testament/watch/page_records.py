@@ -11,11 +11,12 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, Select, String, Text, func, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from testament.catalog.models import Base, utcnow
 from testament.locker.custody import canonical_json
+from testament.watch.models import Post, PostCapture
 
 # What each preserved part of a page capture is, by the column that names its asset.
 PARTS = {
@@ -62,3 +63,28 @@ def page_captured_details(row: PageCapture, parts: dict[str, str | None]) -> dic
         "details_sha256": hashlib.sha256(canonical_json(row.details).encode()).hexdigest(),
         "captured_at": row.captured_at.isoformat(),
     } | {f"{kind}_sha256": sha256 for kind, sha256 in parts.items()}
+
+
+def page_waiting() -> ColumnElement[bool]:
+    """A watched post whose page is due and not yet captured (of any of its captures).
+
+    The page_captures row is the truth: a post whose page was captured is never captured
+    again, even if the watcher was killed before it could clear `page_due_at`.
+    """
+    link = aliased(PostCapture)
+    captured = (
+        select(PageCapture.id)
+        .join(link, link.capture_id == PageCapture.capture_id)
+        .where(link.post_id == Post.id)
+        .correlate(Post)
+        .exists()
+    )
+    return Post.page_due_at.is_not(None) & ~captured
+
+
+def pages_waiting(source_ids: list[int] | None = None) -> Select[tuple[int, int]]:
+    """Source id and how many of its posts' pages wait for capture."""
+    query = select(Post.source_id, func.count(Post.id)).where(page_waiting())
+    if source_ids is not None:
+        query = query.where(Post.source_id.in_(source_ids))
+    return query.group_by(Post.source_id)

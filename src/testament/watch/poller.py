@@ -7,6 +7,11 @@ last of them. Killed before that transaction, the next run finds the same posts 
 the ingest adds nothing twice; killed after it, the cursor is already past them. A post
 key is unique per source and the commit re-checks the lease, so a second watcher never
 records a post twice.
+
+With page capture on, a post is committed with its page due; its page is captured right
+after the commit, and a capture that failed or never ran (no browser, a crash, a watcher
+killed in between) is tried again by the source's later polls, before anything new, oldest
+first, backing off per post. A page with a page_captures row is never captured again.
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -38,6 +43,10 @@ from testament.watch.lease import LEASE
 from testament.watch.models import Post, PostCapture, Source
 from testament.watch.net import FetchFailed, Http, RateLimited
 from testament.watch.notify import Notifier, deliver
+from testament.watch.page_records import page_waiting
+
+if TYPE_CHECKING:
+    from testament.watch.page_capture import PageCaptureResult
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +58,11 @@ MAX_BACKOFF = timedelta(hours=6)
 CHUNK_POSTS = 8
 CHUNK_SECONDS = 1.0
 Poll = Callable[[Http, str, dict[str, Any] | None, datetime | None], Iterator[FoundPost]]
-PageCapture = Callable[[Store, list[int]], object]
+PageCapture = Callable[[Store, list[int]], "Sequence[PageCaptureResult]"]
+# Pages waiting from earlier polls that one poll of a source captures first, at most.
+PAGES_PER_POLL = 50
+# After a failed page capture, the wait before the next try: doubled per failure.
+PAGE_RETRY = timedelta(minutes=5)
 
 
 class LeaseLost(Exception):
@@ -87,6 +100,10 @@ class PollOutcome:
     already: int = 0
     error: str | None = None
     alert_ids: list[int] = field(default_factory=list)
+    pages: int = 0  # pages captured
+    pages_failed: int = 0
+    page_error: str | None = None
+    browser_down: bool = False  # page capture failed as a whole: no more tries this poll
 
 
 def _clean(text: str | None, limit: int | None = None) -> str | None:
@@ -140,6 +157,7 @@ class Watcher:
             kind, url, cursor, since = source.kind, source.url, source.cursor, source.since
         retry_after = None
         try:
+            self._capture_pages(source_id, outcome)
             chunk: list[FoundPost] = []
             for post in adapter(kind)(self.http, url, cursor, since):
                 chunk.append(post)
@@ -281,22 +299,66 @@ class Watcher:
         alert_ids = [alert_id for _, alert_id in committed]
         outcome.alert_ids += alert_ids
         deliver(self.store, self.notifier, alert_ids)
-        if self.page_capture is not None and committed:
-            self._capture_pages(source_id, [post for post, _ in committed])
+        if committed:
+            self._capture_pages(source_id, outcome, [post.key for post, _ in committed])
 
-    def _capture_pages(self, source_id: int, posts: list[FoundPost]) -> None:
-        """The posts' pages, each preserved beside the post's first capture, once committed."""
-        keys = [p.key for p in posts if p.url]
-        with self.store.read() as session:
-            rows = session.execute(
-                select(Post.id, func.min(PostCapture.capture_id))
-                .join(PostCapture, PostCapture.post_id == Post.id)
-                .where(Post.source_id == source_id, Post.post_key.in_(keys))
-                .group_by(Post.id)
-                .order_by(Post.id)
-            ).all()
-        if rows and self.page_capture is not None:
-            self.page_capture(self.store, [capture_id for _, capture_id in rows])
+    def _capture_pages(
+        self, source_id: int, outcome: PollOutcome, keys: list[str] | None = None
+    ) -> None:
+        """Pages waiting for capture, each beside its post's first capture: those of the
+        posts just committed (`keys`), or the oldest due from earlier polls."""
+        if self.page_capture is None or outcome.browser_down:
+            return
+        now = datetime.now(UTC)
+        query = (
+            select(Post.id, func.min(PostCapture.capture_id))
+            .join(PostCapture, PostCapture.post_id == Post.id)
+            .where(Post.source_id == source_id, page_waiting())
+            .group_by(Post.id)
+            .order_by(Post.id)
+        )
+        if keys is None:
+            query = query.where(Post.page_due_at <= now).limit(PAGES_PER_POLL)
+        else:
+            query = query.where(Post.post_key.in_(keys))
+        with self.store.write() as session:  # the lease covers the pages of its posts too
+            source = session.get(Source, source_id)
+            assert source is not None
+            if source.lease_owner != self.owner:
+                raise LeaseLost
+            source.lease_until = now + LEASE
+            rows = session.execute(query).all()
+        if not rows:
+            return
+        try:
+            errors = [r.error for r in self.page_capture(self.store, [c for _, c in rows])]
+        # No browser, or it crashed: none was captured; each post keeps the error, to retry.
+        except Exception as exc:  # noqa: BLE001 - recorded per post and reported
+            log.warning("page capture for source %s failed: %s", source_id, exc)
+            outcome.browser_down = True
+            errors = [str(exc).strip() or type(exc).__name__] * len(rows)
+        self._pages_tried([post_id for post_id, _ in rows], errors, outcome)
+
+    def _pages_tried(
+        self, post_ids: list[int], errors: list[str | None], outcome: PollOutcome
+    ) -> None:
+        """Each post's page done, or due again later (backing off) with its error kept."""
+        now = datetime.now(UTC)
+        with self.store.write() as session:
+            for post_id, error in zip(post_ids, errors, strict=True):
+                post = session.get(Post, post_id)
+                assert post is not None
+                if error is None:
+                    post.page_due_at, post.page_error = None, None
+                    outcome.pages += 1
+                    continue
+                post.page_failures += 1
+                post.page_error = error[:2000]
+                post.page_due_at = now + min(
+                    PAGE_RETRY * 2 ** (post.page_failures - 1), MAX_BACKOFF
+                )
+                outcome.pages_failed += 1
+                outcome.page_error = post.page_error
 
     def _commit(
         self, source_id: int, keyed: list[tuple[FoundPost, list[str]]]
@@ -351,6 +413,7 @@ class Watcher:
             missing_count=sum(1 for c in captures if c.asset_id is None),
             state="online",
             raw=post.raw,
+            page_due_at=now if self.page_capture is not None and _visitable(post.url) else None,
         )
         session.add(row)
         session.flush()
@@ -411,3 +474,9 @@ class Watcher:
 def _key(key: str) -> str:
     """Post keys fit the column; a longer one (a feed's URL id) is kept by its digest."""
     return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _visitable(url: str | None) -> bool:
+    """Whether a post's address is a web page that a browser can capture."""
+    parts = urlsplit(url or "")
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -1,4 +1,5 @@
-"""pages: captures of a post's page (screenshot, web archive, certificates, headers)
+"""pages: captures of a post's page (screenshot, web archive, certificates, headers),
+and each watched post's page capture schedule (due, failures, last error)
 
 Revision ID: 0008
 Revises: 0007
@@ -50,9 +51,21 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_page_captures_archive_asset_id"), ["archive_asset_id"], unique=False
         )
+    with op.batch_alter_table("watch_posts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("page_due_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("page_failures", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("page_error", sa.Text(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_watch_posts_page_due_at"), ["page_due_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("watch_posts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_watch_posts_page_due_at"))
+        batch_op.drop_column("page_error")
+        batch_op.drop_column("page_failures")
+        batch_op.drop_column("page_due_at")
     with op.batch_alter_table("page_captures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_page_captures_archive_asset_id"))
         batch_op.drop_index(batch_op.f("ix_page_captures_screenshot_asset_id"))

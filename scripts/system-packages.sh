@@ -23,6 +23,9 @@ for lang in hye aze aze-cyrl rus tur eng; do
 done
 dpkg -s tesseract-ocr >/dev/null 2>&1 || missing+=(tesseract-ocr)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# The same audio: Chromaprint's fpcalc; espeak-ng speaks the tests' soundtracks.
+command -v fpcalc >/dev/null || missing+=(libchromaprint-tools)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,7 +3,7 @@ run here, so a missing tool is one line and never stops the others."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,8 @@ class Found:
 
     result: dict[str, Any]
     text: str = ""
+    # Footage links from this asset (FootageLink columns but asset_a_id), e.g. same audio.
+    links: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Analyser(Protocol):

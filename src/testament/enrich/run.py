@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from testament.catalog.models import Asset, utcnow
+from testament.catalog.models import Asset, FootageLink, utcnow
 from testament.enrich.analyser import Analyser, AnalysisError, Found
 from testament.enrich.models import Analysis
 from testament.enrich.records import analysed_details
@@ -24,10 +26,15 @@ ORDER = ("ocr", "speech", "audio", "faces", "language")
 
 def analysers(only: Iterable[str] | None = None) -> list[Analyser]:
     """The analysers asked for, in the order that lets later ones read earlier results."""
+    from testament.enrich.audio import SameAudio
     from testament.enrich.language import Languages
     from testament.enrich.ocr import OnScreenText
 
-    known: dict[str, Callable[[], Analyser]] = {"ocr": OnScreenText, "language": Languages}
+    known: dict[str, Callable[[], Analyser]] = {
+        "ocr": OnScreenText,
+        "language": Languages,
+        "audio": SameAudio,
+    }
     wanted = list(ORDER if only is None else only)
     unknown = [name for name in wanted if name not in ORDER]
     if unknown:
@@ -124,6 +131,20 @@ class Runner:
             row.result = None if found is None else found.result
             row.search_text = (found.text.casefold() or None) if found else None
             session.flush()
+            for link in found.links if found else []:
+                _link(session, asset.id, link)
             self.store.custody.append(
                 session, "analysed", f"asset:{asset.sha256}", analysed_details(row, asset.sha256)
             )
+
+
+def _link(session: Session, asset_id: int, link: dict[str, Any]) -> None:
+    """A footage link from what an analyser found, unless the pair is linked already (by
+    the pictures, whose link says more)."""
+    other = link["asset_b_id"]
+    pair = or_(
+        (FootageLink.asset_a_id == asset_id) & (FootageLink.asset_b_id == other),
+        (FootageLink.asset_a_id == other) & (FootageLink.asset_b_id == asset_id),
+    )
+    if session.execute(select(FootageLink.id).where(pair)).first() is None:
+        session.add(FootageLink(asset_a_id=asset_id, asset_time=None, segments=None, **link))

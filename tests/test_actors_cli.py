@@ -77,6 +77,10 @@ def test_actors_attribute_and_accountability_from_the_command_line(
     listed = json.loads(cli("attribute", "list", str(incident), "--json").stdout)
     assert [(a["status"], a["reviewer"]) for a in listed] == [("confirmed", "rev")]
     assert listed[0]["bases"][0]["region"] == [0.1, 0.1, 0.2, 0.2]
+    added = cli("attribute", "basis", "1", f"speech:{sha[:12]}@2.5-3", "--as", "inv")
+    assert added.stdout.strip() == "attribution 1: speech basis added, proposed"
+    outside = cli("attribute", "basis", "1", f"speech:{sha[:12]}@60-61", "--as", "inv")
+    assert outside.stderr.strip().endswith("s long") and outside.exit_code == 2
     source = tmp_path / "release.txt"
     source.write_text("The prosecutor's office opens a criminal case.", encoding="utf-8")
     event = cli(

@@ -47,11 +47,15 @@ def test_the_models_match_migration_0009(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), schema.Base.metadata)
 
     def table_of(entry) -> str | None:
+        """The table an autogenerate entry concerns: a name, or an object on a table."""
         item = entry[0] if isinstance(entry, list) else entry
         for part in item[1:]:
-            name = getattr(part, "name", None) if not hasattr(part, "table") else part.table.name
-            if name:
-                return name
+            if isinstance(part, str):
+                return part
+            if hasattr(part, "table"):
+                return part.table.name
+            if getattr(part, "name", None):
+                return part.name
         return None
 
     assert [d for d in diff if table_of(d) in ACTOR_TABLES] == []

@@ -271,6 +271,30 @@ def attribute(
         )
 
 
+@attribute_app.command("basis")
+def add_basis(
+    attribution_id: Annotated[int, typer.Argument()],
+    basis: Annotated[str, typer.Argument(help="KIND:SHA256[@START-END][#X,Y,W,H]")],
+    author: AsOption,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a basis to an attribution (a confirmed one goes back to proposed)."""
+    from testament.actors import attributions
+    from testament.actors.actors import ActorError
+
+    given = _basis(basis)
+    with opened(home, database_url) as store:
+        try:
+            with store.write() as session:
+                found = attributions.get_attribution(session, attribution_id)
+                attributions.add_basis(session, _user(session, author), found, given)
+                status = found.status
+        except ActorError as exc:
+            fail(str(exc))
+    console.print(f"attribution {attribution_id}: {given.kind} basis added, {status}")
+
+
 @attribute_app.command("review")
 def review(
     attribution_id: Annotated[int, typer.Argument()],

@@ -212,6 +212,25 @@ def api_review(
         raise _refused(exc) from exc
 
 
+@api_router.post("/attributions/{attribution_id}/bases", status_code=201)
+def api_add_basis(
+    request: Request,
+    attribution_id: RecordId,
+    given: s.BasisModel,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> s.AttributionOut:
+    """Another basis for an attribution; a confirmed one goes back to "proposed"."""
+    try:
+        with store_of(request).write() as session:
+            found = attributions.get_attribution(session, attribution_id)
+            attributions.add_basis(
+                session, _user(session, viewer), found, BasisIn(**given.model_dump())
+            )
+            return s.AttributionOut(**attributions.attribution_dict(found))
+    except ActorError as exc:
+        raise _refused(exc) from exc
+
+
 @api_router.get("/attributions/{attribution_id}/history")
 def api_history(
     request: Request, attribution_id: RecordId, viewer: Annotated[Viewer, Depends(investigator)]

@@ -26,6 +26,9 @@ from testament.store import Store, open_store
 # How often a worker writes its caught-up hash index back to the index folder, so that a
 # process starting later loads a recent copy instead of catching up from far behind.
 SAVE_EVERY_S = 60.0
+# Tries of one job before it is failed for good, counting attempts whose process died
+# (those never reach Celery's retry count): 1 + 3 retries, and 2 deaths more.
+MAX_ATTEMPTS = 6
 
 
 @dataclass
@@ -61,8 +64,21 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
     process = _process()
     store = process.store
     with store.read() as session, session.begin():
-        if not state.start(session, job_id, worker):
+        attempt = state.start(session, job_id, worker)
+        if attempt is None:
             return  # done already: a message delivered again after it was acknowledged late
+        if attempt > MAX_ATTEMPTS:
+            # Each earlier attempt's process died before it could record anything (killed,
+            # out of memory, a crash in a decoder): a message that kills its worker is not
+            # delivered for ever.
+            state.fail(
+                session,
+                job_id,
+                f"WorkerLost: the worker running it stopped {attempt - 1} times before it "
+                "finished (killed, out of memory, or a crash decoding the original)",
+                final=True,
+            )
+            return
         asset_id = session.execute(
             select(TaskRecord.asset_id).where(TaskRecord.id == job_id)
         ).scalar_one()
@@ -92,6 +108,8 @@ def record_failure(job_id: int, exc: BaseException, *, final: bool) -> None:
 
 def shutdown() -> None:
     """Save what the steps keep (the hash index) when a worker process stops."""
+    global _current
     if _current is not None and _current.pid == os.getpid():
         _current.save()
         _current.store.close()
+    _current = None

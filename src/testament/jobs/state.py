@@ -47,12 +47,15 @@ def queue(session: Session, asset: Asset, task: Task, run: str) -> int | None:
     record.run = run
     if record.state == RUNNING:
         return None
+    if record.state == FAILED:
+        record.attempts = 0  # a person's new run: as many tries again
     record.state = QUEUED
     return record.id
 
 
-def start(session: Session, job_id: int, worker: str) -> bool:
-    """Mark a job running; False if it is done already (a redelivered message) or gone."""
+def start(session: Session, job_id: int, worker: str) -> int | None:
+    """Mark a job running; its attempt number, or None if it is done (a redelivered
+    message) or gone."""
     changed = session.execute(
         update(TaskRecord)
         .where(TaskRecord.id == job_id, TaskRecord.state != DONE)
@@ -63,7 +66,9 @@ def start(session: Session, job_id: int, worker: str) -> bool:
             worker=worker[:200],
         )
     ).rowcount
-    return bool(changed)
+    if not changed:
+        return None
+    return session.execute(select(TaskRecord.attempts).where(TaskRecord.id == job_id)).scalar_one()
 
 
 def finish(session: Session, job_id: int) -> None:

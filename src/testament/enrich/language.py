@@ -106,4 +106,7 @@ class Languages:
 
     def summary(self, result: dict[str, Any]) -> str:
         languages = result.get("languages", [])
-        return f"{len(result.get('texts', []))} texts; languages {', '.join(languages) or 'none'}"
+        count = len(result.get("texts", []))
+        return (
+            f"{count} text{'s' if count != 1 else ''}; languages {', '.join(languages) or 'none'}"
+        )

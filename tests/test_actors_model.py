@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -179,35 +180,46 @@ def test_a_parent_cycle_is_refused_and_nothing_changes(store: Store, world: dict
         assert actors.get(session, world["force"]).parent_id is None
 
 
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        ({"actor_id": 9999}, "no actor 9999"),
-        ({"incident_id": 9999}, "no incident 9999"),
-        (
-            {"bases": [BasisIn("uniform", sha256="abcdef0123")]},
-            "no asset with sha256 starting abcdef0123",
-        ),
-        ({"bases": [BasisIn("uniform")]}, "must point at a preserved asset"),
-        ({"confidence": "certain"}, "unknown confidence 'certain'"),
-        ({"role": "bystander"}, "unknown role 'bystander'"),
-    ],
-)
-def test_bad_attributions_are_one_line_and_write_nothing(
-    store: Store, world: dict, bad: dict, message: str
-) -> None:
-    given = {
-        "incident_id": world["incident"],
-        "actor_id": world["brigade"],
-        "role": "unit responsible",
-        "confidence": "probable",
-        **bad,
-    }
-    with pytest.raises(ActorError, match=message) as caught, store.write() as session:
-        attributions.propose(
-            session, session.get(User, world["investigator"]), AttributionIn(**given)
-        )
-    assert "\n" not in str(caught.value)
+BAD_ATTRIBUTIONS = [
+    ({"actor_id": 9999}, "no actor 9999"),
+    ({"incident_id": 9999}, "no incident 9999"),
+    (
+        {"bases": [BasisIn("uniform", sha256="abcdef0123")]},
+        "no asset with sha256 starting abcdef0123",
+    ),
+    ({"bases": [BasisIn("uniform")]}, "must point at a preserved asset"),
+    ({"confidence": "certain"}, "unknown confidence 'certain'"),
+    ({"role": "bystander"}, "unknown role 'bystander'"),
+    ({"bases": [BasisIn("official statement", sha256="VIDEO")]}, "must be a preserved document"),
+    (
+        {"bases": [BasisIn("insignia", sha256="VIDEO", region=[0.9, 0.9, 0.5, 0.5])]},
+        "inside the frame",
+    ),
+]
+
+
+def test_bad_attributions_are_one_line_and_write_nothing(store: Store, world: dict) -> None:
+    """One store for every case (each a fresh transaction); the good basis before a bad one
+    is not written either."""
+    good = BasisIn("speech", sha256=world["sha256"], start=0.5, end=1.0)
+    for bad, message in BAD_ATTRIBUTIONS:
+        bases = [
+            replace(b, sha256=world["sha256"]) if b.sha256 == "VIDEO" else b
+            for b in bad.get("bases", [])
+        ]
+        given = {
+            "incident_id": world["incident"],
+            "actor_id": world["brigade"],
+            "role": "unit responsible",
+            "confidence": "probable",
+            **bad,
+        }
+        given["bases"] = [good, *bases]
+        with pytest.raises(ActorError, match=message) as caught, store.write() as session:
+            attributions.propose(
+                session, session.get(User, world["investigator"]), AttributionIn(**given)
+            )
+        assert "\n" not in str(caught.value), message
     with store.read() as session:
         assert session.execute(select(Attribution)).first() is None
         assert session.execute(select(AttributionBasis)).first() is None
@@ -273,18 +285,20 @@ NAMES = {
 }
 
 
-@pytest.mark.parametrize("script", list(NAMES))
-def test_search_finds_a_name_in_every_script_and_transliteration(store: Store, script: str) -> None:
-    name, queries = NAMES[script]
+def test_search_finds_a_name_in_every_script_and_transliteration(store: Store) -> None:
     with store.write() as session:
         actors.create(session, "inv", kind="unit", name="Decoy unit", aliases=[AliasIn("Другой")])
-        found = actors.create(
-            session, "inv", kind="unit", name=f"Unit {script}", aliases=[AliasIn(name)]
-        )
-        wanted = found.id
+        wanted = {
+            script: actors.create(
+                session, "inv", kind="unit", name=f"Unit {n}", aliases=[AliasIn(name)]
+            ).id
+            for n, (script, (name, _)) in enumerate(NAMES.items())
+        }
     with store.read() as session:
-        for query in [name, *queries]:
-            assert [a.id for a in actors.search(session, query)] == [wanted], query
+        for script, (name, queries) in NAMES.items():
+            for query in [name, *queries]:
+                found = [a.id for a in actors.search(session, query)]
+                assert found == [wanted[script]], f"{script}: {query}"
 
 
 def test_search_hides_individuals_from_viewers(store: Store) -> None:

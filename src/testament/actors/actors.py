@@ -145,7 +145,7 @@ def search(
 ) -> list[Actor]:
     """Actors whose name or an alias matches every word, in any script or transliteration.
 
-    Each word matches as romanised text or by its skeleton; exact romanised matches
+    Each word matches the start of a word, romanised or as a skeleton; romanised matches
     come first. Individuals are left out for roles that may not see identifications.
     """
     plain_words, skeleton_words = names.query_words(query)
@@ -153,8 +153,8 @@ def search(
     for plain_word, skeleton_word in zip(plain_words, skeleton_words, strict=True):
         statement = statement.where(
             or_(
-                Actor.search_key.contains(plain_word, autoescape=True),
-                Actor.search_key.contains(skeleton_word, autoescape=True),
+                Actor.search_key.contains(f" {plain_word}", autoescape=True),
+                Actor.search_key.contains(f" {skeleton_word}", autoescape=True),
             )
         )
     if kind is not None:
@@ -162,7 +162,7 @@ def search(
     if not allows(role, IDENTIFICATIONS_ROLE):
         statement = statement.where(Actor.kind != "individual")
     if plain_words:
-        exact = and_(*(Actor.search_key.contains(w, autoescape=True) for w in plain_words))
+        exact = and_(*(Actor.search_key.contains(f" {w}", autoescape=True) for w in plain_words))
         statement = statement.order_by(case((exact, 0), else_=1))
     statement = statement.order_by(Actor.name, Actor.id)
     return list(session.execute(statement.limit(limit).offset(offset)).scalars().unique())

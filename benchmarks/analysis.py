@@ -14,14 +14,21 @@ detector as `analyse`. Speed: OCR of a 720p corpus clip against decoding it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import subprocess
+import tempfile
 import time
+import wave
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from testament.enrich.audio import ITEM_SECONDS, MAX_BIT_ERROR, best_alignment
 from testament.enrich.language import identify
 from testament.enrich.ocr import DEFAULT_LANGS, INTERVAL, Reader, keyframes
 
@@ -203,16 +210,122 @@ def bench_speed() -> None:
     print(f"| ocr (1 keyframe/s) | {60 * ocr / duration:.1f} | {ocr / decode:.1f} |")
 
 
+AUDIO_RATE = 22050
+
+
+def _spoken(text: str, folder: Path, seed: int) -> np.ndarray:
+    """espeak-ng speech over a tone and noise, float samples at AUDIO_RATE."""
+    path = folder / f"{seed}.wav"
+    voice = ["en", "ru", "tr", "hy", "az"][seed % 5]
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True)
+    with wave.open(str(path)) as spoken:
+        rate = spoken.getframerate()
+        samples = np.frombuffer(spoken.readframes(spoken.getnframes()), dtype=np.int16) / 32768
+    samples = np.interp(
+        np.arange(0, len(samples), rate / AUDIO_RATE), np.arange(len(samples)), samples
+    )
+    rng = np.random.default_rng(seed)
+    t = np.arange(len(samples)) / AUDIO_RATE
+    tone = 0.1 * np.sin(2 * np.pi * (180 + 30 * seed) * t)
+    return (0.8 * samples + tone + 0.03 * rng.standard_normal(len(samples))).astype(np.float32)
+
+
+def _video(path: Path, sound: np.ndarray, seed: int, bitrate: int) -> None:
+    """Random blocks as pictures (seeded), the sound as AAC at `bitrate`."""
+    rng = np.random.default_rng(seed)
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=5)
+        video.width, video.height, video.pix_fmt = 160, 96, "yuv420p"
+        audio = container.add_stream("aac", rate=AUDIO_RATE)
+        audio.bit_rate, audio.layout = bitrate, "mono"
+        for _ in range(int(len(sound) / AUDIO_RATE * 5)):
+            blocks = rng.integers(0, 255, (6, 10, 3), dtype=np.uint8)
+            picture = np.kron(blocks, np.ones((16, 16, 1), dtype=np.uint8))
+            container.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(video.encode(None))
+        for start in range(0, len(sound), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                sound[start : start + 1024].reshape(1, -1), format="flt", layout="mono"
+            )
+            frame.sample_rate, frame.pts = AUDIO_RATE, start
+            frame.time_base = Fraction(1, AUDIO_RATE)
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode(None))
+
+
+def _fingerprint(path: Path) -> np.ndarray:
+    done = subprocess.run(
+        ["fpcalc", "-raw", "-json", "-length", "0", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if not done.stdout.strip():
+        raise SystemExit(f"fpcalc could not read {path.name}: {done.stderr.strip()}")
+    return np.array(json.loads(done.stdout)["fingerprint"], dtype=np.uint32)
+
+
+def bench_audio(count: int) -> None:
+    """Each soundtrack cut 2-6 s in, noisier, re-encoded at 32 kb/s under other pictures,
+    matched against every original: found at the right offset, and no other matched."""
+    sentences = [window for text in POSTS.values() for window in _sentences(text)][:count]
+    found = false = offset_ok = 0
+    errors: list[tuple[bool, float | None]] = []
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        originals = []
+        for seed, text in enumerate(sentences):
+            sound = _spoken(text, folder, seed)
+            _video(folder / f"o{seed}.mp4", sound, seed, 96_000)
+            originals.append(_fingerprint(folder / f"o{seed}.mp4"))
+            cut = random.Random(seed).uniform(2, 6)
+            noisy = sound[int(cut * AUDIO_RATE) :] + 0.05 * np.random.default_rng(
+                99 + seed
+            ).standard_normal(len(sound) - int(cut * AUDIO_RATE)).astype(np.float32)
+            _video(folder / f"c{seed}.mp4", noisy, 1000 + seed, 32_000)
+            copy = _fingerprint(folder / f"c{seed}.mp4")
+            originals[-1] = (originals[-1], copy, cut)
+            print(
+                f"soundtrack {seed}: {len(sound) / AUDIO_RATE:.1f} s, items {len(originals[-1][0])} / {len(copy)}"
+            )
+        for index, (_, copy, cut) in enumerate(originals):
+            for other, (original, _, _) in enumerate(originals):
+                aligned = best_alignment(copy, original)
+                errors.append((other == index, None if aligned is None else round(aligned[1], 3)))
+                matched = aligned is not None and aligned[1] <= MAX_BIT_ERROR
+                if other == index and matched:
+                    found += 1
+                    offset_ok += abs(aligned[0] * ITEM_SECONDS - cut) < 0.5
+                elif matched:
+                    false += 1
+    print(f"\nSame audio: {count} soundtracks, cut, noisier, re-encoded at 32 kb/s, other pictures")
+    print("| recall | offsets within 0.5 s | false matches (of pairs) |")
+    print("|---|---|---|")
+    print(f"| {found}/{count} | {offset_ok}/{found} | {false}/{count * (count - 1)} |")
+    same = sorted(e for s, e in errors if s and e is not None)
+    other = sorted(e for s, e in errors if not s and e is not None)
+    print(f"bit errors: same soundtrack {same}; lowest of others {other[:5]}")
+
+
+def _sentences(text: str) -> list[str]:
+    """The post's two halves: about 10 s of speech each."""
+    words = text.split()
+    return [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=6, help="corpus frames behind the text")
-    parser.add_argument("--only", default="ocr,language,speed")
+    parser.add_argument("--soundtracks", type=int, default=10)
+    parser.add_argument("--only", default="ocr,language,audio,speed")
     args = parser.parse_args()
     chosen = set(args.only.split(","))
     if "language" in chosen:
         bench_language()
     if "ocr" in chosen:
         bench_ocr(corpus_frames(args.frames))
+    if "audio" in chosen:
+        bench_audio(args.soundtracks)
     if "speed" in chosen:
         bench_speed()
 

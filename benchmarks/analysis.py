@@ -285,8 +285,9 @@ def bench_audio(count: int) -> None:
             _video(folder / f"c{seed}.mp4", noisy, 1000 + seed, 32_000)
             copy = _fingerprint(folder / f"c{seed}.mp4")
             originals[-1] = (originals[-1], copy, cut)
+            seconds = len(sound) / AUDIO_RATE
             print(
-                f"soundtrack {seed}: {len(sound) / AUDIO_RATE:.1f} s, items {len(originals[-1][0])} / {len(copy)}"
+                f"soundtrack {seed}: {seconds:.1f} s, items {len(originals[-1][0])} / {len(copy)}"
             )
         for index, (_, copy, cut) in enumerate(originals):
             for other, (original, _, _) in enumerate(originals):

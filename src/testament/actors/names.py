@@ -36,7 +36,7 @@ DIGRAPHS = (
     ("g", "k"),
 )
 DROPPED = re.compile(r"[aeiouyh]")
-DOUBLED = re.compile(r"(.)\1+")
+DOUBLED = re.compile(r"([a-z])\1+")  # letters only: "4999" stays a number
 NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 

@@ -223,3 +223,18 @@ def test_the_model_matches_migration_0010(store: Store) -> None:
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), schema.Base.metadata)
     assert not [entry for entry in diff if "analyses" in repr(entry)], diff
+
+
+def test_the_asset_page_shows_what_was_read(store: Store, analysed: dict[str, str]) -> None:
+    from tests.web_support import client, login, make_user
+
+    make_user(store, "reader", "viewer")
+    browser = client(store)
+    login(browser, "reader")
+    page = browser.get(f"/assets/{analysed['news.mp4']}")
+    assert page.status_code == 200
+    assert "What it shows and says" in page.text
+    assert "briqada" in page.text and "watermark @frontline_news" in page.text
+    assert "Azerbaijani" in page.text
+    broken = browser.get(f"/assets/{analysed['broken.mp4']}")
+    assert "failed: AnalysisError" in broken.text

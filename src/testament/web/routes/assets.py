@@ -15,6 +15,7 @@ from sqlalchemy import select
 from testament.accounts import audit
 from testament.catalog.models import Asset, Derivative
 from testament.catalog.records import Ambiguous, AmbiguousOrMissing, NoMatch, find_asset
+from testament.enrich.view import analyses_view
 from testament.fingerprint import FingerprintError
 from testament.footage.query import match_file
 from testament.investigate.incidents import incidents_for_asset
@@ -93,9 +94,11 @@ def asset_page(
         custody = list(iter_events(session, f"asset:{asset.sha256}"))
         accesses = audit.collapsed(audit.entries(session, subject=f"asset:{asset.sha256}"))
         jobs = [JobView.of(r) for r in job_state.for_asset(session, asset.id)]
+        analyses = analyses_view(session, asset.id)
     return render(
         request,
         "asset.html",
+        analyses=analyses,
         asset=asset,
         inline_type=original_inline_type(asset),
         thumbnail=next((p for p in previews if p.kind == "thumbnail"), None),

@@ -47,11 +47,9 @@ def team(
                 team.stop_worker()
 
 
-def _images(folder: Path, seeds: range) -> list[Path]:
+def _images(folder: Path, seeds: range, width: int = 160, height: int = 90) -> list[Path]:
     folder.mkdir(parents=True)
-    return [
-        make_image(folder / f"still{seed}.png", seed=seed, width=160, height=90) for seed in seeds
-    ]
+    return [make_image(folder / f"still{s}.png", seed=s, width=width, height=height) for s in seeds]
 
 
 def _sha256(path: Path) -> str:
@@ -183,7 +181,8 @@ def test_ingest_killed_during_a_run_with_workers_is_completed_by_a_second_run(
     team: Deployment, tmp_path: Path
 ) -> None:
     folder = tmp_path / "media"
-    _images(folder, range(100, 160))
+    # Large enough that preserving them takes longer than a batch may stay open (1 s).
+    _images(folder, range(100, 160), width=1280, height=720)
     store = team.store()
     sha256s = _sha256s(team, folder)
     ingest = team.popen("ingest", str(folder))
@@ -191,7 +190,7 @@ def test_ingest_killed_during_a_run_with_workers_is_completed_by_a_second_run(
     def some_committed() -> bool:
         return len(jobs_of(store, sha256s)) > 0
 
-    team.wait_until(some_committed, "the first batch")
+    team.wait_until(some_committed, "the first batch", every=0.02)
     os.killpg(ingest.pid, signal.SIGKILL)
     assert ingest.wait() == -signal.SIGKILL
     preserved_before = {j.subject for j in jobs_of(store, sha256s)}

@@ -97,7 +97,11 @@ class SilentReporter:
 
 
 class Step(Protocol):
-    """Work done on each preserved asset after it is catalogued (fingerprinting, ...)."""
+    """Work done on each preserved asset after it is catalogued (fingerprinting, ...).
+
+    A step may also have `batch(assets)`: the embedded default then hands it each committed
+    batch at once (see `testament.jobs.dispatch.Inline`).
+    """
 
     def __call__(self, asset: Asset) -> None: ...
 

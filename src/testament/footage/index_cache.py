@@ -98,6 +98,18 @@ class LiveIndex:
         self._last_id = _catch_up(session, self._index, self._last_id)
         return self._index
 
+    def extend(self, record_id: int, asset_id: int, fingerprint: Fingerprint) -> None:
+        """Index a fingerprint just recorded under the write lock (row `record_id`), so the
+        next asset of a batch is matched against it without a round trip to the catalog."""
+        if self._index is None:
+            return
+        self._index.add(asset_id, fingerprint)
+        self._last_id = max(self._last_id, record_id)
+
+    def forget(self) -> None:
+        """Drop the in-memory index (its transaction rolled back): reloaded when next used."""
+        self._index, self._last_id = None, 0
+
     @property
     def last_id(self) -> int:
         """The last fingerprint row the index holds: later ones were committed since."""

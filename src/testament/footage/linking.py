@@ -14,6 +14,7 @@ from testament.fingerprint import (
     Fingerprint,
     FingerprintError,
     FootageMatch,
+    HashIndex,
     Query,
     Segment,
     analyze_file_for_ingest,
@@ -115,6 +116,17 @@ def _still_link(match_: FootageMatch, video_id: int) -> FootageLink:
     )
 
 
+def _wanted(asset: Asset) -> bool:
+    return asset.media_type in MATCHABLE and not asset.parse_error
+
+
+def _fingerprinted(session: Session, assets: Sequence[Asset]) -> set[int]:
+    """Which of the assets have a fingerprint record: one look-up for a batch."""
+    ids = [asset.id for asset in assets]
+    query = select(FingerprintRecord.asset_id).where(FingerprintRecord.asset_id.in_(ids))
+    return set(session.execute(query).scalars())
+
+
 class Fingerprinting:
     """The ingest step that hashes each new video or image and links it to known footage."""
 
@@ -123,14 +135,9 @@ class Fingerprinting:
         self.index = LiveIndex(store.settings.index_dir)
 
     def __call__(self, asset: Asset) -> None:
-        if asset.media_type not in MATCHABLE or asset.parse_error or self._done(asset):
+        if not _wanted(asset) or self._done(asset):
             return
-        try:
-            with local_file(self.store.blobs, asset.sha256) as path:
-                fingerprint, query = analyze_file_for_ingest(path)
-            error = None
-        except FingerprintError as exc:
-            fingerprint, query, error = None, None, str(exc)
+        fingerprint, query, error = self._analyse(asset)
         matchable = query is not None and fingerprint is not None and len(fingerprint) > 0
         matches, seen = self._matches(asset, query) if matchable else ([], 0)
         with self.store.write() as session:
@@ -140,6 +147,60 @@ class Fingerprinting:
             if matchable:
                 matches += self._matches_since(session, asset, query, seen)
             session.add_all(_link(found, asset.id) for found in matches)
+
+    def batch(self, assets: Sequence[Asset]) -> None:
+        """Fingerprint and link a committed batch with one catch-up and one commit.
+
+        Decoding and hashing happen before the write lock is taken; matching under it,
+        against the index caught up to that moment and extended by each asset of the batch
+        as it is recorded. So the batch's assets are matched with each other, and nothing
+        another process commits can slip between matching and recording.
+        """
+        with self.store.read() as session:
+            done = _fingerprinted(session, [asset for asset in assets if _wanted(asset)])
+        todo = [asset for asset in assets if _wanted(asset) and asset.id not in done]
+        analysed = [(asset, *self._analyse(asset)) for asset in todo]
+        if not analysed:
+            return
+        try:
+            with self.store.write() as session:
+                index = self.index.current(session)
+                done = _fingerprinted(session, todo)  # another process got there first
+                for asset, fingerprint, query, error in analysed:
+                    if asset.id not in done:
+                        self._record_linked(session, index, asset, fingerprint, query, error)
+        except BaseException:
+            self.index.forget()  # it may hold fingerprints that were never committed
+            raise
+
+    def _record_linked(
+        self,
+        session: Session,
+        index: HashIndex,
+        asset: Asset,
+        fingerprint: Fingerprint | None,
+        query: Query | None,
+        error: str | None,
+    ) -> None:
+        """Record one asset's fingerprint and its links, then index it for the next."""
+        record = self._record(session, asset, fingerprint, error)
+        if fingerprint is None or record.frame_count == 0:
+            return
+        if query is not None:
+            found = match(
+                query, index, StoredFingerprints(session), StoredFrames(self.store, session)
+            )
+            session.add_all(_link(m, asset.id) for m in found if m.asset_id != asset.id)
+        self.index.extend(record.id, asset.id, fingerprint)
+
+    def _analyse(self, asset: Asset) -> tuple[Fingerprint | None, Query | None, str | None]:
+        """The asset's fingerprint and matching query, or why it has none."""
+        try:
+            with local_file(self.store.blobs, asset.sha256) as path:
+                fingerprint, query = analyze_file_for_ingest(path)
+            return fingerprint, query, None
+        except FingerprintError as exc:
+            return None, None, str(exc)
 
     def _done(self, asset: Asset, session: Session | None = None) -> bool:
         query = select(FingerprintRecord.id).where(FingerprintRecord.asset_id == asset.id)
@@ -174,7 +235,7 @@ class Fingerprinting:
 
     def _record(
         self, session: Session, asset: Asset, fingerprint: Fingerprint | None, error: str | None
-    ) -> None:
+    ) -> FingerprintRecord:
         record = FingerprintRecord(
             asset_id=asset.id,
             kind=fingerprint.kind if fingerprint else asset.media_type,
@@ -189,6 +250,7 @@ class Fingerprinting:
         self.store.custody.append(
             session, "fingerprinted", f"asset:{asset.sha256}", fingerprinted_details(record)
         )
+        return record
 
     def finish(self) -> None:
         self.index.save()

@@ -61,8 +61,14 @@ class Inline:
         pass
 
     def committed(self, assets: Sequence[Asset]) -> None:
-        for asset in assets:
-            for step in self.steps:
+        """Each step on the whole batch: a step with a `batch` method takes it at once (one
+        look-up and one commit for many small files), any other asset by asset."""
+        for step in self.steps:
+            batch = getattr(step, "batch", None)
+            if batch is not None:
+                batch(assets)
+                continue
+            for asset in assets:
                 step(asset)
 
     def finish(self) -> None:

@@ -50,6 +50,8 @@ GENESIS_HASH = "0" * 64
 LAST_APPENDED = "custody_last_appended"
 # Where a transaction keeps the event it appended last, to append the next after it.
 _TAIL = "custody_tail"
+# Where a transaction keeps the catalog's head row it updates.
+_HEAD = "custody_head_row"
 HEAD_ROW = 1
 
 
@@ -194,10 +196,7 @@ class CustodyLog:
             )
 
     def _set_catalog_head(self, session: Session, seq: int, hash_: str) -> None:
-        head = session.get(CustodyHead, HEAD_ROW)
-        if head is None:
-            head = CustodyHead(id=HEAD_ROW)
-            session.add(head)
+        head = _head_row(session)
         head.seq, head.hash = seq, hash_
         head.signature = self.signer.sign(head_message(seq, hash_))
 
@@ -228,6 +227,24 @@ class CustodyLog:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(canonical_json(body) + "\n")
             os.replace(tmp, self.head_path)
+
+
+def _head_row(session: Session) -> CustodyHead:
+    """The catalog's head row, held for the rest of the transaction.
+
+    A session holds a flushed row only weakly: fetched again for each event, a batch
+    paid a flush and a SELECT per event.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    head = session.get(CustodyHead, HEAD_ROW)
+    if head is None:
+        head = CustodyHead(id=HEAD_ROW)
+        session.add(head)
+    session.info[_HEAD] = (transaction, head)
+    return head
 
 
 @contextmanager

@@ -13,15 +13,16 @@ view is never a grid of blank tiles; the workbench still makes any that are miss
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import av
 from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset, Derivative
 from testament.locker.attest import derived_details
-from testament.locker.blobstore import local_file
+from testament.locker.blobstore import StoredBlob, local_file
 from testament.store import Store
 
 TOOL = "testament.media.thumbnails"
@@ -88,14 +89,23 @@ def previews(store: Store, asset: Asset) -> list[Derivative]:
         )
 
 
-def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
-    """The asset's previews, made and recorded now if it has none yet.
+def _previewable(asset: Asset) -> bool:
+    """Media that cannot be decoded gets none; the asset page says so instead."""
+    return not asset.parse_error and asset.media_type in ("image", "video")
 
-    Media that cannot be decoded gets none; the asset page says so instead.
-    """
-    existing = previews(store, asset)
-    if existing or asset.parse_error or asset.media_type not in ("image", "video"):
-        return existing
+
+def _with_previews(session: Session, assets: Sequence[Asset]) -> set[int]:
+    """Which of the assets have previews already: one look-up for a whole batch."""
+    ids = [asset.id for asset in assets]
+    query = select(Derivative.asset_id).where(
+        Derivative.asset_id.in_(ids), Derivative.kind.in_(KINDS)
+    )
+    return set(session.execute(query).scalars())
+
+
+def _stored_previews(store: Store, asset: Asset) -> list[tuple[str, float | None, StoredBlob]]:
+    """The asset's previews made and put in the blob store, not yet recorded (none when
+    its media cannot be decoded)."""
     duration = (asset.probe or {}).get("duration")
     try:
         with local_file(store.blobs, asset.sha256) as path:
@@ -104,27 +114,63 @@ def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
             )
     except PreviewError:
         return []
-    blobs = [(kind, t, store.blobs.put(io.BytesIO(data))) for kind, t, data in made]
-    with store.write() as session:
-        if previews(store, asset):  # another request made them meanwhile
-            return previews(store, asset)
-        for kind, t, blob in blobs:
-            params = {"max_size": SIZE} | ({} if t is None else {"time": round(t, 3)})
-            derivative = Derivative(
-                asset_id=asset.id,
-                kind=kind,
-                sha256=blob.digests.sha256,
-                media_type="image/jpeg",
-                tool=TOOL,
-                tool_version=TOOL_VERSION,
-                params=params,
-            )
-            session.add(derivative)
-            session.flush()
-            store.custody.append(
-                session, "derived", f"asset:{asset.sha256}", derived_details(derivative)
-            )
+    return [(kind, t, store.blobs.put(io.BytesIO(data))) for kind, t, data in made]
+
+
+def _record(
+    store: Store,
+    session: Session,
+    asset: Asset,
+    blobs: list[tuple[str, float | None, StoredBlob]],
+) -> None:
+    """The Derivative rows and their custody events, in the caller's transaction."""
+    for kind, t, blob in blobs:
+        params = {"max_size": SIZE} | ({} if t is None else {"time": round(t, 3)})
+        derivative = Derivative(
+            asset_id=asset.id,
+            kind=kind,
+            sha256=blob.digests.sha256,
+            media_type="image/jpeg",
+            tool=TOOL,
+            tool_version=TOOL_VERSION,
+            params=params,
+        )
+        session.add(derivative)
+        session.flush()
+        store.custody.append(
+            session, "derived", f"asset:{asset.sha256}", derived_details(derivative)
+        )
+
+
+def ensure_previews(store: Store, asset: Asset) -> list[Derivative]:
+    """The asset's previews, made and recorded now if it has none yet."""
+    existing = previews(store, asset)
+    if existing or not _previewable(asset):
+        return existing
+    make_missing_previews(store, [asset])
     return previews(store, asset)
+
+
+def make_missing_previews(store: Store, assets: Sequence[Asset]) -> None:
+    """Previews for those of the assets that have none, recorded in one transaction.
+
+    A batch of small images thus costs one look-up and one commit, not one of each per
+    image; the decoding and blob writes happen before the write lock is taken.
+    """
+    wanted = [asset for asset in assets if _previewable(asset)]
+    if not wanted:
+        return
+    with store.read() as session:
+        have = _with_previews(session, wanted)
+    made = [(asset, _stored_previews(store, asset)) for asset in wanted if asset.id not in have]
+    made = [(asset, blobs) for asset, blobs in made if blobs]
+    if not made:
+        return
+    with store.write() as session:
+        have = _with_previews(session, [asset for asset, _ in made])  # made meanwhile?
+        for asset, blobs in made:
+            if asset.id not in have:
+                _record(store, session, asset, blobs)
 
 
 def protective(data: bytes) -> bytes:
@@ -148,7 +194,11 @@ class Thumbnails:
         self.store = store
 
     def __call__(self, asset: Asset) -> None:
-        ensure_previews(self.store, asset)
+        make_missing_previews(self.store, [asset])
+
+    def batch(self, assets: Sequence[Asset]) -> None:
+        """The previews of a committed batch of assets, in one transaction."""
+        make_missing_previews(self.store, assets)
 
     def finish(self) -> None:
-        """Nothing is batched."""
+        """Nothing is kept between batches."""

@@ -159,7 +159,7 @@ class Deployment:
                 raise AssertionError(
                     f"timed out waiting for {what}:\n{self.log.read_text()[-3000:]}"
                 )
-            time.sleep(0.2)
+            time.sleep(every)
 
 
 def jobs_of(store: Store, sha256s: list[str]) -> list[TaskRecord]:

@@ -158,16 +158,17 @@ def test_a_worker_killed_mid_task_loses_nothing_and_records_nothing_twice(
     folder = tmp_path / "media"
     folder.mkdir()
     for seed in range(21, 24):
-        make_video(folder / f"clip{seed}.mp4", seconds=6.0, width=320, height=180, seed=seed)
-    team.testament("ingest", str(folder))
+        make_video(folder / f"clip{seed}.mp4", seconds=12.0, width=320, height=180, seed=seed)
     store = team.store()
     sha256s = _sha256s(team, folder)
+    ingest = team.popen("ingest", str(folder))  # watched from the start: workers begin at once
 
     def running() -> bool:
         return any(j.state == RUNNING for j in jobs_of(store, sha256s))
 
     team.wait_until(running, "a task to start", timeout=60, every=0.02)
     team.kill_worker()
+    assert ingest.wait(timeout=120) == 0
     assert any(j.state == RUNNING for j in jobs_of(store, sha256s))  # cut short mid-task
     team.start_worker()
     team.testament("ingest", str(folder), "--wait")  # returns once the task has run again

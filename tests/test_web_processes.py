@@ -47,11 +47,18 @@ def _children(pid: int) -> list[int]:
     """The worker processes of uvicorn's supervisor (not multiprocessing's resource tracker)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline:
+        for child in _read(task / "children").split():
+            if "spawn_main" in _read(Path(f"/proc/{child}/cmdline")):
                 found.append(int(child))
     return found
+
+
+def _read(path: Path) -> str:
+    """A /proc file's text, or nothing when its thread or process has just ended."""
+    try:
+        return path.read_bytes().decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 def _socket_inode(server_port: int, client_port: int) -> str | None:

@@ -29,12 +29,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from testament import __version__
+from testament.watch.net import rate_from_env
 from testament.watch.page_archive import ArchiveError, Exchange, package_wacz, write_warc
 
 CHROMIUM_ENV = "TESTAMENT_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 SANDBOX_ENV = "TESTAMENT_CHROMIUM_SANDBOX"
-RATE_ENV = "TESTAMENT_WATCH_RATE"  # the watchers' setting: page loads a second to one host
 VIEWPORT = {"width": 1280, "height": 900}
 NAVIGATION_TIMEOUT_MS = 30_000
 SETTLE_MS = 1_500  # at most this long for the network to go quiet after `load`
@@ -82,18 +82,6 @@ def chromium_path() -> str:
             f"'apt-get install chromium' or set {CHROMIUM_ENV}"
         )
     return found
-
-
-def rate_from_env() -> float:
-    """Page loads a second allowed to one host (the watchers' `TESTAMENT_WATCH_RATE`)."""
-    text = os.environ.get(RATE_ENV) or "1"
-    try:
-        rate = float(text)
-    except ValueError:
-        raise ValueError(f"{RATE_ENV}={text!r} is not a number of requests a second") from None
-    if rate <= 0:
-        raise ValueError(f"{RATE_ENV}={text!r} must be above 0")
-    return rate
 
 
 class _HostPacing:

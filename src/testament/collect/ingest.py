@@ -162,13 +162,14 @@ def _new_capture(
     )
 
 
-def _record_capture(
+def record_capture(
     store: Store,
     session: Session,
     sighting: Sighting,
     asset: Asset | None,
     missing_reason: str | None = None,
 ) -> bool:
+    """Record one sighting with its `collected` event; False when the catalog already has it."""
     sha256 = asset.sha256 if asset else None
     key = capture_key(sha256, sighting)
     if session.execute(select(Capture.id).where(Capture.key == key)).first():
@@ -186,7 +187,7 @@ def _is_catalogued(store: Store, sha256: str) -> bool:
         return session.execute(select(Asset.id).where(Asset.sha256 == sha256)).first() is not None
 
 
-def _probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult | None:
+def probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult | None:
     """Probe the preserved copy (not the source) of an asset the catalog does not know yet."""
     if _is_catalogued(store, blob.digests.sha256):
         return None
@@ -198,9 +199,10 @@ def _probe_stored(store: Store, blob: StoredBlob, filename: str | None) -> Probe
         return probe_file(path, filename)
 
 
-def _new_asset(
+def new_asset(
     store: Store, session: Session, blob: StoredBlob, filename: str | None, probe: ProbeResult
 ) -> Asset:
+    """Catalogue a stored blob as an asset, with its `stored` and `probed` events."""
     digests = blob.digests
     now = datetime.now(UTC)
     asset = Asset(
@@ -241,8 +243,8 @@ def _record_blob(
     if asset is None:
         if probe is None:  # another process catalogued it and then it vanished: re-probe
             probe = _probe_stored(store, blob, sighting.filename)
-        asset = _new_asset(store, session, blob, sighting.filename, probe)
-    new_capture = _record_capture(store, session, sighting, asset)
+        asset = new_asset(store, session, blob, sighting.filename, probe)
+    new_capture = record_capture(store, session, sighting, asset)
     return asset, created, new_capture
 
 
@@ -369,7 +371,7 @@ class Ingest:
         return [self._local(entry.label, entry.path, entry.sighting)]
 
     def _missing(self, session: Session, item: Item) -> Result:
-        new = _record_capture(self.store, session, item.sighting, None, item.missing_reason)
+        new = record_capture(self.store, session, item.sighting, None, item.missing_reason)
         return Result(
             item.label, Outcome.MEDIA_MISSING, new_capture=new, message=item.missing_reason
         )
@@ -404,7 +406,7 @@ class Ingest:
             return Result(label, Outcome.FAILED, message=f"cannot read ({exc.strerror or exc})")
         except BlobStoreError as exc:
             return Result(label, Outcome.FAILED, message=str(exc))
-        return _Stored(label, blob, sighting, _probe_blob(self.store, blob, sighting.filename))
+        return _Stored(label, blob, sighting, probe_blob(self.store, blob, sighting.filename))
 
 
 def _outcome(label: str, asset: Asset, created: bool, new_capture: bool) -> Result:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload
 
 from testament.catalog.models import Asset, Capture
-from testament.collect.ingest import _new_asset, _probe_blob, _record_capture, capture_key
+from testament.collect.ingest import capture_key, new_asset, probe_blob, record_capture
 from testament.collect.items import Sighting
 from testament.collect.storable import unstorable
 from testament.locker.blobstore import BlobStoreError, StoredBlob
@@ -121,7 +121,7 @@ def _filename(visited: VisitedPage, path: Path) -> str:
 def _page_capture_of(store: Store, session: Session, url: str, tool: str) -> Capture:
     """The capture that stands for a page found by hand (made the first time)."""
     sighting = Sighting(method=METHOD, url=url, tool=tool)
-    _record_capture(store, session, sighting, None)
+    record_capture(store, session, sighting, None)
     key = capture_key(None, sighting)
     return session.execute(select(Capture).where(Capture.key == key)).scalar_one()
 
@@ -134,12 +134,12 @@ def _asset(
     ).scalar_one_or_none()
     if found is not None:
         return found
-    return _new_asset(
+    return new_asset(
         store,
         session,
         blob,
         filename,
-        probe or _probe_blob(store, blob, filename),  # type: ignore[arg-type]
+        probe or probe_blob(store, blob, filename),  # type: ignore[arg-type]
     )
 
 
@@ -153,7 +153,7 @@ def _preserve(store: Store, target: _Target, visited: VisitedPage) -> PageCaptur
         with path.open("rb") as source:
             blob = store.blobs.put(source)
         name = _filename(visited, path)
-        stored[kind] = (blob, name, _probe_blob(store, blob, name))
+        stored[kind] = (blob, name, probe_blob(store, blob, name))
     with store.write() as session:
         if target.capture_id is None:
             capture = _page_capture_of(store, session, target.url, tool)

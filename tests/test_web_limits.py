@@ -117,7 +117,10 @@ def test_bodies_over_their_cap_get_413_unread(store) -> None:
     assert status == 413 and consumed <= 2 * MIB + 4096
     within = os.urandom(3 * MIB // 2)  # over the 1 MiB of other forms, under the upload cap
     csrf = {"x-csrf-token": auth["x-csrf-token"]}
-    upload = browser.post("/upload", files=[("files", ("noise.bin", within, "x/y"))], headers=csrf)
+    with browser:  # leaving it shuts the app down, which waits for the upload
+        upload = browser.post(
+            "/upload", files=[("files", ("noise.bin", within, "x/y"))], headers=csrf
+        )
     assert upload.status_code == 303
     form = browser.post("/incidents", data={"title": "x" * (2 * MIB)}, headers=csrf)
     assert form.status_code == 413 and "Content Too Large" in form.text

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from testament.catalog.models import Asset, Capture, CustodyEvent
+from testament.jobs.models import UploadRecord
 from testament.web.download_errors import plain_failure
 from tests import web_support as ws
 from tests.media import make_image
@@ -102,3 +105,34 @@ def test_yt_dlp_messages_in_plain_words() -> None:
     for raw, plain in said.items():
         assert plain_failure(url, f"download failed: {url}: {raw}") == f"download failed: {plain}"
     assert plain_failure(url, "the file is empty") == "the file is empty"
+
+
+class _SlowClip(BaseHTTPRequestHandler):
+    """Answers after a second, so an upload of its URL is still running when asked to stop."""
+
+    def do_GET(self) -> None:
+        time.sleep(1)
+        self.send_error(404)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_shutting_down_waits_for_running_uploads(store) -> None:
+    ws.make_user(store, "ana", "investigator")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowClip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with ws.client(store) as browser:
+            token = ws.login(browser, "ana")
+            url = f"http://127.0.0.1:{server.server_port}/clip.mp4"
+            response = browser.post("/upload", data={"csrf_token": token, "urls": url})
+            assert response.status_code == 303
+            assert browser.app.state.jobs.running() == 1
+        assert browser.app.state.jobs.running() == 0
+        with store.read() as session:
+            record = session.query(UploadRecord).one()
+            assert record.done and record.results[0]["outcome"] == "failed"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -6,6 +6,8 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
 
@@ -162,6 +164,16 @@ class SharedSettings:
         await self.app(scope, receive, send)
 
 
+@asynccontextmanager
+async def _finish_uploads(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, wait for this process's uploads: a file half-ingested is not preserved."""
+    yield
+    jobs: Jobs = app.state.jobs
+    if jobs.running():
+        log.info("waiting for %d upload(s) to finish before shutting down", jobs.running())
+    await run_in_threadpool(jobs.wait)
+
+
 def create_app(
     store: Store,
     *,
@@ -182,6 +194,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         max_body_size=workbench_settings.MAX_FORM_BYTES,
+        lifespan=_finish_uploads,
     )
     app.state.store = store
     app.state.jobs = Jobs()

@@ -132,7 +132,15 @@ class ProgressReporter:
 
 
 class Jobs:
-    """Uploads started by any web process of this store, read from the catalog."""
+    """Uploads started by any web process of this store, read from the catalog.
+
+    The threads this process started are kept, so that shutting down waits for their
+    uploads to be preserved rather than cutting them off part-way.
+    """
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
 
     def get(self, store: Store, job_id: str) -> Job | None:
         with store.read() as session:
@@ -155,8 +163,22 @@ class Jobs:
             daemon=True,
             name=f"upload-{job.id}",
         )
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
         thread.start()
         return job
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(t.is_alive() for t in self._threads)
+
+    def wait(self) -> None:
+        """Block until every upload this process started has finished."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join()
 
     def _run(self, store: Store, job: Job, items: Iterable[Collected], folder: Path) -> None:
         reporter = ProgressReporter(store, job)

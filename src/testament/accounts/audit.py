@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from testament.accounts.models import AuditEntry
 
-ACTIONS = ("view_original", "download_original", "reveal", "view_individual")
+ACTIONS = ("view_original", "download_original", "reveal", "view_individual", "view_face")
 
 
 def record(

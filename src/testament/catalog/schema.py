@@ -5,6 +5,7 @@ from testament.accounts import throttle as throttle_models
 from testament.actors import models as actor_models
 from testament.catalog import models as catalog_models
 from testament.enrich import models as enrich_models
+from testament.faces import models as face_models
 from testament.investigate import models as investigate_models
 from testament.jobs import models as jobs_models
 from testament.watch import models as watch_models
@@ -18,6 +19,7 @@ __all__ = [
     "actor_models",
     "catalog_models",
     "enrich_models",
+    "face_models",
     "investigate_models",
     "jobs_models",
     "page_models",

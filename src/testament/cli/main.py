@@ -15,6 +15,7 @@ from testament.cli import (
     custody,
     demo,
     export,
+    faces,
     footage,
     ingest,
     jobs,
@@ -62,6 +63,7 @@ app.add_typer(actors.attribute_app, name="attribute")
 app.add_typer(actors.accountability_app, name="accountability")
 app.command()(analyse.analyse)
 app.command()(analyse.search)
+app.command()(faces.faces)
 
 
 def main() -> None:

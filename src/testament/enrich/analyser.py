@@ -3,13 +3,18 @@ run here, so a missing tool is one line and never stops the others."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset
+
+if TYPE_CHECKING:
+    from testament.enrich.models import Analysis
+    from testament.store import Store
 
 
 class AnalysisError(Exception):
@@ -24,6 +29,9 @@ class Found:
     text: str = ""
     # Footage links from this asset (FootageLink columns but asset_a_id), e.g. same audio.
     links: list[dict[str, Any]] = field(default_factory=list)
+    # Records the analyser keeps beside its result (faces and their crops), written in the
+    # transaction that records the result.
+    keep: Callable[[Store, Session, Analysis], None] | None = None
 
 
 class Analyser(Protocol):

@@ -27,6 +27,7 @@ ORDER = ("ocr", "speech", "audio", "faces", "language")
 def analysers(only: Iterable[str] | None = None) -> list[Analyser]:
     """The analysers asked for, in the order that lets later ones read earlier results."""
     from testament.enrich.audio import SameAudio
+    from testament.enrich.faces import Faces
     from testament.enrich.language import Languages
     from testament.enrich.ocr import OnScreenText
 
@@ -34,6 +35,7 @@ def analysers(only: Iterable[str] | None = None) -> list[Analyser]:
         "ocr": OnScreenText,
         "language": Languages,
         "audio": SameAudio,
+        "faces": Faces,
     }
     wanted = list(ORDER if only is None else only)
     unknown = [name for name in wanted if name not in ORDER]
@@ -61,7 +63,7 @@ class Runner:
         self.unavailable: dict[str, str] = {}
         self.ready: list[Analyser] = []
         for analyser in chosen:
-            why = analyser.missing()
+            why = analyser.missing() or _refusal(store, analyser)
             if why is None:
                 self.ready.append(analyser)
             else:
@@ -133,9 +135,17 @@ class Runner:
             session.flush()
             for link in found.links if found else []:
                 _link(session, asset.id, link)
+            if found is not None and found.keep is not None:
+                found.keep(self.store, session, row)
             self.store.custody.append(
                 session, "analysed", f"asset:{asset.sha256}", analysed_details(row, asset.sha256)
             )
+
+
+def _refusal(store: Store, analyser: Analyser) -> str | None:
+    """Why this store does not let the analyser run (faces stay off until an admin says)."""
+    refusal = getattr(analyser, "refusal", None)
+    return refusal(store) if refusal is not None else None
 
 
 def _link(session: Session, asset_id: int, link: dict[str, Any]) -> None:

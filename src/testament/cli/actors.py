@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,17 @@ accountability_app = typer.Typer(
     no_args_is_help=True,
 )
 AsOption = Annotated[str, typer.Option("--as", help="The workbench user acting.")]
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """A rule's refusal as the command's one-line error; the transaction inside is undone."""
+    from testament.actors.actors import ActorError
+
+    try:
+        yield
+    except ActorError as exc:
+        fail(str(exc))
 
 
 def _user(session, username: str):
@@ -69,31 +82,27 @@ def add_actor(
 ) -> None:
     """Add an actor."""
     from testament.actors import actors
-    from testament.actors.actors import ActorError, AliasIn
+    from testament.actors.actors import AliasIn
 
     aliases = [AliasIn(*a.rsplit("@", 1)) if "@" in a else AliasIn(a) for a in alias or []]
     start, end = _day(served_from, "--from"), _day(served_to, "--to")
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                user = _user(session, author) if author else None
-                if user is not None and user.role == "viewer":
-                    fail("viewers read actors; investigators add them")
-                actor = actors.create(
-                    session,
-                    user.username if user else store.actor,
-                    kind=kind,
-                    name=name,
-                    party=party,
-                    parent_id=parent,
-                    rank=rank,
-                    service_start=start,
-                    service_end=end,
-                    aliases=aliases,
-                )
-                record = actors.actor_dict(actor)
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        user = _user(session, author) if author else None
+        if user is not None and user.role == "viewer":
+            fail("viewers read actors; investigators add them")
+        actor = actors.create(
+            session,
+            user.username if user else store.actor,
+            kind=kind,
+            name=name,
+            party=party,
+            parent_id=parent,
+            rank=rank,
+            service_start=start,
+            service_end=end,
+            aliases=aliases,
+        )
+        record = actors.actor_dict(actor)
     if as_json:
         print_json(record)
     else:
@@ -111,14 +120,9 @@ def set_parent(
 ) -> None:
     """Place an actor under a parent unit (cycles are refused)."""
     from testament.actors import actors
-    from testament.actors.actors import ActorError
 
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                actors.set_parent(session, actors.get(session, actor_id), parent)
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        actors.set_parent(session, actors.get(session, actor_id), parent)
     console.print(f"actor {actor_id}: parent {parent if parent else 'none'}", highlight=False)
 
 
@@ -160,15 +164,10 @@ def show_actor(
 ) -> None:
     """An actor with its incidents, bases and accountability events."""
     from testament.actors import profile
-    from testament.actors.actors import ActorError
 
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                user = _user(session, viewer)
-                record = profile.view(session, user.username, user.role, actor_id, client="cli")
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        user = _user(session, viewer)
+        record = profile.view(session, user.username, user.role, actor_id, client="cli")
     if as_json:
         print_json(record)
         return
@@ -247,18 +246,13 @@ def attribute(
 ) -> None:
     """Propose that an actor took part in an incident."""
     from testament.actors import attributions
-    from testament.actors.actors import ActorError
     from testament.actors.attributions import AttributionIn
 
     bases = [_basis(b) for b in basis or []]
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                given = AttributionIn(incident_id, actor_id, role, confidence, bases, note)
-                made = attributions.propose(session, _user(session, author), given)
-                record = attributions.attribution_dict(made)
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        given = AttributionIn(incident_id, actor_id, role, confidence, bases, note)
+        made = attributions.propose(session, _user(session, author), given)
+        record = attributions.attribution_dict(made)
     if as_json:
         print_json(record)
     else:
@@ -281,17 +275,12 @@ def add_basis(
 ) -> None:
     """Add a basis to an attribution (a confirmed one goes back to proposed)."""
     from testament.actors import attributions
-    from testament.actors.actors import ActorError
 
     given = _basis(basis)
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                found = attributions.get_attribution(session, attribution_id)
-                attributions.add_basis(session, _user(session, author), found, given)
-                status = found.status
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        found = attributions.get_attribution(session, attribution_id)
+        attributions.add_basis(session, _user(session, author), found, given)
+        status = found.status
     console.print(f"attribution {attribution_id}: {given.kind} basis added, {status}")
 
 
@@ -306,15 +295,10 @@ def review(
 ) -> None:
     """A reviewer's decision; confirming needs someone who did not propose or change it."""
     from testament.actors import attributions
-    from testament.actors.actors import ActorError
 
-    with opened(home, database_url) as store:
-        try:
-            with store.write() as session:
-                found = attributions.get_attribution(session, attribution_id)
-                attributions.review(session, _user(session, reviewer), found, decision, note)
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        found = attributions.get_attribution(session, attribution_id)
+        attributions.review(session, _user(session, reviewer), found, decision, note)
     console.print(f"attribution {attribution_id}: {decision}", highlight=False)
 
 
@@ -368,24 +352,20 @@ def add_event(
     """Record what an authority did, with its source preserved as an original."""
     from testament.actors import accountability
     from testament.actors.accountability import EventIn
-    from testament.actors.actors import ActorError
     from testament.actors.sources import preserve
 
     when = _day(day, "--date")
     assert when is not None
-    with opened(home, database_url) as store:
-        try:
-            with store.read() as session:
-                _user(session, author)
-            path = Path(source)
-            sha256 = preserve(store, path, url) if path.exists() else source
-            with store.write() as session:
-                given = EventIn(kind, when, authority, sha256, incident, actor, note)
-                record = accountability.event_dict(
-                    accountability.record(session, _user(session, author), given)
-                )
-        except ActorError as exc:
-            fail(str(exc))
+    with opened(home, database_url) as store, _one_line_errors():
+        with store.read() as session:
+            _user(session, author)
+        path = Path(source)
+        sha256 = preserve(store, path, url) if path.exists() else source
+        with store.write() as session:
+            given = EventIn(kind, when, authority, sha256, incident, actor, note)
+            record = accountability.event_dict(
+                accountability.record(session, _user(session, author), given)
+            )
     if as_json:
         print_json(record)
     else:

@@ -7,6 +7,8 @@ Actor pages show no media at all: bases name their evidence by SHA-256 and posit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -50,6 +52,25 @@ def _refused(exc: ActorError) -> HTTPException:
     ).endswith("parent"):
         return HTTPException(404, str(exc))
     return HTTPException(400, str(exc))
+
+
+@contextmanager
+def _as_http() -> Iterator[None]:
+    """A refusal as the HTTP error a client sees: 403, 404 or 400, with the one-line reason."""
+    try:
+        yield
+    except ActorError as exc:
+        raise _refused(exc) from exc
+
+
+def _problem(exc: ValidationError | ActorError) -> str:
+    """What a form shows for a refusal: the rule broken, or each field's problem."""
+    if isinstance(exc, ActorError):
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in exc.errors()
+    )
 
 
 def _create_actor(session, viewer: Viewer, given: s.ActorIn) -> dict[str, Any]:
@@ -128,11 +149,8 @@ def api_actors(
 def api_add_actor(
     request: Request, given: s.ActorIn, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> s.ActorOut:
-    try:
-        with store_of(request).write() as session:
-            return s.ActorOut(**_create_actor(session, viewer, given))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        return s.ActorOut(**_create_actor(session, viewer, given))
 
 
 @api_router.get("/actors/{actor_id}")
@@ -140,13 +158,10 @@ def api_actor(
     request: Request, actor_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
 ) -> s.ActorPage:
     """An actor's incidents, bases and accountability events; individuals need investigator."""
-    try:
-        with store_of(request).write() as session:
-            record = profile.view(
-                session, viewer.username, viewer.role, actor_id, client=_client(request)
-            )
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        record = profile.view(
+            session, viewer.username, viewer.role, actor_id, client=_client(request)
+        )
     record["attributions"] = _visible(viewer, record["attributions"])
     return s.ActorPage(**record)
 
@@ -158,13 +173,10 @@ def api_set_parent(
     given: s.ParentIn,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.ActorOut:
-    try:
-        with store_of(request).write() as session:
-            actor = actors.get(session, actor_id)
-            actors.set_parent(session, actor, given.parent_id)
-            return s.ActorOut(**actors.actor_dict(actor))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        actor = actors.get(session, actor_id)
+        actors.set_parent(session, actor, given.parent_id)
+        return s.ActorOut(**actors.actor_dict(actor))
 
 
 @api_router.get("/incidents/{incident_id}/attributions")
@@ -189,11 +201,8 @@ def api_attribute(
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.AttributionOut:
     """Propose an attribution; it stays "proposed" until another person reviews it."""
-    try:
-        with store_of(request).write() as session:
-            return s.AttributionOut(**_propose(session, viewer, incident_id, given))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        return s.AttributionOut(**_propose(session, viewer, incident_id, given))
 
 
 @api_router.post("/attributions/{attribution_id}/review")
@@ -203,13 +212,10 @@ def api_review(
     given: s.ReviewIn,
     viewer: Annotated[Viewer, Depends(reviewer)],
 ) -> s.AttributionOut:
-    try:
-        with store_of(request).write() as session:
-            found = attributions.get_attribution(session, attribution_id)
-            attributions.review(session, _user(session, viewer), found, given.decision, given.note)
-            return s.AttributionOut(**attributions.attribution_dict(found))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        found = attributions.get_attribution(session, attribution_id)
+        attributions.review(session, _user(session, viewer), found, given.decision, given.note)
+        return s.AttributionOut(**attributions.attribution_dict(found))
 
 
 @api_router.post("/attributions/{attribution_id}/bases", status_code=201)
@@ -220,27 +226,21 @@ def api_add_basis(
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.AttributionOut:
     """Another basis for an attribution; a confirmed one goes back to "proposed"."""
-    try:
-        with store_of(request).write() as session:
-            found = attributions.get_attribution(session, attribution_id)
-            attributions.add_basis(
-                session, _user(session, viewer), found, BasisIn(**given.model_dump())
-            )
-            return s.AttributionOut(**attributions.attribution_dict(found))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        found = attributions.get_attribution(session, attribution_id)
+        attributions.add_basis(
+            session, _user(session, viewer), found, BasisIn(**given.model_dump())
+        )
+        return s.AttributionOut(**attributions.attribution_dict(found))
 
 
 @api_router.get("/attributions/{attribution_id}/history")
 def api_history(
     request: Request, attribution_id: RecordId, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> list[s.HistoryEntry]:
-    try:
-        with store_of(request).read() as session:
-            found = attributions.get_attribution(session, attribution_id)
-            return [s.HistoryEntry(**h) for h in attributions.history(session, found)]
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).read() as session:
+        found = attributions.get_attribution(session, attribution_id)
+        return [s.HistoryEntry(**h) for h in attributions.history(session, found)]
 
 
 @api_router.get("/accountability")
@@ -262,11 +262,8 @@ def api_add_event(
     request: Request, given: s.EventIn, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> s.EventOut:
     """Record what an authority did; its source must already be preserved (upload it first)."""
-    try:
-        with store_of(request).write() as session:
-            return s.EventOut(**_record_event(session, viewer, given))
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        return s.EventOut(**_record_event(session, viewer, given))
 
 
 @api_router.get("/case")
@@ -297,13 +294,6 @@ def actor_list(
     return render(request, "actors.html", actors=found, q=q, kind=kind, kinds=v.KINDS)
 
 
-def _form_problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
-        for e in exc.errors()
-    )
-
-
 @router.post("/actors")
 def actor_add(
     request: Request,
@@ -326,10 +316,8 @@ def actor_add(
         )
         with store_of(request).write() as session:
             made = _create_actor(session, viewer, given)
-    except ValidationError as exc:
-        return _list_with_error(request, viewer, _form_problems(exc))
-    except ActorError as exc:
-        return _list_with_error(request, viewer, str(exc))
+    except (ValidationError, ActorError) as exc:
+        return _list_with_error(request, viewer, _problem(exc))
     return RedirectResponse(f"/actors/{made['id']}", status_code=303)
 
 
@@ -345,13 +333,10 @@ def _list_with_error(request: Request, viewer: Viewer, error: str) -> Response:
 def actor_page(
     request: Request, actor_id: RecordId, viewer: Annotated[Viewer, Depends(any_user)]
 ) -> Response:
-    try:
-        with store_of(request).write() as session:
-            record = profile.view(
-                session, viewer.username, viewer.role, actor_id, client=_client(request)
-            )
-    except ActorError as exc:
-        raise _refused(exc) from exc
+    with _as_http(), store_of(request).write() as session:
+        record = profile.view(
+            session, viewer.username, viewer.role, actor_id, client=_client(request)
+        )
     record["attributions"] = _visible(viewer, record["attributions"])
     return render(request, "actor.html", page=record)
 
@@ -431,10 +416,8 @@ def attribution_add(
         )
         with store_of(request).write() as session:
             _propose(session, viewer, incident_id, given)
-    except ValidationError as exc:
-        return _back(incident_id, _form_problems(exc))
-    except ActorError as exc:
-        return _back(incident_id, str(exc))
+    except (ValidationError, ActorError) as exc:
+        return _back(incident_id, _problem(exc))
     return _back(incident_id)
 
 
@@ -446,17 +429,14 @@ def attribution_review(
     decision: Annotated[str, Form(max_length=16)],
     note: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    with store_of(request).read() as session:
-        try:
-            incident_id = attributions.get_attribution(session, attribution_id).incident_id
-        except ActorError as exc:
-            raise _refused(exc) from exc
+    with _as_http(), store_of(request).read() as session:
+        incident_id = attributions.get_attribution(session, attribution_id).incident_id
     try:
         with store_of(request).write() as session:
             found = attributions.get_attribution(session, attribution_id)
             attributions.review(session, _user(session, viewer), found, decision, note)
     except ActorError as exc:
-        return _back(incident_id, str(exc))
+        return _back(incident_id, _problem(exc))
     return _back(incident_id)
 
 
@@ -482,10 +462,8 @@ def event_add(
         )
         with store_of(request).write() as session:
             _record_event(session, viewer, given)
-    except ValidationError as exc:
-        return _back(incident_id, _form_problems(exc))
-    except ActorError as exc:
-        return _back(incident_id, str(exc))
+    except (ValidationError, ActorError) as exc:
+        return _back(incident_id, _problem(exc))
     return _back(incident_id)
 
 

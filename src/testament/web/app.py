@@ -41,6 +41,7 @@ from testament.web.routes import (
     api,
     assets,
     docs,
+    faces,
     incidents,
     library,
     matching,
@@ -217,6 +218,8 @@ def create_app(
     app.include_router(watch.api_router)
     app.include_router(actors.router)
     app.include_router(actors.api_router)
+    app.include_router(faces.router)
+    app.include_router(faces.api_router)
     for router in (upload.router, matching.router, api.file_router):  # they take whole files
         app.include_router(router, max_body_size=upload_cap)
     _install_error_pages(app)

@@ -182,7 +182,8 @@ def test_the_api_turns_faces_on_and_lists_clusters(store: Store, media: Path) ->
     browser = ws.client(store)
     token = ws.login(browser, "boss")
     headers = {"X-CSRF-Token": token}
-    assert browser.get("/api/faces").status_code == 403  # off
+    off = browser.get("/api/faces")
+    assert off.status_code == 409 and "off for this store" in off.json()["detail"]
     changed = browser.post("/api/faces/setting", json={"enabled": True}, headers=headers)
     assert changed.status_code == 200 and changed.json() == {"enabled": True}
     assert browser.get("/api/faces/setting").json() == {"enabled": True}

@@ -92,6 +92,8 @@ def world(store, tmp_path: Path):
             "alert_id": alert.id,
             "actor_id": unit.id,
             "attribution_id": attribution.id,
+            "cluster_id": 1,
+            "face_id": 1,
             "name": "swagger-ui.css",
         }
     return values

@@ -13,7 +13,7 @@ from testament.accounts import audit
 from testament.accounts.roles import allows
 from testament.catalog.models import Asset, Derivative
 from testament.faces.models import Face
-from testament.faces.setting import OFF_LINE, NotAllowed, enabled
+from testament.faces.setting import OFF_LINE, FacesOff, NotAllowed, enabled
 
 ROLE = "investigator"
 VIEW_ACTION = "view_face"
@@ -24,7 +24,7 @@ def check(session: Session, role: str) -> None:
     if not allows(role, ROLE):
         raise NotAllowed("face clusters are for investigators, reviewers and admins")
     if not enabled(session):
-        raise NotAllowed(OFF_LINE)
+        raise FacesOff(OFF_LINE)
 
 
 def crop(session: Session, face_id: int) -> tuple[Face, Derivative, Asset] | None:

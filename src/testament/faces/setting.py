@@ -25,7 +25,11 @@ OFF_LINE = (
 
 
 class NotAllowed(Exception):
-    """Someone other than an admin tried to change the setting, or faces are off."""
+    """The user's role does not allow this (the message says which roles do)."""
+
+
+class FacesOff(NotAllowed):
+    """Faces are off for this store: nobody sees clusters until an admin turns them on."""
 
 
 def enabled(session: Session) -> bool:

@@ -1,7 +1,7 @@
 """Face clusters: a page and the JSON API for investigators, crops blurred until revealed.
 
-Viewers are refused; while faces are off for the store, so is everyone (the admin's
-setting is on the API). Each face crop sent, blurred or clear, is recorded in the audit.
+Viewers are refused (403); while faces are off for the store, everyone is told so (409;
+the admin's setting is on the API). Each face crop sent, blurred or clear, is recorded in the audit.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from testament.accounts.models import User
 from testament.actors.actors import ActorError
@@ -18,7 +19,7 @@ from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.faces import access
 from testament.faces.cite import cite
 from testament.faces.clusters import LEAD, cluster_list
-from testament.faces.setting import NotAllowed, enabled, set_enabled
+from testament.faces.setting import FacesOff, NotAllowed, enabled, set_enabled
 from testament.media.thumbnails import protective
 from testament.web import face_schemas as s
 from testament.web.auth import Viewer, admin, investigator, store_of
@@ -29,16 +30,17 @@ from testament.web.routes.api import ERRORS, _error
 from testament.web.routes.assets import client_of
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api", tags=["faces"], responses=ERRORS)
+api_router = APIRouter(
+    prefix="/api",
+    tags=["faces"],
+    responses=ERRORS | {409: _error("Faces are off for this store; an admin turns them on.")},
+)
 SHA256 = Annotated[str | None, Query(min_length=4, max_length=64, pattern="^[0-9a-fA-F]+$")]
 
 
 def _clusters(request: Request, viewer: Viewer, sha256: str | None) -> list[dict[str, Any]]:
     with store_of(request).read() as session:
-        try:
-            access.check(session, viewer.role)
-        except NotAllowed as exc:
-            raise HTTPException(403, str(exc)) from exc
+        _check(session, viewer)
         chosen = None
         if sha256:
             try:
@@ -46,6 +48,13 @@ def _clusters(request: Request, viewer: Viewer, sha256: str | None) -> list[dict
             except AmbiguousOrMissing as exc:
                 raise HTTPException(404, str(exc)) from exc
         return cluster_list(session, chosen)
+
+
+def _check(session: Session, viewer: Viewer) -> None:
+    try:
+        access.check(session, viewer.role)
+    except NotAllowed as exc:
+        raise HTTPException(409 if isinstance(exc, FacesOff) else 403, str(exc)) from exc
 
 
 @router.get("/faces")
@@ -67,10 +76,7 @@ def face_crop(
     """The crop, blurred and greyscale unless `clear`; each one sent is audited."""
     store = store_of(request)
     with store.read() as session:
-        try:
-            access.check(session, viewer.role)
-        except NotAllowed as exc:
-            raise HTTPException(403, str(exc)) from exc
+        _check(session, viewer)
         found = access.crop(session, face_id)
     if found is None:
         raise HTTPException(404, "No such face crop.")
@@ -134,7 +140,7 @@ def api_cite(
     store = store_of(request)
     try:
         with store.write() as session:
-            access.check(session, viewer.role)
+            _check(session, viewer)
             user = session.get(User, viewer.id)
             assert user is not None
             made = cite(session, user, cluster_id, given.attribution_id, given.note)

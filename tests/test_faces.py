@@ -148,6 +148,8 @@ def test_crops_are_blurred_until_revealed_and_every_view_is_audited(
         shown = [(r.username, r.details["face"], r.details["shown"]) for r in rows]
     assert shown == [("inv", 1, "blurred"), ("inv", 1, "clear")]
     assert browser.get("/faces/999999/crop").status_code == 404
+    asset_page = browser.get(f"/assets/{analysed['first.mp4']}")
+    assert f'href="/faces?sha256={analysed["first.mp4"]}"' in asset_page.text
 
 
 def test_a_cluster_is_cited_as_an_attribution_basis(

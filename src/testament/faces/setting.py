@@ -20,7 +20,7 @@ CHANGED = "setting_changed"  # the custody action
 SUBJECT = f"setting:{SETTING_KEY}"
 OFF_LINE = (
     "faces: off for this store; an admin turns them on with `testament faces enable --as USER` "
-    "or on the admin page"
+    "(or POST /api/faces/setting)"
 )
 
 

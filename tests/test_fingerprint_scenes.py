@@ -14,7 +14,11 @@ from PIL import Image
 
 from testament.fingerprint import HashIndex, fingerprint_file, match
 from testament.fingerprint.borders import video_box
+from testament.fingerprint.index import LOW_DISTANCE
 from testament.fingerprint.local import frames_at
+from testament.fingerprint.model import Fingerprint
+from testament.fingerprint.query import _Rows
+from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit
 from tests.media import make_room_video, room_background, room_frame, write_frames
 
 ROOM, W, H = 3, 640, 480
@@ -85,7 +89,13 @@ def test_a_still_of_a_view_that_recurs_gets_every_interval(tmp_path: Path) -> No
     assert len(found.asset_times) == 1
 
 
-def _car_park(t: float, width: int = 640, height: int = 480) -> np.ndarray:
+def _car_park(
+    t: float,
+    width: int = 640,
+    height: int = 480,
+    car: tuple[int, int] = (200, 260),
+    speed: float = 0.15,
+) -> np.ndarray:
     """Asphalt seen from above, faint bay lines, a dark car creeping through: PDQ quality ~30."""
     noise = np.random.default_rng(5).normal(0.0, 1.0, (height // 8, width // 8))
     small = Image.fromarray((noise * 40 + 128).clip(0, 255).astype(np.uint8))
@@ -93,8 +103,8 @@ def _car_park(t: float, width: int = 640, height: int = 480) -> np.ndarray:
     picture = 110 + (grain - 128) * 4 / 40
     for x in range(60, width, 120):
         picture[:, x : x + 6] += 6
-    left = int((0.2 + 0.15 * t) * width)
-    picture[200:260, left : left + 90] -= 25
+    left = int((0.2 + speed * t) * width)
+    picture[car[0] : car[1], left : left + 90] -= 25
     picture += np.random.default_rng(int(t * 100)).normal(0.0, 2.0, (height, width))
     return np.repeat(picture.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
 
@@ -154,3 +164,72 @@ def test_a_still_of_another_take_is_the_place_not_a_moment_of_this_one(takes, tm
     [copy] = match(takes["still"], index, {1: fingerprint}, frames)
     assert copy.relation == "still_from"
     assert abs(copy.asset_time - 1.3) <= 0.5
+
+
+def _night(t: float, bars: int = 0, light: float = 0.3, figure: bool = True) -> np.ndarray:
+    """A dim room (sensor noise, PDQ quality about 28): its floor and walls are flat rows;
+    with `bars`, letterboxed."""
+    room = room_frame(ROOM, 1, t, W, H) if figure else room_background(ROOM, W, H)
+    frame = room.astype(np.float32) * light + 8
+    frame += np.random.default_rng(int(t * 1000)).normal(0.0, 4.0, (H, W))[:, :, None]
+    frame = frame.clip(0, 255).astype(np.uint8)
+    if not bars:
+        return frame
+    boxed = np.zeros_like(frame)  # letterboxed: the whole picture, shrunk between black bars
+    shrunk = Image.fromarray(frame).resize((W, H - 2 * bars), Image.Resampling.BOX)
+    boxed[bars : H - bars] = np.asarray(shrunk)
+    return boxed
+
+
+def test_a_dark_noisy_scene_is_footage_to_its_edges_while_real_bars_are_cut(tmp_path) -> None:
+    """A dim floor is as flat within a frame as a bar, but its noise flickers: not cut away
+    (the stored picture was once the quarter of the room the figure crossed)."""
+    night = write_frames(tmp_path / "night.mp4", (_night(i / 25) for i in range(75)))
+    fingerprint = fingerprint_file(night)
+    assert fingerprint.crop is None
+    boxed = write_frames(tmp_path / "boxed.mp4", (_night(i / 25, bars=60) for i in range(75)))
+    copy = fingerprint_file(boxed)
+    assert copy.crop is not None
+    assert copy.crop[1] == pytest.approx(60 / H, abs=0.02)
+    assert copy.crop[3] == pytest.approx(1 - 60 / H, abs=0.02)
+    index = HashIndex.build([(1, fingerprint)])
+    [found] = match(boxed, index, {1: fingerprint})
+    assert (found.relation, found.offset) == ("same_footage", pytest.approx(0.0, abs=0.5))
+
+
+def test_a_dim_floor_is_not_taken_for_bars() -> None:
+    """At a fifth of the light a dim room's floor and walls are flat rows; they flicker."""
+    frames = [(i / 25, _night(i / 25, light=0.2)) for i in range(0, 75, 5)]
+    thumbs = np.stack(
+        [np.asarray(Image.fromarray(f).convert("L").resize((160, 160))) for _, f in frames]
+    )
+    assert video_box(thumbs, [t for t, _ in frames]) is None
+
+
+def test_flat_rows_of_a_query_with_sharp_ones_are_kept_as_low() -> None:
+    """A dark frame's whole picture (PDQ quality 30) beside its sharp moving region (80):
+    both are looked up, the flat one marked to count only closely."""
+    rows = _Rows()
+    sharp, flat = np.full(32, 1, np.uint8), np.full(32, 2, np.uint8)
+    rows.add_hashes(0, [(sharp, sharp, 80), (flat, flat, 30)])
+    query = rows.query("video", 1.0, np.zeros(1))
+    assert len(query.hashes) == 4
+    assert query.low is not None and query.low.tolist() == [False, False, True, True]
+
+
+def _flat_fingerprint(hashes: np.ndarray) -> Fingerprint:
+    times = np.arange(len(hashes)) / 10
+    quality = np.full(len(hashes), 35, dtype=np.uint8)
+    return Fingerprint("video", len(hashes) / 10, times, hashes, quality, None, hashes)
+
+
+def test_low_quality_hashes_count_further_where_the_asset_s_moments_differ() -> None:
+    """Asphalt with a car crossing: every moment lies far (90+ bits) from the others, so a
+    re-encoded copy's hashes may lie further than LOW_DISTANCE from theirs; a dim room
+    whose moments are alike (a few bits apart) keeps LOW_DISTANCE."""
+    rng = np.random.default_rng(7)
+    apart = rng.integers(0, 256, (30, 32), dtype=np.uint8)
+    assert flat_limit(_flat_fingerprint(apart)) == LOOSE_FLAT
+    alike = np.repeat(apart[:1], 30, axis=0)
+    alike[:, 0] = rng.integers(0, 256, 30)  # at most 8 bits between any two moments
+    assert flat_limit(_flat_fingerprint(alike)) == LOW_DISTANCE

@@ -189,6 +189,31 @@ def frame_weights(times: np.ndarray | list[float]) -> np.ndarray:
     return stands / total if total > 0 else np.full(len(times), 1 / len(times))
 
 
+BAR_FLICKER = 0.4  # luma levels: a bar's pixels change less than this between kept frames
+FLICKER_FRAMES = 3  # kept frames needed before flicker over time is told from a still shot
+
+
+def _unchanging_lines(pixels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows and columns of the frames [n, h, w] hold still most of the time, as bars do.
+
+    A bar is a fill that the encoder reproduces exactly in every frame (its pixels change
+    0.0-0.2 levels between kept frames on the benchmark's letterboxed copies). A dark
+    floor, a night sky or asphalt can be as flat within each frame (a spread of 1.5-3
+    levels), but sensor noise makes it flicker (0.6-1.9 levels): it is footage, and
+    cutting it away (a car park cropped to the half its car crossed) hashes another picture
+    than a copy's. Still for half the video's time, by the frames' weights: a brief wide
+    scene over a bar does not make it footage.
+    """
+    n, height, width = pixels.shape
+    if n < FLICKER_FRAMES:
+        return np.ones(height, dtype=bool), np.ones(width, dtype=bool)
+    change = np.abs(np.diff(pixels, axis=0))
+    share = weights[:-1] / max(float(weights[:-1].sum()), 1e-9)
+    rows = share @ (change.mean(axis=2) <= BAR_FLICKER) >= 0.5
+    cols = share @ (change.mean(axis=1) <= BAR_FLICKER) >= 0.5
+    return rows, cols
+
+
 def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox | None:
     """Where the footage is in a video's frames [n, h, w] kept at `times`; None when whole.
 
@@ -198,8 +223,9 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
     _, height, width = thumbs.shape
     pixels = thumbs.astype(np.float32)
     weights = frame_weights(times)
-    busy_rows = weights @ ~_bar_like(pixels.std(axis=2), pixels.mean(axis=2))
-    busy_cols = weights @ ~_bar_like(pixels.std(axis=1), pixels.mean(axis=1))
+    still_rows, still_cols = _unchanging_lines(pixels, weights)
+    busy_rows = weights @ ~(_bar_like(pixels.std(axis=2), pixels.mean(axis=2)) & still_rows)
+    busy_cols = weights @ ~(_bar_like(pixels.std(axis=1), pixels.mean(axis=1)) & still_cols)
     rows = _picture_span(busy_rows, 0.05, round(FRAME_GAP * height))
     cols = _picture_span(busy_cols, 0.05, round(FRAME_GAP * width))
     bars = (0, 0, width, height)

@@ -30,7 +30,7 @@ from testament.fingerprint.local import FrameSource
 from testament.fingerprint.localcheck import still_is_that_moment
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
-from testament.fingerprint.recheck import footage_not_scene, still_moments
+from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_scene, still_moments
 from testament.fingerprint.reframe import (
     CLOSE,
     SAMPLES,
@@ -71,7 +71,7 @@ def _single_score(best: int) -> float:
 
 
 def _still_match(
-    query: Query, hits: Hits, asset_id: int, stored: Fingerprint
+    query: Query, hits: Hits, asset_id: int, stored: Fingerprint, low_limit: int
 ) -> FootageMatch | None:
     if stored.kind != "video":
         best = int(hits.distance.min())
@@ -79,8 +79,10 @@ def _still_match(
             return None  # a flat picture matches only closely
         score = _single_score(best)
         return FootageMatch(asset_id, "same_footage", score, 1.0, 1.0, None, None, ())
-    moments = still_moments(query.hashes, hits.time.astype(np.float64), hits.distance, stored)
-    if moments is None or moments.best > _still_limit(query):
+    own = query.hashes if query.low is None else query.hashes[~query.low]
+    times = hits.time.astype(np.float64)
+    moments = still_moments(own, times, hits.distance, stored, low_limit)
+    if moments is None or moments.best > _still_limit(query, low_limit):
         return None
     score = _single_score(moments.best)
     if moments.recurring and moments.best > TIGHT_STILL:
@@ -92,9 +94,10 @@ def _still_match(
     )
 
 
-def _still_limit(query: Query) -> int:
-    """How close a still must come: closer for one whose hashes are all of low quality."""
-    return STILL_DISTANCE if query.floor >= MIN_QUALITY else LOW_DISTANCE
+def _still_limit(query: Query, low_limit: int = LOOSE_FLAT) -> int:
+    """How close a still must come: closer for one whose hashes are all of low quality
+    (`low_limit`: the asset's, once it is known; before, the loosest any asset allows)."""
+    return STILL_DISTANCE if query.floor >= MIN_QUALITY else low_limit
 
 
 def _video_in_image(query: Query, hits: Hits, asset_id: int) -> FootageMatch | None:
@@ -274,6 +277,8 @@ def _still_hits(query: Query, index: HashIndex) -> Hits:
     find: a shifted picture of a panning shot can meet the frame of another moment.
     """
     hits = index.search(query.hashes, STILL_NEIGHBOURS, _still_limit(query))
+    if query.low is not None:  # a flat picture (a dark frame in crisp chrome): closely
+        hits = _subset(hits, ~query.low[hits.query] | (hits.distance <= LOOSE_FLAT))
     if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
         return hits
     pictures = [reshaped_hashes(picture, STILL_SHIFTS) for _, picture in query.reframing.samples]
@@ -320,12 +325,16 @@ def match(
     for asset_id in np.unique(hits.asset_id):
         subset = _subset(hits, hits.asset_id == asset_id)
         stored = fingerprints[int(asset_id)]
-        if not still and (query.floor < MIN_QUALITY or quality_floor(stored.quality) < MIN_QUALITY):
-            subset = _subset(subset, subset.distance <= LOW_DISTANCE)  # flat footage: closely
-            if len(subset.distance) == 0:
-                continue
+        flat = query.floor < MIN_QUALITY or quality_floor(stored.quality) < MIN_QUALITY
+        low_limit = flat_limit(stored) if flat or query.low is not None else LOW_DISTANCE
+        if not still and flat:
+            subset = _subset(subset, subset.distance <= low_limit)  # flat footage: closely
+        elif query.low is not None and not still:
+            subset = _subset(subset, ~query.low[subset.query] | (subset.distance <= low_limit))
+        if len(subset.distance) == 0:
+            continue
         if still:
-            result = _still_match(query, subset, int(asset_id), stored)
+            result = _still_match(query, subset, int(asset_id), stored, low_limit)
             if result is not None and frames is not None and stored.kind == "video":
                 result = still_is_that_moment(query, result, stored, frames)
         elif stored.kind != "video":

@@ -64,14 +64,20 @@ class Query:
     floor: int = MIN_QUALITY
     # The file it was made from, for the local-feature checks (local.py) that need pixels.
     source: Path | None = field(default=None, compare=False)
+    # Rows whose hash is below MIN_QUALITY in a query that has better ones (the whole dark
+    # frame beside its sharp moving region, a still's flat picture inside a screenshot's
+    # crisp chrome): kept, but their hits count only closely. None: no such rows.
+    low: np.ndarray | None = field(default=None, compare=False)
 
     def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
         """This query with more (unmirrored) hash rows for the given frames."""
+        added = np.zeros(len(frames), dtype=bool)
         return replace(
             self,
             hashes=np.concatenate([self.hashes, hashes]),
             frame=np.concatenate([self.frame, frames.astype(np.int32)]),
-            mirrored=np.concatenate([self.mirrored, np.zeros(len(frames), dtype=bool)]),
+            mirrored=np.concatenate([self.mirrored, added]),
+            low=None if self.low is None else np.concatenate([self.low, added]),
         )
 
 
@@ -143,12 +149,18 @@ class _Rows:
         frame_times: np.ndarray,
         reframing: Reframing | None = None,
     ) -> Query:
-        """The query, on hashes of MIN_QUALITY unless too few frames have any (flat footage)."""
+        """The query, on hashes of MIN_QUALITY unless too few frames have any (flat footage).
+
+        Where enough have, the flatter rows are kept too, marked `low`: a dark frame's
+        whole picture is often below MIN_QUALITY while the region its figure or car moves
+        through is above it, and the stored frame is the whole picture.
+        """
         quality = np.asarray(self.quality, dtype=np.int32)
         frame = np.asarray(self.frame, dtype=np.int32)
         usable = len(np.unique(frame[quality >= MIN_QUALITY]))
         floor = MIN_QUALITY if usable >= max(1.0, USABLE_SHARE * len(frame_times)) else LOW_QUALITY
-        keep = quality >= floor
+        keep = quality >= LOW_QUALITY
+        low = quality[keep] < floor
         hashes = np.stack(self.hashes)[keep] if self.hashes else np.zeros((0, 32), np.uint8)
         return Query(
             kind=kind,
@@ -159,6 +171,7 @@ class _Rows:
             mirrored=np.asarray(self.mirrored, dtype=bool)[keep],
             reframing=reframing,
             floor=floor,
+            low=low if low.any() else None,
         )
 
 

@@ -66,6 +66,30 @@ def distinctive(
     return elsewhere(own, times, times[frames])
 
 
+LOOSE_FLAT = 48  # bits: the most a low-quality hash may be off, where the asset's moments differ
+FLAT_SAMPLE = 128  # stored frames an asset's distinctiveness is measured on
+
+
+def flat_limit(stored: Fingerprint) -> int:
+    """How close a hash below MIN_QUALITY must come to this asset's frames to count.
+
+    Low-quality hashes move further under re-encoding (a car park at CRF 42: 32-40 bits
+    from its frame), yet where the asset's own moments lie far apart (asphalt with a car
+    crossing: 90+ bits from every moment a second away) a hit within half that distance is
+    still nearer its own moment than any other. Where they lie close (a night room whose
+    figure hardly shows: 8-30 bits) the limit stays LOW_DISTANCE.
+    """
+    times, hashes, inner = usable(stored)
+    if len(times) < 2:
+        return LOW_DISTANCE
+    picked = np.unique(np.linspace(0, len(times) - 1, min(len(times), FLAT_SAMPLE)).astype(int))
+    apart = distinctive(times[picked], hashes[picked], inner[picked], np.arange(len(picked)))
+    apart = apart[apart < np.iinfo(np.int32).max]
+    if len(apart) == 0:
+        return LOW_DISTANCE
+    return int(np.clip(np.percentile(apart, 10) // 2, LOW_DISTANCE, LOOSE_FLAT))
+
+
 SUPPORTING = 0.5  # share of telling frames on which a copy agrees clearly best at its offset
 SAMPLED = 48  # query frames a video candidate is re-checked on (spread over its match)
 TIE = 8  # bits: moments of the asset a still matches this nearly as well match it too
@@ -134,7 +158,11 @@ class Moments:
 
 
 def still_moments(
-    own: np.ndarray, found_times: np.ndarray, found_distance: np.ndarray, stored: Fingerprint
+    own: np.ndarray,
+    found_times: np.ndarray,
+    found_distance: np.ndarray,
+    stored: Fingerprint,
+    low_limit: int = LOW_DISTANCE,
 ) -> Moments | None:
     """Every moment of `stored` that a still matches about as well as its best one.
 
@@ -142,6 +170,7 @@ def still_moments(
     asset (they include reshaped pictures of the still, not among its own hashes). Frames
     within TIE bits of the best make up the intervals, each frame standing for up to a
     quarter second either side. Only a single interval gives the still a second of its own.
+    The asset's low-quality frames count only within `low_limit`.
     """
     times, hashes, inner = usable(stored)
     if len(times) == 0:
@@ -149,7 +178,7 @@ def still_moments(
     closest = distances(own, hashes, inner).min(axis=0)
     np.minimum.at(closest, nearest_frame(times, found_times), found_distance.astype(np.int32))
     flat = stored.quality[stored.quality >= quality_floor(stored.quality)] < MIN_QUALITY
-    closest[flat & (closest > LOW_DISTANCE)] = np.iinfo(np.int32).max
+    closest[flat & (closest > low_limit)] = np.iinfo(np.int32).max
     best = int(closest.min())
     if best == np.iinfo(np.int32).max:
         return None

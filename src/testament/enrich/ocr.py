@@ -22,14 +22,21 @@ from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset
 from testament.enrich.analyser import AnalysisError, Found
+from testament.enrich.glyphs import glyph_lines, line_crops
 
 LANGS_ENV = "TESTAMENT_OCR_LANGUAGES"
 # Armenian, Azerbaijani (Latin and Cyrillic), Russian, Turkish, English.
 DEFAULT_LANGS = "hye+aze+aze_cyrl+rus+tur+eng"
 INTERVAL = 1.0  # seconds between keyframes read
 MIN_CONFIDENCE = 55.0  # Tesseract's word confidence, 0-100
-BRIGHT = 200  # white and yellow text, in 8-bit grey
-LINE_HEIGHT = 48  # pixels a candidate line is scaled to before reading
+SCRIPTS = {
+    "hye": "Armenian",
+    "rus": "Cyrillic",
+    "aze_cyrl": "Cyrillic",
+    "aze": "Latin",
+    "tur": "Latin",
+    "eng": "Latin",
+}
 SAME_TEXT = 0.75  # similarity of a line's words to the region it continues
 SAME_PLACE = 0.3  # overlap (IoU) of its box with the region's
 CORNER = 0.3  # a watermark's centre lies within this fraction of two edges
@@ -187,54 +194,93 @@ def _join_words(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, 
 
 
 class Reader:
-    """One Tesseract engine, loaded once with every language, reading single lines."""
+    """Tesseract engines, one per script of the languages configured, reading single lines.
+
+    Loading every language into one engine lets it mix scripts within a line (Cyrillic
+    letters in Latin words, Latin in Armenian); one engine per script reads a line with
+    each, keeps the most confident reading, and remembers the script of the region for
+    the keyframes that follow, so a region that stays on screen is read once per keyframe.
+    """
 
     def __init__(self, languages: str) -> None:
         import tesserocr
 
-        self.api = tesserocr.PyTessBaseAPI(
-            path=tessdata(), lang=languages, psm=tesserocr.PSM.SINGLE_LINE
-        )
+        self.engines = {
+            script: tesserocr.PyTessBaseAPI(
+                path=tessdata(), lang=packs, psm=tesserocr.PSM.SINGLE_LINE
+            )
+            for script, packs in by_script(languages).items()
+        }
+        self.seen: list[tuple[Box, str]] = []  # the last keyframe's regions and their script
 
     def close(self) -> None:
-        self.api.End()
+        for engine in self.engines.values():
+            engine.End()
+
+    def forget(self) -> None:
+        """Start a new video or image: no region's script is known."""
+        self.seen = []
 
     def lines(self, image: Any) -> list[Line]:
         """The confident lines of one frame, with boxes as fractions of it."""
-        import cv2
-        from PIL import Image
-
         gray = np.asarray(image.convert("L"))
         height, width = gray.shape
-        found = []
-        for x, y, w, h in candidate_boxes(gray):
-            pad = max(3, h // 5)
-            top, left = max(0, y - pad), max(0, x - pad)
-            part = gray[top : y + h + pad, left : x + w + pad]
-            scale = LINE_HEIGHT / part.shape[0]
-            crop = Image.fromarray(
-                cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-            )
-            # Light text over busy pictures reads best as its brightest pixels alone, dark
-            # on white; text on a band reads best as it is: the more confident reading.
-            bright = crop.point(lambda v: 0 if v > BRIGHT else 255)
-            words = max(self._read(crop), self._read(bright), key=_mean)
-            text = " ".join(word for word, _ in words)
+        found, seen = [], []
+        for x, y, w, h in regions(gray):
+            box = (x / width, y / height, w / width, h / height)
+            letters, plain = line_crops(gray, (x, y, w, h))
+            script = self._script(box)
+            if script is None:
+                script, words = max(
+                    ((s, self._read(s, letters)) for s in self.engines), key=lambda r: _mean(r[1])
+                )
+            else:
+                words = self._read(script, letters)
+            words = max(words, self._read(script, plain), key=_mean)
+            text = " ".join(word for word, confidence in words if confidence >= MIN_CONFIDENCE)
+            seen.append((box, script))
             if sum(c.isalnum() for c in text) < 2:
                 continue
-            confidence = _mean(words)
-            found.append(Line(text, (x / width, y / height, w / width, h / height), confidence))
+            found.append(Line(text, box, _mean(words)))
+        self.seen = seen
         return found
 
-    def _read(self, crop: Any) -> list[tuple[str, float]]:
-        self.api.SetImage(crop)
-        return [
-            (word, float(confidence))
-            for word, confidence in zip(
-                self.api.GetUTF8Text().split(), self.api.AllWordConfidences(), strict=False
-            )
-            if confidence >= MIN_CONFIDENCE
-        ]
+    def _script(self, box: Box) -> str | None:
+        """The script read in the same place on the keyframe before, if any."""
+        matches = [(s, _iou(box, b)) for b, s in self.seen if _iou(box, b) >= SAME_PLACE]
+        return max(matches, key=lambda m: m[1])[0] if matches else None
+
+    def _read(self, script: str, crop: Any) -> list[tuple[str, float]]:
+        engine = self.engines[script]
+        engine.SetImage(crop)
+        return list(
+            zip(engine.GetUTF8Text().split(), map(float, engine.AllWordConfidences()), strict=False)
+        )
+
+
+def by_script(languages: str) -> dict[str, str]:
+    """Tesseract's language packs grouped by the script they read ("hye+rus+tur+eng" →
+    Armenian: hye, Cyrillic: rus, Latin: eng+tur); a pack of unknown script reads alone.
+    English leads its group: its model reads the `@`, `_` and `/` of handles and addresses
+    that the Turkish and Azerbaijani models drop."""
+    groups: dict[str, list[str]] = {}
+    for pack in sorted(languages.split("+"), key=lambda pack: pack != "eng"):
+        groups.setdefault(SCRIPTS.get(pack, pack), []).append(pack)
+    return {script: "+".join(packs) for script, packs in groups.items()}
+
+
+def regions(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Candidate lines: outlined letters, and edges dense along a row (text on a band);
+    a candidate that repeats one already found is left out."""
+    found = glyph_lines(gray)
+    for box in candidate_boxes(gray):
+        if all(_iou_px(box, other) < SAME_PLACE for other in found):
+            found.append(box)
+    return found
+
+
+def _iou_px(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    return _iou(tuple(map(float, a)), tuple(map(float, b)))  # type: ignore[arg-type]
 
 
 def _mean(words: list[tuple[str, float]]) -> float:
@@ -321,6 +367,7 @@ class OnScreenText:
         from PIL import Image, UnidentifiedImageError
 
         frames: list[tuple[float | None, list[Line]]] = []
+        self._reader().forget()
         if asset.media_type == "image":
             try:
                 with Image.open(path) as image:

@@ -70,6 +70,17 @@ LOOSE_FLAT = 48  # bits: the most a low-quality hash may be off, where the asset
 FLAT_SAMPLE = 128  # stored frames an asset's distinctiveness is measured on
 
 
+def apartness(stored: Fingerprint) -> np.ndarray:
+    """How far each of up to FLAT_SAMPLE spread indexed moments of the asset lies from all
+    its moments a second or more away (bits; empty when none are that far apart)."""
+    times, hashes, inner = usable(stored)
+    if len(times) < 2:
+        return np.zeros(0, dtype=np.int32)
+    picked = np.unique(np.linspace(0, len(times) - 1, min(len(times), FLAT_SAMPLE)).astype(int))
+    apart = distinctive(times[picked], hashes[picked], inner[picked], np.arange(len(picked)))
+    return apart[apart < np.iinfo(np.int32).max]
+
+
 def flat_limit(stored: Fingerprint) -> int:
     """How close a hash below MIN_QUALITY must come to this asset's frames to count.
 
@@ -79,12 +90,7 @@ def flat_limit(stored: Fingerprint) -> int:
     still nearer its own moment than any other. Where they lie close (a night room whose
     figure hardly shows: 8-30 bits) the limit stays LOW_DISTANCE.
     """
-    times, hashes, inner = usable(stored)
-    if len(times) < 2:
-        return LOW_DISTANCE
-    picked = np.unique(np.linspace(0, len(times) - 1, min(len(times), FLAT_SAMPLE)).astype(int))
-    apart = distinctive(times[picked], hashes[picked], inner[picked], np.arange(len(picked)))
-    apart = apart[apart < np.iinfo(np.int32).max]
+    apart = apartness(stored)
     if len(apart) == 0:
         return LOW_DISTANCE
     return int(np.clip(np.percentile(apart, 10) // 2, LOW_DISTANCE, LOOSE_FLAT))
@@ -107,6 +113,17 @@ def _frame_distances(
         distances(query.hashes[rows], hashes, inner),
     )
     return out
+
+
+def _unchanging(stored: Fingerprint) -> bool:
+    """Whether most of the asset's moments are within DISTINCT of others a second away.
+
+    A talking head that hardly moves (its moments 13 bits apart in the median) has a few
+    that pass DISTINCT by its own noise; a re-encoded copy's noise (4-18 bits) is as large,
+    and such moments told its copies from it no better than other takes.
+    """
+    apart = apartness(stored)
+    return len(apart) > 0 and float(np.median(apart)) < DISTINCT
 
 
 def footage_not_scene(
@@ -138,10 +155,11 @@ def footage_not_scene(
     telling = distinctive(times, hashes, inner, moment) >= DISTINCT
     unknown = np.iinfo(np.int32).max
     telling &= (aligned < unknown) & (other < unknown)
-    if telling.sum() < 3:
+    detailed = quality_floor(stored.quality) >= MIN_QUALITY
+    if telling.sum() < 3 or (detailed and _unchanging(stored)):
         # Nothing to tell takes apart by: the alignment stands, but for flat footage
         # (night, asphalt), whose takes look alike at every moment.
-        return quality_floor(stored.quality) >= MIN_QUALITY
+        return detailed
     margin = float(np.median(other[telling]) - np.median(aligned[telling]))
     supporting = float(np.mean(aligned[telling] + MARGIN <= other[telling]))
     return margin >= MARGIN / 2 and supporting >= SUPPORTING

@@ -16,7 +16,24 @@ import pytest
 from testament.store import Store
 from tests.media import make_image
 
-HEAVY = ("numpy", "av", "faiss", "PIL", "matplotlib", "fastapi", "yt_dlp", "sqlalchemy")
+HEAVY = (
+    "numpy",
+    "av",
+    "cv2",
+    "faiss",
+    "PIL",
+    "matplotlib",
+    "fastapi",
+    "yt_dlp",
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "boto3",
+    "celery",
+    "playwright",
+    "lingua",
+    "tesserocr",
+)
 
 # Runs in a fresh interpreter: builds the app, runs it with the arguments given, and
 # reports which of the `heavy` modules were loaded along the way.
@@ -34,6 +51,7 @@ with redirect_stdout(StringIO()):
         pass
 heavy = {heavy!r}
 print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}} & set(heavy))))
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("testament.cli."))))
 """
 
 
@@ -51,13 +69,32 @@ def test_a_still_query_loads_no_pyav_alembic_or_rich(store: Store, tmp_path: Pat
     still = make_image(tmp_path / "still.jpg")
     where = ["--home", str(store.settings.home), "--database-url", store.settings.database_url]
     arguments = ["match", str(still), "--json", *where]
-    unused = ("av", "alembic", "rich", "matplotlib", "fastapi", "yt_dlp")
+    unused = ("av", "alembic", "rich", "matplotlib", "fastapi", "yt_dlp", "pydantic")
     assert _loaded(unused, arguments) == []
+    assert set(_command_modules(arguments)) <= {*OWN, "testament.cli.footage"}
 
 
-def _loaded(heavy: tuple[str, ...], arguments: list[str]) -> list[str]:
+# What the top-level group itself is made of; every other module holds commands.
+OWN = {"testament.cli.main", "testament.cli.lazy", "testament.cli.plain_values"}
+OWN |= {"testament.cli.common"}
+
+
+@pytest.mark.parametrize("arguments", [[], ["--help"], ["--version"]], ids=" ".join)
+def test_the_top_level_imports_no_command_module(arguments: list[str]) -> None:
+    assert set(_command_modules(arguments)) <= OWN
+
+
+def _run_probe(heavy: tuple[str, ...], arguments: list[str]) -> list[str]:
     probe = PROBE.format(heavy=heavy)
     done = subprocess.run(
         [sys.executable, "-c", probe, *arguments], capture_output=True, text=True, check=True
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()
+
+
+def _loaded(heavy: tuple[str, ...], arguments: list[str]) -> list[str]:
+    return json.loads(_run_probe(heavy, arguments)[-2])
+
+
+def _command_modules(arguments: list[str]) -> list[str]:
+    return json.loads(_run_probe((), arguments)[-1])

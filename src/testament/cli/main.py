@@ -95,6 +95,11 @@ COMMANDS = (
         "testament.cli.analyse:search",
         "Find assets whose on-screen text or transcript holds these words, in any script.",
     ),
+    Entry(
+        "faces",
+        "testament.cli.faces:faces",
+        "Face clusters across the locker: leads for comparison, never identifications.",
+    ),
     Entry("custody", "testament.cli.custody:app", "The signed, hash-chained custody log."),
     Entry("blobs", "testament.cli.blobs:app", "The blob store that keeps the originals."),
     Entry("index", "testament.cli.footage:index_app", "The frame-hash index behind matching."),

@@ -249,3 +249,19 @@ def test_a_view_that_hardly_changes_keeps_its_alignment() -> None:
     smoothed = np.repeat(hashes[:1], 16, axis=0)
     copy = Fingerprint("video", 8.0, times, smoothed, quality, None, smoothed)
     assert footage_not_scene(query_from_fingerprint(copy), np.ones(16, bool), 0.0, stored)
+
+
+def test_a_still_of_another_take_of_a_short_clip_is_checked_too(tmp_path) -> None:
+    """A 1.6 s take has no two moments a second from most of its frames: its stills are
+    compared with moments half a second away, and another take's is only the place."""
+    short = make_room_video(tmp_path / "short.mp4", room=ROOM, take=1, seconds=1.6)
+    fingerprint = fingerprint_file(short)
+    index = HashIndex.build([(1, fingerprint)])
+    frames = _frames_of(short)
+    for t in (0.6, 0.8, 1.2, 1.4):  # take 3's figure where take 1's was not at that moment
+        Image.fromarray(room_frame(ROOM, 3, t, W, H)).save(tmp_path / "other.jpg", quality=70)
+        found = match(tmp_path / "other.jpg", index, {1: fingerprint}, frames)
+        assert [m.relation for m in found] == ["same_scene"], (t, found)
+    Image.fromarray(room_frame(ROOM, 1, 0.8, W, H)).save(tmp_path / "copy.jpg", quality=70)
+    [copy] = match(tmp_path / "copy.jpg", index, {1: fingerprint}, frames)
+    assert copy.relation == "still_from"

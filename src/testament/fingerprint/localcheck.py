@@ -26,20 +26,29 @@ NEAR_STEP = 0.04
 NEAR_STEPS = 3
 OTHERS = 3  # other moments of the asset a still is compared with
 OTHER_AWAY = AWAY  # s: ... at least this far from the placed moment (0.6 s: worse, 9/26)
+SHORT_AWAY = 0.5  # s: ... or this far, in a clip too short for two such moments
 APART = 0.5  # s: ... at least this far from each other (their movers in other places)
 
 
 def other_moments(stored: Fingerprint, at: float) -> list[float]:
     """Up to OTHERS indexed moments at least OTHER_AWAY from `at`, the nearest first, APART from
-    each other; none when fewer than two: with one, what moved there would look unique."""
+    each other; none when fewer than two: with one, what moved there would look unique.
+
+    A clip too short to have two such moments (a take of 1.5-2 s) is compared with moments
+    SHORT_AWAY from `at` instead: otherwise no still of it was ever checked, and every
+    still of another take of its room was `still_from` it.
+    """
     times = usable(stored)[0]
-    picked: list[float] = []
-    for t in sorted(times[np.abs(times - at) >= OTHER_AWAY], key=lambda t: abs(t - at)):
-        if all(abs(t - p) >= APART for p in picked):
-            picked.append(float(t))
-        if len(picked) == OTHERS:
-            break
-    return picked if len(picked) >= 2 else []
+    for away in (OTHER_AWAY, SHORT_AWAY):
+        picked: list[float] = []
+        for t in sorted(times[np.abs(times - at) >= away], key=lambda t: abs(t - at)):
+            if all(abs(t - p) >= APART for p in picked):
+                picked.append(float(t))
+            if len(picked) == OTHERS:
+                break
+        if len(picked) >= 2:
+            return picked
+    return []
 
 
 def still_is_that_moment(

@@ -36,7 +36,7 @@ def test_actors_attribute_and_accountability_from_the_command_line(
         "--json",
     )
     unit = json.loads(added.stdout)
-    assert unit["aliases"] == [{"name": "3-я рота", "language": "ru"}]
+    assert [(a["name"], a["language"]) for a in unit["aliases"]] == [("3-я рота", "ru")]
     cycle = cli("actors", "parent", "1", str(unit["id"]))
     assert cycle.exit_code == 2 and "cycle" in cycle.stderr and len(cycle.stderr.splitlines()) == 1
     assert "3rd company" in cli("actors", "list", "3-ya rota").stdout

@@ -33,6 +33,7 @@ ACTOR_TABLES = {
     "attribution_bases",
     "attribution_history",
     "accountability_events",
+    "actor_history",
 }
 
 
@@ -170,9 +171,9 @@ def test_a_parent_cycle_is_refused_and_nothing_changes(store: Store, world: dict
         assert [a.name for a in actors.lineage(battalion)] == ["1st brigade", "Armed forces"]
         force = actors.get(session, world["force"])
         with pytest.raises(ActorError, match="cycle"):
-            actors.set_parent(session, force, battalion.id)
+            actors.set_parent(session, "inv", force, battalion.id)
         with pytest.raises(ActorError, match="cycle"):
-            actors.set_parent(session, force, force.id)
+            actors.set_parent(session, "inv", force, force.id)
         person = actors.create(session, "inv", kind="individual", name="Unnamed soldier")
         with pytest.raises(ActorError, match="individual and cannot be a parent"):
             actors.create(session, "inv", kind="unit", name="x", parent_id=person.id)

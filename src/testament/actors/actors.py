@@ -1,22 +1,25 @@
 """Keeping actors: creating, naming, placing under a parent unit, and finding them by name.
 
 Functions take the acting user's name and leave committing to the caller; each checks
-everything before it writes, so a refusal leaves nothing half-written.
+everything before it writes, so a refusal leaves nothing half-written. Every change is
+appended to the actor's history with the old value, as attributions keep theirs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from testament.accounts.roles import allows
 from testament.actors import names
-from testament.actors.models import Actor, ActorAlias
+from testament.actors.models import Actor, ActorAlias, ActorEvent
 from testament.actors.vocabulary import GROUP_KINDS, IDENTIFICATIONS_ROLE, KINDS
 from testament.catalog.models import utcnow
+from testament.catalog.records import iso
 
 
 class ActorError(ValueError):
@@ -44,6 +47,20 @@ def get(session: Session, actor_id: int) -> Actor:
 def not_future(day: date | None, what: str) -> None:
     if day is not None and day > utcnow().date():
         raise ActorError(f"{what} {day.isoformat()} is in the future")
+
+
+def _history(session: Session, actor: Actor, username: str, kind: str, **details: Any) -> None:
+    session.add(ActorEvent(actor_id=actor.id, username=username, kind=kind, details=details))
+
+
+def history(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ActorEvent).where(ActorEvent.actor_id == actor.id).order_by(ActorEvent.id)
+    ).scalars()
+    return [
+        {"time": iso(e.time), "user": e.username, "kind": e.kind, "details": e.details}
+        for e in rows
+    ]
 
 
 def _reindex(actor: Actor) -> None:
@@ -116,22 +133,46 @@ def create(
     _reindex(actor)
     session.add(actor)
     session.flush()
+    _history(session, actor, username, "created", values=actor_dict(actor))
     return actor
 
 
-def set_parent(session: Session, actor: Actor, parent_id: int | None) -> None:
+def set_parent(session: Session, username: str, actor: Actor, parent_id: int | None) -> None:
+    old = actor.parent_id
     actor.parent = _check_parent(session, actor, parent_id)
     session.flush()
+    if actor.parent_id != old:
+        _history(session, actor, username, "parent", old=old, new=actor.parent_id)
 
 
-def add_alias(session: Session, actor: Actor, name: str, language: str = "") -> ActorAlias:
-    if not name.strip():
+def add_alias(
+    session: Session, username: str, actor: Actor, name: str, language: str = ""
+) -> ActorAlias:
+    """Another name, found by search at once; the same name and language twice is refused."""
+    name, language = name.strip(), language.strip()
+    if not name:
         raise ActorError("an alias cannot be empty")
-    alias = ActorAlias(name=name.strip(), language=language.strip()[:16])
+    if len(language) > 16:
+        raise ActorError(f"language tag {language[:20]!r} is longer than 16 characters")
+    if name == actor.name or any((a.name, a.language) == (name, language) for a in actor.aliases):
+        raise ActorError(f"actor {actor.id} is already known as {name!r}")
+    alias = ActorAlias(name=name, language=language)
     actor.aliases.append(alias)
     _reindex(actor)
     session.flush()
+    _history(session, actor, username, "alias_added", alias=_alias_dict(alias))
     return alias
+
+
+def remove_alias(session: Session, username: str, actor: Actor, alias_id: int) -> None:
+    """Drop a name (mistyped, or another actor's); the history keeps what it was."""
+    alias = next((a for a in actor.aliases if a.id == alias_id), None)
+    if alias is None:
+        raise ActorError(f"actor {actor.id} has no alias {alias_id}")
+    _history(session, actor, username, "alias_removed", alias=_alias_dict(alias))
+    actor.aliases.remove(alias)
+    _reindex(actor)
+    session.flush()
 
 
 def search(
@@ -189,5 +230,9 @@ def actor_dict(actor: Actor) -> dict:
         "service_start": actor.service_start.isoformat() if actor.service_start else None,
         "service_end": actor.service_end.isoformat() if actor.service_end else None,
         "notes": actor.notes,
-        "aliases": [{"name": a.name, "language": a.language} for a in actor.aliases],
+        "aliases": [_alias_dict(a) for a in actor.aliases],
     }
+
+
+def _alias_dict(alias: ActorAlias) -> dict[str, Any]:
+    return {"id": alias.id, "name": alias.name, "language": alias.language}

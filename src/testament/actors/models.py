@@ -51,6 +51,19 @@ class ActorAlias(Base):
     language: Mapped[str] = mapped_column(String(16), default="")
 
 
+class ActorEvent(Base):
+    """One entry of an actor's history: created, parent changed, alias added or removed."""
+
+    __tablename__ = "actor_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(24))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class Attribution(Base):
     """An incident attributed to an actor in a role, with a confidence and a review status."""
 

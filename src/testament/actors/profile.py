@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from testament.accounts import audit
 from testament.actors import accountability, attributions
-from testament.actors.actors import ActorError, actor_dict, get, lineage, may_see
+from testament.actors.actors import ActorError, actor_dict, get, history, lineage, may_see
 from testament.actors.vocabulary import IDENTIFICATIONS_ROLE
 
 
@@ -42,4 +42,5 @@ def view(
         "events": [
             accountability.event_dict(e) for e in accountability.events(session, actor_id=actor.id)
         ],
+        "history": history(session, actor),
     }

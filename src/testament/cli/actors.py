@@ -115,6 +115,7 @@ def set_parent(
     parent: Annotated[
         int | None, typer.Argument(help="Parent actor id; leave out for none")
     ] = None,
+    author: AsOption = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -122,8 +123,55 @@ def set_parent(
     from testament.actors import actors
 
     with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
-        actors.set_parent(session, actors.get(session, actor_id), parent)
+        actor = actors.get(session, actor_id)
+        actors.set_parent(session, _editor(session, store, author), actor, parent)
     console.print(f"actor {actor_id}: parent {parent if parent else 'none'}", highlight=False)
+
+
+@app.command("alias")
+def add_alias(
+    actor_id: Annotated[int, typer.Argument()],
+    name: Annotated[str, typer.Argument(help="Another name, in any script")],
+    language: Annotated[str, typer.Option("--language", help="Its language tag: hy, az-Cyrl")] = "",
+    author: AsOption = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Give an actor another name; search finds it by that name at once."""
+    from testament.actors import actors
+
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        actor = actors.get(session, actor_id)
+        alias = actors.add_alias(session, _editor(session, store, author), actor, name, language)
+        alias_id = alias.id
+    console.print(escape(f"actor {actor_id}: alias {alias_id} {name.strip()}"), highlight=False)
+
+
+@app.command("unalias")
+def remove_alias(
+    actor_id: Annotated[int, typer.Argument()],
+    alias_id: Annotated[int, typer.Argument(help="The alias's id (actors show --json)")],
+    author: AsOption = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Remove one of an actor's names; its history keeps what it was."""
+    from testament.actors import actors
+
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        actor = actors.get(session, actor_id)
+        actors.remove_alias(session, _editor(session, store, author), actor, alias_id)
+    console.print(f"actor {actor_id}: alias {alias_id} removed", highlight=False)
+
+
+def _editor(session, store, author: str) -> str:
+    """Who the history names: the workbench user given with --as, else the store's actor."""
+    if not author:
+        return store.actor
+    user = _user(session, author)
+    if user.role == "viewer":
+        fail("viewers read actors; investigators change them")
+    return user.username
 
 
 @app.command("list")

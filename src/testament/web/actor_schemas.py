@@ -35,6 +35,12 @@ class ActorIn(BaseModel):
     aliases: list[AliasModel] = Field(default_factory=list, max_length=100)
 
 
+class AliasOut(BaseModel):
+    id: int
+    name: str
+    language: str
+
+
 class ActorOut(BaseModel):
     id: int
     kind: str
@@ -45,7 +51,7 @@ class ActorOut(BaseModel):
     service_start: str | None
     service_end: str | None
     notes: str
-    aliases: list[AliasModel]
+    aliases: list[AliasOut]
 
 
 class ParentIn(BaseModel):
@@ -139,6 +145,9 @@ class ActorPage(BaseModel):
     lineage: list[ActorOut]
     attributions: list[AttributionOut]
     events: list[EventOut]
+    history: list[HistoryEntry] = Field(
+        description="every change to the actor (created, parent, alias_added, alias_removed)"
+    )
 
 
 class StalledOut(BaseModel):

@@ -175,7 +175,35 @@ def api_set_parent(
 ) -> s.ActorOut:
     with _as_http(), store_of(request).write() as session:
         actor = actors.get(session, actor_id)
-        actors.set_parent(session, actor, given.parent_id)
+        actors.set_parent(session, viewer.username, actor, given.parent_id)
+        return s.ActorOut(**actors.actor_dict(actor))
+
+
+@api_router.post("/actors/{actor_id}/aliases", status_code=201)
+def api_add_alias(
+    request: Request,
+    actor_id: RecordId,
+    given: s.AliasModel,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> s.ActorOut:
+    """Another name for an actor; search finds the actor by it at once."""
+    with _as_http(), store_of(request).write() as session:
+        actor = actors.get(session, actor_id)
+        actors.add_alias(session, viewer.username, actor, given.name, given.language)
+        return s.ActorOut(**actors.actor_dict(actor))
+
+
+@api_router.delete("/actors/{actor_id}/aliases/{alias_id}")
+def api_remove_alias(
+    request: Request,
+    actor_id: RecordId,
+    alias_id: RecordId,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> s.ActorOut:
+    """Remove one of an actor's names; the actor's history keeps what it was."""
+    with _as_http(), store_of(request).write() as session:
+        actor = actors.get(session, actor_id)
+        actors.remove_alias(session, viewer.username, actor, alias_id)
         return s.ActorOut(**actors.actor_dict(actor))
 
 
@@ -338,7 +366,49 @@ def actor_page(
             session, viewer.username, viewer.role, actor_id, client=_client(request)
         )
     record["attributions"] = _visible(viewer, record["attributions"])
-    return render(request, "actor.html", page=record)
+    error = request.query_params.get("error", "")[:500]
+    return render(request, "actor.html", 400 if error else 200, page=record, error=error)
+
+
+@router.post("/actors/{actor_id}/aliases")
+def alias_add(
+    request: Request,
+    actor_id: RecordId,
+    viewer: Annotated[Viewer, Depends(investigator)],
+    name: Annotated[str, Form(max_length=500)],
+    language: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    return _edit_actor(
+        request,
+        actor_id,
+        lambda session, actor: actors.add_alias(session, viewer.username, actor, name, language),
+    )
+
+
+@router.post("/actors/{actor_id}/aliases/{alias_id}/remove")
+def alias_remove(
+    request: Request,
+    actor_id: RecordId,
+    alias_id: RecordId,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> Response:
+    return _edit_actor(
+        request,
+        actor_id,
+        lambda session, actor: actors.remove_alias(session, viewer.username, actor, alias_id),
+    )
+
+
+def _edit_actor(request: Request, actor_id: int, change) -> Response:
+    """Apply a change to an actor and go back to its page, with the refusal if there was one."""
+    from urllib.parse import quote
+
+    try:
+        with store_of(request).write() as session:
+            change(session, actors.get(session, actor_id))
+    except ActorError as exc:
+        return RedirectResponse(f"/actors/{actor_id}?error={quote(_problem(exc)[:500])}", 303)
+    return RedirectResponse(f"/actors/{actor_id}", status_code=303)
 
 
 @router.get("/incidents/{incident_id}/attributions")

@@ -272,20 +272,26 @@ def _decode_near(
     container: Any, stream: Any, wanted: float, rest: set[float]
 ) -> dict[float, np.ndarray]:
     """Seek to the keyframe before `wanted` and decode on: the frame nearest to it, and to
-    any of `rest` met within SEEK seconds of it."""
+    any of `rest` met within SEEK seconds of it.
+
+    Only the nearest frames are turned grey, by one reformatter: `to_ndarray(format=...)`
+    makes a new one for every frame, which took most of a still query's re-check."""
+    from av.video.reformatter import VideoReformatter
+
     base = float(stream.time_base or 0)
     start = stream.start_time or 0
     rate = float(stream.average_rate or 25)
     if base:
         container.seek(start + int(max(0.0, wanted - 0.5) / base), stream=stream, backward=True)
-    best: dict[float, tuple[float, np.ndarray]] = {}
+    best: dict[float, tuple[float, Any]] = {}
     targets = sorted(t for t in rest if wanted <= t <= wanted + SEEK)
     for index, frame in enumerate(container.decode(stream)):
         t = float((frame.pts - start) * base) if frame.pts is not None and base else index / rate
         for target in targets:
             gap = abs(t - target)
             if target not in best or gap < best[target][0]:
-                best[target] = (gap, frame.to_ndarray(format="gray"))
+                best[target] = (gap, frame)
         if t > targets[-1] + 1.0 / rate:
             break
-    return {t: picture for t, (_, picture) in best.items()}
+    grey = VideoReformatter()
+    return {t: grey.reformat(frame, format="gray").to_ndarray() for t, (_, frame) in best.items()}

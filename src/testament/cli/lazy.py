@@ -4,7 +4,7 @@ Building every command for `testament --help` imported each command module and l
 every parameter of some sixty commands. Here the top-level group knows each command by
 its name, where it lives and the first paragraph of its help: `--help` lists them from
 that, and a command's module is imported, and its Click command built, only when it is
-named on the command line. tests/test_cli_imports.py holds the listing to the help the
+named on the command line. tests/test_cli_lazy.py holds the listing to the help the
 commands themselves give.
 """
 

@@ -4,8 +4,10 @@ Typer 0.29 turns every parameter value into its annotated type through a pydanti
 `TypeAdapter`; importing pydantic and building the adapters costs a command some 0.07 s
 of CPU before it does anything, a tenth of a still query. Most parameters of this CLI
 are text or paths given as text: for those the conversion is Typer's own (a string is
-kept as it is; a path goes through Typer's checks of existence, kind and access), and
-any other value or annotation is left to Typer's adapter.
+kept as it is; a path goes through Typer's checks of existence, kind and access), a
+missing value needs no conversion, and any other value is left to Typer's adapter. This
+leans on Typer's internals, which is why Typer's version is pinned exactly;
+tests/test_cli_lazy.py compares the outcome with Typer's own.
 """
 
 from __future__ import annotations

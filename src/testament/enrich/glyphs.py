@@ -56,43 +56,66 @@ def glyph_mask(gray: np.ndarray, line_height: float | None = None) -> np.ndarray
     return keep[labels]
 
 
-def glyph_lines(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) of lines of outlined letters, light on dark or dark on light."""
+def glyph_lines(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], bool]]:
+    """Boxes (x, y, w, h) of lines of outlined letters, each with whether its letters are
+    light (on dark) rather than dark (on light).
+
+    A dark outline around light letters is itself a dark shape with a light rim where the
+    picture is light, so a dark-on-light line where a light one was found is its outline.
+    """
     import cv2
 
-    boxes: list[tuple[int, int, int, int]] = []
-    for picture in (gray, 255 - gray):
+    lines: list[tuple[tuple[int, int, int, int], bool]] = []
+    for light, picture in ((True, gray), (False, 255 - gray)):
         mask = glyph_mask(picture).astype(np.uint8)
         stats = cv2.connectedComponentsWithStats(mask, connectivity=8)[2]
         letters = [s for s in stats[1:] if 6 <= s[cv2.CC_STAT_HEIGHT] <= gray.shape[0] / 6]
-        boxes.extend(_lines(letters))
-    return boxes
+        lines.extend(
+            (box, light)
+            for box in _lines(letters)
+            if all(overlap(box, other) < 0.3 for other, _ in lines)
+        )
+    return lines
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The share of the smaller box that the other covers."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return max(0, w) * max(0, h) / smaller if smaller > 0 else 0.0
 
 
 def _lines(letters: list[np.ndarray]) -> list[tuple[int, int, int, int]]:
-    """Letters beside one another at about the same height, joined into lines of three or
-    more letters; a gap wider than a letter's height ends a line."""
-    lines: list[list[int]] = []  # x, y, right, bottom, letters, tallest
+    """Letters beside one another on the same row, joined into lines of three or more
+    letters; a gap wider than a letter's height ends a line. A letter joins a line whose
+    letters' mean centre is near its own, so lines one above the other stay apart."""
+    lines: list[list[int]] = []  # x, y, right, bottom, letters, tallest, sum of centres
     for x, y, w, h, _ in sorted(letters, key=lambda s: s[0]):
         for line in lines:
-            lx, ly, right, bottom, joined, tallest = line
-            overlap = min(bottom, y + h) - max(ly, y)
+            lx, ly, right, bottom, joined, tallest, centres = line
             near = x - right < 1.2 * max(tallest, h)
-            if near and overlap > 0.3 * min(h, tallest) and h < 2.5 * tallest:
+            level = abs(y + h / 2 - centres / joined) < 0.35 * max(tallest, h)
+            if near and level and tallest / 2.5 < h < 2.5 * tallest:
                 top, end = min(ly, y), max(bottom, y + h)
-                line[:] = [lx, top, max(right, x + w), end, joined + 1, max(tallest, h)]
+                grown = [lx, top, max(right, x + w), end, joined + 1, max(tallest, h)]
+                line[:] = [*grown, centres + y + h / 2]
                 break
         else:
-            lines.append([int(x), int(y), int(x + w), int(y + h), 1, int(h)])
+            lines.append([int(x), int(y), int(x + w), int(y + h), 1, int(h), y + h / 2])
     return [
-        (x, y, right - x, bottom - y) for x, y, right, bottom, letters, _ in lines if letters >= 3
+        (x, y, right - x, bottom - y) for x, y, right, bottom, letters, *_ in lines if letters >= 3
     ]
 
 
-def line_crops(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Any, Any]:
+def line_crops(
+    gray: np.ndarray, box: tuple[int, int, int, int], light: bool | None
+) -> tuple[Any, Any]:
     """One candidate line as Tesseract reads it best: its letters alone, black on white,
     and the crop itself with dark text on light; both scaled so the line is LINE_HEIGHT
-    pixels tall (small text is upscaled, thin strokes kept)."""
+    pixels tall (small text is upscaled, thin strokes kept). `light` says whether its
+    letters are light; where that is not known (None), the polarity with more letter
+    pixels is taken."""
     import cv2
     from PIL import Image
 
@@ -102,7 +125,8 @@ def line_crops(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Any, A
     part = gray[top : y + h + pad, left : x + w + pad]
     scale = LINE_HEIGHT / h
     part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    light, dark = glyph_mask(part, LINE_HEIGHT), glyph_mask(255 - part, LINE_HEIGHT)
-    letters = light if light.sum() >= dark.sum() else dark
-    plain = 255 - part if light.sum() >= dark.sum() else part
+    if light is None:
+        light = glyph_mask(part, LINE_HEIGHT).sum() >= glyph_mask(255 - part, LINE_HEIGHT).sum()
+    letters = glyph_mask(part if light else 255 - part, LINE_HEIGHT)
+    plain = 255 - part if light else part
     return Image.fromarray(np.where(letters, 0, 255).astype(np.uint8)), Image.fromarray(plain)

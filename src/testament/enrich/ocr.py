@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,13 +23,16 @@ from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset
 from testament.enrich.analyser import AnalysisError, Found
-from testament.enrich.glyphs import glyph_lines, line_crops
+from testament.enrich.glyphs import glyph_lines, line_crops, overlap
 
 LANGS_ENV = "TESTAMENT_OCR_LANGUAGES"
 # Armenian, Azerbaijani (Latin and Cyrillic), Russian, Turkish, English.
 DEFAULT_LANGS = "hye+aze+aze_cyrl+rus+tur+eng"
 INTERVAL = 1.0  # seconds between keyframes read
-MIN_CONFIDENCE = 55.0  # Tesseract's word confidence, 0-100
+# Tesseract's confidence (0-100) in a word kept, and in a line's words on average: a true
+# word crossed by a streak of the picture reads with low confidence inside a confident line.
+MIN_CONFIDENCE = 25.0
+LINE_CONFIDENCE = 50.0
 SCRIPTS = {
     "hye": "Armenian",
     "rus": "Cyrillic",
@@ -37,6 +41,7 @@ SCRIPTS = {
     "tur": "Latin",
     "eng": "Latin",
 }
+LEADING = ("eng", "rus")
 SAME_TEXT = 0.75  # similarity of a line's words to the region it continues
 SAME_PLACE = 0.3  # overlap (IoU) of its box with the region's
 CORNER = 0.3  # a watermark's centre lies within this fraction of two edges
@@ -226,20 +231,21 @@ class Reader:
         gray = np.asarray(image.convert("L"))
         height, width = gray.shape
         found, seen = [], []
-        for x, y, w, h in regions(gray):
+        for (x, y, w, h), light in regions(gray):
             box = (x / width, y / height, w / width, h / height)
-            letters, plain = line_crops(gray, (x, y, w, h))
+            letters, plain = line_crops(gray, (x, y, w, h), light)
             script = self._script(box)
             if script is None:
                 script, words = max(
-                    ((s, self._read(s, letters)) for s in self.engines), key=lambda r: _mean(r[1])
+                    ((s, self._read(s, letters)) for s in self.engines),
+                    key=lambda read: _mean(read[1]) * in_script(read[1], read[0]),
                 )
             else:
                 words = self._read(script, letters)
             words = max(words, self._read(script, plain), key=_mean)
             text = " ".join(word for word, confidence in words if confidence >= MIN_CONFIDENCE)
             seen.append((box, script))
-            if sum(c.isalnum() for c in text) < 2:
+            if sum(c.isalnum() for c in text) < 2 or _mean(words) < LINE_CONFIDENCE:
                 continue
             found.append(Line(text, box, _mean(words)))
         self.seen = seen
@@ -261,26 +267,34 @@ class Reader:
 def by_script(languages: str) -> dict[str, str]:
     """Tesseract's language packs grouped by the script they read ("hye+rus+tur+eng" →
     Armenian: hye, Cyrillic: rus, Latin: eng+tur); a pack of unknown script reads alone.
-    English leads its group: its model reads the `@`, `_` and `/` of handles and addresses
-    that the Turkish and Azerbaijani models drop."""
+    English and Russian lead their groups: English reads the `@`, `_` and `/` of handles
+    and addresses that the Turkish and Azerbaijani models drop, and Azerbaijani's letters
+    (ә, ҹ) creep into Russian words where its Cyrillic model leads."""
     groups: dict[str, list[str]] = {}
-    for pack in sorted(languages.split("+"), key=lambda pack: pack != "eng"):
+    for pack in sorted(languages.split("+"), key=lambda pack: pack not in LEADING):
         groups.setdefault(SCRIPTS.get(pack, pack), []).append(pack)
     return {script: "+".join(packs) for script, packs in groups.items()}
 
 
-def regions(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Candidate lines: outlined letters, and edges dense along a row (text on a band);
-    a candidate that repeats one already found is left out."""
-    found = glyph_lines(gray)
+def regions(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], bool | None]]:
+    """Candidate lines, each with whether its letters are light (None: not known):
+    outlined letters, and edges dense along a row (text on a band); a candidate that
+    covers a line already found is left out."""
+    found: list[tuple[tuple[int, int, int, int], bool | None]] = list(glyph_lines(gray))
     for box in candidate_boxes(gray):
-        if all(_iou_px(box, other) < SAME_PLACE for other in found):
-            found.append(box)
+        if all(overlap(box, other) < SAME_PLACE for other, _ in found):
+            found.append((box, None))
     return found
 
 
-def _iou_px(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    return _iou(tuple(map(float, a)), tuple(map(float, b)))  # type: ignore[arg-type]
+def in_script(words: list[tuple[str, float]], script: str) -> float:
+    """The share of a reading's letters that are of the engine's script: a model that
+    knows letters of two scripts (Tesseract's Azerbaijani reads Cyrillic too) reads a line
+    of the other script confidently, with letters of its own mixed in."""
+    letters = [c for word, _ in words for c in word if c.isalpha()]
+    if script not in SCRIPTS.values() or not letters:
+        return 1.0
+    return sum(unicodedata.name(c, "").startswith(script.upper()) for c in letters) / len(letters)
 
 
 def _mean(words: list[tuple[str, float]]) -> float:

@@ -76,6 +76,7 @@ def world(store, tmp_path: Path):
         session.flush()
         alert = add_alert(session, "source_error", "feed: HTTP 500", source=source)
         unit = actors.create(session, "admin", kind="unit", name="3rd company", party="A")
+        alias = actors.add_alias(session, "admin", unit, "Третья рота", "ru")
         attribution = attributions.propose(
             session, admin, AttributionIn(incident.id, unit.id, "unit responsible", "possible")
         )
@@ -91,6 +92,7 @@ def world(store, tmp_path: Path):
             "source_id": source.id,
             "alert_id": alert.id,
             "actor_id": unit.id,
+            "alias_id": alias.id,
             "attribution_id": attribution.id,
             "cluster_id": 1,
             "face_id": 1,

@@ -41,7 +41,7 @@ from testament.fingerprint.extract import (
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
 from testament.fingerprint.index import LOW_QUALITY, MIN_QUALITY, USABLE_SHARE, quality_floor
 from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored
+from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored, hash_many
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
 
 RESHAPED_BOXES = 2  # edge-bounded boxes of a still reshaped, besides its trimmed picture
@@ -121,7 +121,8 @@ class _Rows:
                 pictures.append(crop(luma, box))
         if inner:
             pictures.insert(1, central(pictures[0]))
-        self.add_hashes(frame, [hash_luma_mirrored(picture) for picture in pictures])
+        plain, mirrored, quality = hash_many(pictures)
+        self.add_hashes(frame, list(zip(plain, mirrored, quality.tolist(), strict=True)))
 
     def add_plain(self, frame: int, picture: np.ndarray) -> None:
         """One picture hashed as is only (an extra variant: half the cost of both ways)."""

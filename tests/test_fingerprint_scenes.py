@@ -17,7 +17,7 @@ from testament.fingerprint.borders import video_box
 from testament.fingerprint.index import LOW_DISTANCE
 from testament.fingerprint.local import frames_at
 from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.query import _Rows, query_from_fingerprint
+from testament.fingerprint.query import Query, _Rows, query_from_fingerprint
 from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_scene
 from tests.media import make_room_video, room_background, room_frame, write_frames
 
@@ -265,3 +265,23 @@ def test_a_still_of_another_take_of_a_short_clip_is_checked_too(tmp_path) -> Non
     Image.fromarray(room_frame(ROOM, 1, 0.8, W, H)).save(tmp_path / "copy.jpg", quality=70)
     [copy] = match(tmp_path / "copy.jpg", index, {1: fingerprint}, frames)
     assert copy.relation == "still_from"
+
+
+def test_a_copy_of_detailed_footage_is_told_by_its_sharp_rows() -> None:
+    """A flat row (a dark transition's picture) can lie close to any moment; kept beside
+    the sharp rows, it must not make a copy look as near every other moment as its own."""
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, 256, (16, 32), dtype=np.uint8)
+    times = np.arange(16) / 2
+    stored = Fingerprint("video", 8.0, times, hashes, np.full(16, 100, np.uint8), None, hashes)
+    flat = np.repeat(hashes[:1], 16, axis=0)  # as close to moment 0 as a hash can be
+    query = Query(
+        kind="video",
+        duration=8.0,
+        frame_times=times,
+        hashes=np.concatenate([hashes, flat]),
+        frame=np.concatenate([np.arange(16), np.arange(16)]).astype(np.int32),
+        mirrored=np.zeros(32, dtype=bool),
+        low=np.arange(32) >= 16,
+    )
+    assert footage_not_scene(query, np.ones(16, dtype=bool), 0.0, stored)

@@ -102,10 +102,11 @@ TIE = 8  # bits: moments of the asset a still matches this nearly as well match 
 
 
 def _frame_distances(
-    query: Query, frames: np.ndarray, hashes: np.ndarray, inner: np.ndarray
+    query: Query, frames: np.ndarray, hashes: np.ndarray, inner: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
-    """[frames, stored]: each query frame's distance (closest variant) to each stored frame."""
-    rows = np.flatnonzero(np.isin(query.frame, frames))
+    """[frames, stored]: each query frame's distance (closest variant) to each stored frame,
+    over the query's `rows` (bool) only."""
+    rows = np.flatnonzero(np.isin(query.frame, frames) & rows)
     out = np.full((len(frames), len(hashes)), np.iinfo(np.int32).max, dtype=np.int32)
     np.minimum.at(
         out,
@@ -142,12 +143,18 @@ def footage_not_scene(
     """
     times, hashes, inner = usable(stored)
     frames = np.flatnonzero(matched)
+    rows = np.ones(len(query.frame), dtype=bool)
+    if query.low is not None and quality_floor(stored.quality) >= MIN_QUALITY:
+        # A detailed asset is told by the query's sharp rows: a flat picture (a dark
+        # transition) lies about as close to many of its moments.
+        rows = ~query.low
+        frames = frames[np.isin(frames, query.frame[rows])]
     frames = frames[np.linspace(0, len(frames) - 1, min(len(frames), SAMPLED)).astype(int)]
     if len(times) < 2 or len(frames) == 0:
         return True
     frames = np.unique(frames)
     at = query.frame_times[frames] + offset
-    table = _frame_distances(query, frames, hashes, inner)
+    table = _frame_distances(query, frames, hashes, inner, rows)
     near = np.abs(times[None, :] - at[:, None]) <= NEAR
     aligned = np.where(near, table, np.iinfo(np.int32).max).min(axis=1)
     other = elsewhere(table, times, at)

@@ -122,9 +122,9 @@ def set_parent(
     """Place an actor under a parent unit (cycles are refused)."""
     from testament.actors import actors
 
-    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
-        actor = actors.get(session, actor_id)
-        actors.set_parent(session, _editor(session, store, author), actor, parent)
+    _edit(
+        home, database_url, author, actor_id, lambda s, who, a: actors.set_parent(s, who, a, parent)
+    )
     console.print(f"actor {actor_id}: parent {parent if parent else 'none'}", highlight=False)
 
 
@@ -140,10 +140,13 @@ def add_alias(
     """Give an actor another name; search finds it by that name at once."""
     from testament.actors import actors
 
-    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
-        actor = actors.get(session, actor_id)
-        alias = actors.add_alias(session, _editor(session, store, author), actor, name, language)
-        alias_id = alias.id
+    alias_id = _edit(
+        home,
+        database_url,
+        author,
+        actor_id,
+        lambda s, who, a: actors.add_alias(s, who, a, name, language).id,
+    )
     console.print(escape(f"actor {actor_id}: alias {alias_id} {name.strip()}"), highlight=False)
 
 
@@ -158,10 +161,22 @@ def remove_alias(
     """Remove one of an actor's names; its history keeps what it was."""
     from testament.actors import actors
 
-    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
-        actor = actors.get(session, actor_id)
-        actors.remove_alias(session, _editor(session, store, author), actor, alias_id)
+    _edit(
+        home,
+        database_url,
+        author,
+        actor_id,
+        lambda s, who, a: actors.remove_alias(s, who, a, alias_id),
+    )
     console.print(f"actor {actor_id}: alias {alias_id} removed", highlight=False)
+
+
+def _edit(home, database_url, author: str, actor_id: int, change):
+    """Apply `change(session, username, actor)` in one transaction; returns what it returns."""
+    from testament.actors import actors
+
+    with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
+        return change(session, _editor(session, store, author), actors.get(session, actor_id))
 
 
 def _editor(session, store, author: str) -> str:

@@ -173,10 +173,11 @@ def api_set_parent(
     given: s.ParentIn,
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.ActorOut:
-    with _as_http(), store_of(request).write() as session:
-        actor = actors.get(session, actor_id)
-        actors.set_parent(session, viewer.username, actor, given.parent_id)
-        return s.ActorOut(**actors.actor_dict(actor))
+    return _changed_actor(
+        request,
+        actor_id,
+        lambda session, a: actors.set_parent(session, viewer.username, a, given.parent_id),
+    )
 
 
 @api_router.post("/actors/{actor_id}/aliases", status_code=201)
@@ -187,10 +188,13 @@ def api_add_alias(
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.ActorOut:
     """Another name for an actor; search finds the actor by it at once."""
-    with _as_http(), store_of(request).write() as session:
-        actor = actors.get(session, actor_id)
-        actors.add_alias(session, viewer.username, actor, given.name, given.language)
-        return s.ActorOut(**actors.actor_dict(actor))
+    return _changed_actor(
+        request,
+        actor_id,
+        lambda session, a: actors.add_alias(
+            session, viewer.username, a, given.name, given.language
+        ),
+    )
 
 
 @api_router.delete("/actors/{actor_id}/aliases/{alias_id}")
@@ -201,9 +205,18 @@ def api_remove_alias(
     viewer: Annotated[Viewer, Depends(investigator)],
 ) -> s.ActorOut:
     """Remove one of an actor's names; the actor's history keeps what it was."""
+    return _changed_actor(
+        request,
+        actor_id,
+        lambda session, a: actors.remove_alias(session, viewer.username, a, alias_id),
+    )
+
+
+def _changed_actor(request: Request, actor_id: int, change) -> s.ActorOut:
+    """Apply `change(session, actor)` in one transaction; the actor as it then stands."""
     with _as_http(), store_of(request).write() as session:
         actor = actors.get(session, actor_id)
-        actors.remove_alias(session, viewer.username, actor, alias_id)
+        change(session, actor)
         return s.ActorOut(**actors.actor_dict(actor))
 
 

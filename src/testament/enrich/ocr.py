@@ -217,6 +217,7 @@ class Reader:
             for script, packs in by_script(languages).items()
         }
         self.seen: list[tuple[Box, str]] = []  # the last keyframe's regions and their script
+        self.single_line, self.raw_line = tesserocr.PSM.SINGLE_LINE, tesserocr.PSM.RAW_LINE
 
     def close(self) -> None:
         for engine in self.engines.values():
@@ -242,7 +243,10 @@ class Reader:
                 )
             else:
                 words = self._read(script, letters)
-            words = max(words, self._read(script, plain), key=_mean)
+            # A line of short letters only (`новости из`) is read in capitals where
+            # Tesseract judges case by the line's height; read raw, it is not.
+            raw = self._read(script, letters, self.raw_line)
+            words = max(words, raw, self._read(script, plain), key=_mean)
             text = " ".join(word for word, confidence in words if confidence >= MIN_CONFIDENCE)
             seen.append((box, script))
             if sum(c.isalnum() for c in text) < 2 or _mean(words) < LINE_CONFIDENCE:
@@ -256,8 +260,9 @@ class Reader:
         matches = [(s, _iou(box, b)) for b, s in self.seen if _iou(box, b) >= SAME_PLACE]
         return max(matches, key=lambda m: m[1])[0] if matches else None
 
-    def _read(self, script: str, crop: Any) -> list[tuple[str, float]]:
+    def _read(self, script: str, crop: Any, mode: int | None = None) -> list[tuple[str, float]]:
         engine = self.engines[script]
+        engine.SetPageSegMode(self.single_line if mode is None else mode)
         engine.SetImage(crop)
         return list(
             zip(engine.GetUTF8Text().split(), map(float, engine.AllWordConfidences()), strict=False)

@@ -81,12 +81,14 @@ def analyse(
 
 
 def search(
-    words: Annotated[str, typer.Argument(help="Words to find in on-screen text and transcripts.")],
+    words: Annotated[
+        str, typer.Argument(help="Words to find in on-screen text, transcripts and post texts.")
+    ],
     home: HomeOption = None,
     database_url: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Find assets whose on-screen text or transcript holds these words, in any script."""
+    """Find assets whose on-screen text, transcript or post text holds these words."""
     from testament.enrich.search import search_analyses
 
     with opened(home, database_url) as store, store.read() as session:
@@ -95,8 +97,14 @@ def search(
         print_json(hits)
         return
     for hit in hits:
+        where = (
+            f"post text of capture {hit['capture_id']}"
+            if hit["source"] == "post"
+            else hit["source"]
+        )
+        language = f" [{hit['language']}]" if hit["language"] else ""
         console.print(
-            f"{hit['sha256'][:12]} {hit['analyser']}: …{hit['snippet']}…",
+            f"{hit['sha256'][:12]} {where}{language}: …{hit['snippet']}…",
             highlight=False,
             markup=False,
         )

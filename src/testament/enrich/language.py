@@ -18,19 +18,21 @@ from testament.catalog.models import Asset
 from testament.enrich.analyser import Found
 from testament.enrich.records import latest
 
-LANGUAGES = (
-    "ARMENIAN",
-    "AZERBAIJANI",
-    "RUSSIAN",
-    "TURKISH",
-    "ENGLISH",
-    "UKRAINIAN",
-    "GEORGIAN",
-    "PERSIAN",
-    "ARABIC",
-    "FRENCH",
-    "GERMAN",
-)
+# The candidates, by ISO 639-1 code: the region's languages and its neighbours'.
+NAMES = {
+    "hy": "Armenian",
+    "az": "Azerbaijani",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "en": "English",
+    "uk": "Ukrainian",
+    "ka": "Georgian",
+    "fa": "Persian",
+    "ar": "Arabic",
+    "fr": "French",
+    "de": "German",
+}
+LANGUAGES = tuple(name.upper() for name in NAMES.values())
 MIN_LETTERS = 3  # fewer letters than this say nothing about a language
 
 

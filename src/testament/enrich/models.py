@@ -37,3 +37,26 @@ class Analysis(Base):
     # The result's words, casefolded, for `testament search` in any script.
     search_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnalysisText(Base):
+    """Words to search, in one language: an analysis's text (on-screen text, transcript)
+    or a capture's post text, with the language identified for it.
+
+    SQLite searches it with FTS5 and PostgreSQL with a GIN index per text-search
+    configuration (migration 0013); the rows of an asset are rebuilt whenever one of its
+    analyses is recorded (`enrich.text_index`).
+    """
+
+    __tablename__ = "analysis_texts"
+    __table_args__ = (Index("ix_analysis_texts_language", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id"))
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    source: Mapped[str] = mapped_column(String(16))  # the analyser's name, or "post"
+    language: Mapped[str | None] = mapped_column(String(8))  # ISO 639-1, if identified
+    # PostgreSQL's text-search configuration for the language ('simple' where it has none).
+    config: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)

@@ -17,6 +17,7 @@ from testament.catalog.models import Asset, FootageLink, utcnow
 from testament.enrich.analyser import Analyser, AnalysisError, Found
 from testament.enrich.models import Analysis
 from testament.enrich.records import analysed_details
+from testament.enrich.text_index import index_asset
 from testament.locker.blobstore import local_file
 from testament.store import Store
 
@@ -139,6 +140,7 @@ class Runner:
                 found.keep(self.store, session, row)
             self.store.custody.append(
                 session, "analysed", f"asset:{asset.sha256}", analysed_details(row, asset.sha256)
+            index_asset(session, asset.id)
             )
 
 

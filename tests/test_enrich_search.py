@@ -1,0 +1,136 @@
+"""Search over analysis texts and post texts with each database's full-text engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import select, update
+
+from testament.catalog.models import Asset, Capture
+from testament.enrich.analyser import Found
+from testament.enrich.language import Languages
+from testament.enrich.models import AnalysisText
+from testament.enrich.run import Runner
+from testament.enrich.text_index import server_configs
+from testament.store import Store
+
+TEXTS = {
+    "a.png": ["5-ci mexanikləşdirilmiş briqada", "Москва сегодня вечером"],
+    "b.png": ["ci 5 briqada", "Հայաստանի Հանրապետության պաշտպանության նախարարություն"],
+}
+POST = "Обстрел села продолжался всю ночь, жители укрылись в подвалах"
+
+
+class Written:
+    """On-screen text given by the test, recorded as an OCR result is (regions of text)."""
+
+    name = "ocr"
+    tool = "test text"
+
+    def version(self) -> str:
+        return "1"
+
+    def model(self) -> str | None:
+        return None
+
+    def missing(self) -> str | None:
+        return None
+
+    def applies(self, asset: Asset) -> bool:
+        return True
+
+    def analyse(self, asset: Asset, path: Path, session: Any) -> Found:
+        lines = TEXTS[asset.original_filename]
+        regions = [
+            {"text": line, "start": float(i), "end": i + 1.0} for i, line in enumerate(lines)
+        ]
+        return Found({"regions": regions}, "\n".join(lines))
+
+    def summary(self, result: dict[str, Any]) -> str:
+        return f"{len(result['regions'])} regions"
+
+
+@pytest.fixture
+def indexed(cli, store: Store, tmp_path: Path) -> dict[str, str]:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    for index, name in enumerate(TEXTS):
+        Image.new("RGB", (32, 24), (40 * index, 90, 120)).save(folder / name)
+    assert cli("ingest", str(folder)).exit_code == 0
+    with store.write() as session:
+        first = session.execute(
+            select(Asset).where(Asset.original_filename == "a.png")
+        ).scalar_one()
+        session.execute(update(Capture).where(Capture.asset_id == first.id).values(post_text=POST))
+    runner = Runner(store, [Written(), Languages()])
+    with store.read() as session:
+        assets = list(session.execute(select(Asset)).scalars())
+    for asset in assets:
+        assert {o.status for o in runner.run(asset)} == {"ok"}
+    return {a.original_filename: a.sha256 for a in assets}
+
+
+def _found(cli, words: str) -> list[dict]:
+    done = cli("search", words, "--json")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+def test_each_text_is_indexed_in_its_language(store: Store, indexed: dict[str, str]) -> None:
+    with store.read() as session:
+        rows = session.execute(select(AnalysisText)).scalars().all()
+    by_language = {(r.source, r.language): r.config for r in rows}
+    assert by_language[("ocr", "ru")] == "russian" and by_language[("post", "ru")] == "russian"
+    assert by_language[("ocr", "az")] == "simple"
+    with store.read() as session:
+        armenian = "armenian" if "armenian" in server_configs(session) else "simple"
+    assert by_language[("ocr", "hy")] == armenian
+
+
+def test_a_hyphenated_ordinal_is_one_phrase(cli, indexed: dict[str, str]) -> None:
+    hits = _found(cli, "5-ci")
+    assert [(h["sha256"], h["source"], h["language"]) for h in hits] == [
+        (indexed["a.png"], "ocr", "az")
+    ]
+    assert "5-ci mexanikləşdirilmiş" in hits[0]["snippet"]
+    both = {h["sha256"] for h in _found(cli, "briqada")}
+    assert both == set(indexed.values())
+
+
+def test_any_script_and_case_and_post_texts(cli, indexed: dict[str, str]) -> None:
+    assert [h["sha256"] for h in _found(cli, "МОСКВА")] == [indexed["a.png"]]
+    assert [h["sha256"] for h in _found(cli, "Հայաստանի")] == [indexed["b.png"]]
+    (post,) = _found(cli, "подвал")  # a prefix
+    assert post["source"] == "post" and post["capture_id"] and post["language"] == "ru"
+    assert "post text of capture" in cli("search", "подвал").stdout
+    assert _found(cli, "Москва nowhere") == []
+    assert _found(cli, "!! ??") == []
+
+
+def test_stemming_where_the_database_has_it(cli, store: Store, indexed: dict[str, str]) -> None:
+    inflected = [h["sha256"] for h in _found(cli, "Москвы")]
+    unaccented = [h["sha256"] for h in _found(cli, "mexanikləsdirilmis")]
+    if store.engine.dialect.name == "postgresql":
+        assert inflected == [indexed["a.png"]]  # Russian stemming: Москвы, Москва
+        assert unaccented == []  # 'simple' keeps ş
+    else:
+        assert inflected == []  # FTS5 does not stem
+        assert unaccented == [indexed["a.png"]]  # unicode61 removes the cedilla
+
+
+def test_the_model_matches_migration_0013(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from testament.catalog import schema
+
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), schema.Base.metadata)
+    # The full-text indexes (FTS5 table, expression indexes) are the migration's alone.
+    full_text = ("_fts", "_textual_index_element")
+    mine = [e for e in diff if "analysis_texts" in repr(e)]
+    assert not [e for e in mine if not any(f in repr(e) for f in full_text)], diff

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from testament import config
-from testament.catalog.models import Asset
+from testament.catalog.models import Asset, CustodyEvent
 from testament.collect.ingest import Ingest
 from testament.collect.items import Item, Sighting
 from testament.jobs import execute, registry, state
@@ -34,6 +34,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed_for_good(
 ) -> None:
     monkeypatch.setenv(config.HOME_ENV, str(store.settings.home))
     monkeypatch.setenv(config.DATABASE_ENV, store.settings.database_url)
+    monkeypatch.delenv(config.ACTOR_ENV, raising=False)
     execute.shutdown()  # a worker process opens the store it is given, once
     asset, job_id = _queued(store, tmp_path)
     task = registry.named("fingerprint")
@@ -55,3 +56,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed_for_good(
         assert state.queue(session, asset, task, "run3") is None  # done: nothing to send
         assert state.pending(session, "run2") == 0
         assert state.counts(session) == {QUEUED: 0, "running": 0, FAILED: 0, DONE: 1}
+        fingerprinted = session.execute(
+            select(CustodyEvent.actor).where(CustodyEvent.action == "fingerprinted")
+        ).scalar_one()
+        assert fingerprinted == "worker:worker-a"  # the worker did it, not its OS user

@@ -52,16 +52,23 @@ class _Process:
 _current: _Process | None = None
 
 
-def _process() -> _Process:
+def worker_actor(worker: str) -> str:
+    """Who a worker's custody events name: the worker itself (its Celery name, which says
+    the machine and process), unless the deployment names an actor for it."""
+    return os.environ.get(config.ACTOR_ENV) or f"worker:{worker}"
+
+
+def _process(worker: str) -> _Process:
     global _current
     if _current is None or _current.pid != os.getpid():
-        _current = _Process(os.getpid(), open_store(config.resolve()))
+        store = open_store(config.resolve(actor=worker_actor(worker)))
+        _current = _Process(os.getpid(), store)
     return _current
 
 
 def run_job(task: Task, job_id: int, worker: str) -> None:
     """Do one job; an exception leaves it running, for the caller to retry or fail."""
-    process = _process()
+    process = _process(worker)
     store = process.store
     with store.read() as session, session.begin():
         attempt = state.start(session, job_id, worker)
@@ -97,11 +104,11 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
         process.save()
 
 
-def record_failure(job_id: int, exc: BaseException, *, final: bool) -> None:
+def record_failure(job_id: int, exc: BaseException, worker: str, *, final: bool) -> None:
     """Keep the error with the job: the last lines of the traceback, which name the cause."""
     text = "".join(traceback.format_exception(exc)).strip()
     summary = f"{type(exc).__name__}: {exc}"
-    store = _process().store
+    store = _process(worker).store
     with store.read() as session, session.begin():
         state.fail(session, job_id, f"{summary}\n\n{text}", final=final)
 

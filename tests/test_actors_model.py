@@ -1,7 +1,8 @@
-"""Actors, attributions and accountability: the model, the migration of perpetrator rows, search."""
+"""Actors, attributions and accountability: the model, migrating perpetrator rows, search."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import JSON, column, inspect, select, table, text
 
 from testament.accounts import users
 from testament.accounts.models import User
@@ -63,80 +64,125 @@ def test_the_models_match_migration_0009(store: Store) -> None:
     assert [d for d in diff if table_of(d) in ACTOR_TABLES] == []
 
 
+PERPETRATORS = table(
+    "incident_perpetrators",
+    column("incident_id"),
+    column("party"),
+    column("unit"),
+    column("confidence"),
+    column("basis", JSON),
+)
+
+
+def _perpetrator_rows(store: Store, *rows: tuple) -> None:
+    """Free-text perpetrator rows as the form wrote them before they were retired."""
+    names = ("incident_id", "party", "unit", "confidence", "basis")
+    with store.engine.begin() as connection:
+        connection.execute(PERPETRATORS.insert(), [dict(zip(names, r, strict=True)) for r in rows])
+
+
+def _two_incidents(store: Store, uid: int) -> tuple[int, int]:
+    with store.write() as session:
+        maker = session.get(User, uid)
+        first = incidents.create(session, maker, IncidentFields(title="Execution near a bridge"))
+        second = incidents.create(session, maker, IncidentFields(title="Abuse of a prisoner"))
+        return first.id, second.id
+
+
+def _attributed(store: Store) -> list[tuple]:
+    with store.read() as session:
+        rows = session.execute(select(Attribution).order_by(Attribution.id)).scalars().unique()
+        return [
+            (
+                a.incident_id,
+                a.actor.kind,
+                a.actor.name,
+                a.actor.party,
+                a.confidence,
+                [b.kind for b in a.bases],
+            )
+            for a in rows
+        ]
+
+
 def test_perpetrator_rows_become_attributions_with_their_confidence_and_basis(
     store: Store,
 ) -> None:
     """A catalog at 0008 with free-text perpetrator rows, upgraded: every incident stays."""
     uid = _user(store, "maker", "investigator")
-    with store.write() as session:
-        maker = session.get(User, uid)
-        first = incidents.create(
-            session,
-            maker,
-            IncidentFields(
-                title="Execution near a bridge",
-                perpetrators=[
-                    {
-                        "party": "Party A",
-                        "unit": "3rd company",
-                        "confidence": "tentative",
-                        "basis": ["uniform", "geography"],
-                    },
-                    {"party": "Party B", "confidence": "probable", "basis": ["speech"]},
-                ],
-            ),
-        )
-        second = incidents.create(
-            session,
-            maker,
-            IncidentFields(
-                title="Abuse of a prisoner",
-                perpetrators=[
-                    {"party": "Party A", "unit": "3rd company", "confidence": "possible"}
-                ],
-            ),
-        )
-        ids = (first.id, second.id)
+    ids = _two_incidents(store, uid)
     config = database._alembic_config(store.engine)
     command.downgrade(config, "0008")
-    with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM incidents")).scalar() == 2
-        assert connection.execute(text("SELECT count(*) FROM incident_perpetrators")).scalar() == 3
+    _perpetrator_rows(
+        store,
+        (ids[0], "Party A", "3rd company", "tentative", ["uniform", "geography"]),
+        (ids[0], "Party B", "", "probable", ["speech"]),
+        (ids[1], "Party A", "3rd company", "possible", []),
+    )
     command.upgrade(config, "head")
     with store.read() as session:
         assert [
             i.id for i in session.execute(select(Incident).order_by(Incident.id)).scalars()
         ] == list(ids)
-        rows = (
-            session.execute(select(Attribution).order_by(Attribution.id)).scalars().unique().all()
-        )
-        assert [
-            (a.incident_id, a.actor.kind, a.actor.name, a.actor.party, a.confidence) for a in rows
-        ] == [
-            (ids[0], "unit", "3rd company", "Party A", "unverified"),
-            (ids[0], "force", "Party B", "Party B", "probable"),
-            (ids[1], "unit", "3rd company", "Party A", "possible"),
-        ]
+    assert _attributed(store) == [
+        (ids[0], "unit", "3rd company", "Party A", "unverified", ["uniform", "geolocation"]),
+        (ids[0], "force", "Party B", "Party B", "probable", ["speech"]),
+        (ids[1], "unit", "3rd company", "Party A", "possible", []),
+    ]
+    with store.read() as session:
+        rows = session.execute(select(Attribution).order_by(Attribution.id)).scalars().unique()
+        rows = rows.all()
         assert rows[0].actor_id == rows[2].actor_id  # one unit, seen in two incidents
-        assert [b.kind for b in rows[0].bases] == ["uniform", "geolocation"]
-        assert [b.kind for b in rows[1].bases] == ["speech"]
         assert all(a.status == "proposed" and a.created_by_id == uid for a in rows)
         migrated = attributions.history(session, rows[0])
         assert migrated[0]["kind"] == "migrated"
         assert migrated[0]["details"]["perpetrator"]["confidence"] == "tentative"
-        assert session.execute(select(Actor)).scalars().unique().all().__len__() == 2
+        assert len(session.execute(select(Actor)).scalars().unique().all()) == 2
 
 
-def test_new_perpetrator_rows_are_attributed_once(store: Store) -> None:
+def test_rows_left_at_0012_are_attributed_and_the_table_retired(store: Store) -> None:
+    """Rows written since 0009 were attributed when saved; any that were not are now."""
     uid = _user(store, "maker", "investigator")
+    ids = _two_incidents(store, uid)
     with store.write() as session:
         maker = session.get(User, uid)
-        fields = IncidentFields(
-            title="t", perpetrators=[{"party": "Party C", "confidence": "possible"}]
+        unit = actors.create(session, "maker", kind="unit", name="3rd company", party="Party A")
+        saved = attributions.propose(
+            session, maker, AttributionIn(ids[0], unit.id, "unit responsible", "unverified")
         )
-        incident = incidents.create(session, maker, fields)
-        incidents.update(session, maker, incident, fields.model_copy(update={"summary": "more"}))
-        assert len(attributions.for_incident(session, incident.id)) == 1
+        saved.note = "from the incident's perpetrator row"
+    config = database._alembic_config(store.engine)
+    command.downgrade(config, "0012")
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM incident_perpetrators"))
+    _perpetrator_rows(
+        store,
+        (ids[0], "Party A", "3rd company", "tentative", []),  # attributed when it was saved
+        (ids[1], "Party C", "", "confirmed", ["self-identification"]),
+    )
+    command.upgrade(config, "head")
+    assert _attributed(store) == [
+        (ids[0], "unit", "3rd company", "Party A", "unverified", []),
+        (ids[1], "force", "Party C", "Party C", "confirmed", ["self-identification"]),
+    ]
+    with store.engine.connect() as connection:
+        assert not inspect(connection).has_table("incident_perpetrators")
+    command.downgrade(config, "0012")
+    with store.engine.connect() as connection:
+        back = connection.execute(
+            text(
+                "SELECT incident_id, party, unit, confidence, basis "
+                "FROM incident_perpetrators ORDER BY id"
+            )
+        ).all()
+    assert [
+        (r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4]) for r in back
+    ] == [
+        (ids[0], "Party A", "3rd company", "tentative", []),
+        (ids[1], "Party C", "", "confirmed", ["self-identification"]),
+    ]
+    command.upgrade(config, "head")
+    assert len(_attributed(store)) == 2  # upgrading again attributes nothing twice
 
 
 @pytest.fixture

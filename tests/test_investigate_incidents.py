@@ -8,6 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from testament.accounts.models import User
+from testament.actors import actors, attributions
+from testament.actors.attributions import AttributionIn
 from testament.catalog.models import Asset
 from testament.investigate import incidents as logic
 from testament.investigate import search, taxonomy
@@ -29,8 +31,8 @@ def test_fields_are_validated() -> None:
         IncidentFields(title="t", event_earliest="2020-12-10", event_latest="2020-12-09")
     with pytest.raises(ValidationError, match="outside its bounds"):
         IncidentFields(title="t", event_time="2020-12-11", event_latest="2020-12-10")
-    with pytest.raises(ValidationError):
-        IncidentFields(title="t", perpetrators=[{"party": "A", "confidence": "certain"}])
+    with pytest.raises(ValidationError, match="perpetrators"):  # retired: attributions say who
+        IncidentFields(title="t", perpetrators=[{"party": "A", "confidence": "possible"}])
     fields = IncidentFields(
         title=" t ", tags=["Demo", "demo", " x  y "], event_time="2020-12-10T09:00"
     )
@@ -51,10 +53,6 @@ def test_history_and_second_person_verification(store, tmp_path: Path) -> None:
             IncidentFields(
                 title="Execution of detainees",
                 violations=["extrajudicial-execution"],
-                perpetrators=[
-                    {"party": "Party A", "confidence": "tentative", "basis": ["uniform"]},
-                    {"party": "Party B", "confidence": "possible", "basis": ["speech"]},
-                ],
                 victims=[{"count": 2, "status": "prisoner of war"}],
             ),
         )
@@ -112,10 +110,11 @@ def test_search_finds_posts_incidents_and_comments(store, tmp_path: Path) -> Non
         incident = logic.create(
             session,
             ana,
-            IncidentFields(
-                title="Shelling of Martuni market",
-                perpetrators=[{"party": "Unit Ձ", "confidence": "possible"}],
-            ),
+            IncidentFields(title="Shelling of Martuni market"),
+        )
+        unit = actors.create(session, "ana", kind="unit", name="Unit Ձ", party="Party A")
+        attributions.propose(
+            session, ana, AttributionIn(incident.id, unit.id, "unit responsible", "possible")
         )
         logic.comment(session, ana, incident, "Geolocated via the minaret")
     with store.write() as session:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from testament import config
 from testament.accounts.models import User
+from testament.actors.attributions import BasisIn
 from testament.catalog.models import Asset
 from testament.investigate import incidents as logic
 from testament.investigate import taxonomy
@@ -27,6 +28,7 @@ from testament.report.packages import build_package
 from testament.report.verify_package import verify_package
 from testament.store import Store, init_store
 from tests import web_support as ws
+from tests.actor_support import attribute
 from tests.system import need_tool
 
 
@@ -50,15 +52,15 @@ def make_incident(store: Store, folder: Path) -> tuple[int, list[str]]:
                 longitude=46.75,
                 location_method="geolocated from footage",
                 location_precision="within 1 km",
-                perpetrators=[
-                    {"party": "Party A", "confidence": "tentative", "basis": ["uniform"]}
-                ],
                 victims=[{"count": 2, "status": "prisoner of war"}],
             ),
         )
         for sha in shas:
             asset = session.query(Asset).filter_by(sha256=sha).one()
             logic.link_asset(session, user, incident, asset)
+        attribute(
+            session, user, incident.id, "Party A", "unverified", [BasisIn("uniform", shas[0])]
+        )
         return incident.id, shas
 
 
@@ -301,7 +303,7 @@ def test_export_incident_cli_zip_and_custody(cli, store: Store, tmp_path: Path) 
         for item in source.infolist():
             data = source.read(item)
             if "/data/records/incident.json" in item.filename:
-                data = data.replace(b"Party A", b"Party B")
+                data = data.replace(b"Two detainees shot.", b"Nobody was shot.")
             target.writestr(item, data)
     result = cli("verify-package", str(tampered))
     assert result.exit_code == 1

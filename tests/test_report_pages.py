@@ -34,6 +34,7 @@ from testament.investigate.models import ReferenceDate
 from testament.media.thumbnails import ensure_previews
 from testament.store import Store, init_store
 from tests import web_support as ws
+from tests.actor_support import attribute
 from tests.media import make_corrupt_video, make_image, make_video
 from tests.system import need_tool
 
@@ -114,15 +115,15 @@ def _build(store: Store, folder: Path) -> tuple[str, str]:
                 longitude=46.75,
                 location_precision="within 1 km",
                 location_method="geolocated from footage",
-                perpetrators=[{"party": "Party A", "confidence": "tentative"}],
             ),
         )
+        attribute(session, ana, placed.id, "Party A", "unverified")
         for sha in (video_sha, still_sha):
             logic.link_asset(session, ana, placed, session.query(Asset).filter_by(sha256=sha).one())
         logic.set_working_status(session, ana, placed, "needs_review", "ready")
         logic.review(session, rev, placed, "verified", "Geolocated from the ridge line.")
         logic.create(session, ana, IncidentFields(title="Abuse of a prisoner, place unknown"))
-        logic.create(
+        shelling = logic.create(
             session,
             ana,
             IncidentFields(
@@ -131,10 +132,9 @@ def _build(store: Store, folder: Path) -> tuple[str, str]:
                 latitude=40.66,
                 longitude=47.1,
                 location_precision="district",
-                perpetrators=[{"party": "Party B", "confidence": "possible"}],
             ),
         )
-        logic.create(
+        mutilation = logic.create(
             session,
             ana,
             IncidentFields(
@@ -142,9 +142,10 @@ def _build(store: Store, folder: Path) -> tuple[str, str]:
                 latitude=39.75,
                 longitude=46.6,
                 location_precision="settlement",
-                perpetrators=[{"party": "Party B", "confidence": "possible"}],
             ),
         )
+        for other in (shelling, mutilation):
+            attribute(session, ana, other.id, "Party B", "possible")
     with store.read() as session:
         assets = list(session.query(Asset))
     for asset in assets:

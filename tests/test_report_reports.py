@@ -35,7 +35,8 @@ def test_incident_report_html(cli, store: Store, tmp_path: Path) -> None:
         "Execution of detainees",
         "extrajudicial-execution",
         "geolocated from footage",
-        "Party A; confidence tentative; basis: uniform",
+        "Party A (force, Party A): unit responsible; confidence unverified; proposed",
+        f"basis: uniform of asset {shas[0][:12]}",
         "status prisoner of war",
         "Verification history",
         *shas,
@@ -62,8 +63,8 @@ def test_case_report_html_has_charts(cli, store: Store, tmp_path: Path) -> None:
     assert "Extrajudicial" in html or "extrajudicial" in html.lower()
     assert "<td>Party A</td><td>1</td>" in html and "<td>2020-12</td><td>1</td>" in html
     assert "2020-11-10 ceasefire" in html
-    # postings by month, the timeline, the map, attributions by party and confidence (the
-    # perpetrator row is an attribution), and incidents against accountability events
+    # postings by month, the timeline, the map, attributions by party and confidence, and
+    # incidents against accountability events
     assert html.count("data:image/png;base64,") == 5
     bad = cli("report", "case", "--format", "docx")
     assert bad.exit_code == 2 and "not html or pdf" in bad.output

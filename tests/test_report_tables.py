@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from testament.actors import attributions
 from testament.investigate.models import Incident
 from testament.store import Store
 from tests import web_support as ws
@@ -16,8 +17,16 @@ def _incidents(store: Store) -> list[Incident]:
     with store.read() as session:
         found = session.query(Incident).order_by(Incident.id).all()
         for incident in found:
-            _ = incident.assets, incident.perpetrators, incident.victims, incident.violations
+            _ = incident.assets, incident.victims, incident.violations
         return found
+
+
+def _attributed(store: Store, incident: Incident) -> list[tuple]:
+    with store.read() as session:
+        return [
+            (a.actor.name, a.role, a.confidence, a.status, [b.kind for b in a.bases])
+            for a in attributions.for_incident(session, incident.id)
+        ]
 
 
 def test_export_formats(cli, store: Store, tmp_path: Path) -> None:
@@ -30,7 +39,9 @@ def test_export_formats(cli, store: Store, tmp_path: Path) -> None:
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0]["event_time"] == "2020-12-09T10:00:00Z"
     assert rows[0]["violations"] == "extrajudicial-execution"
-    assert json.loads(rows[0]["perpetrators"])[0]["basis"] == ["uniform"]
+    attributed = json.loads(rows[0]["attributions"])[0]
+    assert (attributed["actor"], attributed["confidence"]) == ("Party A", "unverified")
+    assert [b["kind"] for b in attributed["bases"]] == ["uniform"]
     captures = cli("export", "table", "captures", "--format", "csv")
     text = captures.stdout
     assert not text.startswith("\ufeff")
@@ -73,22 +84,30 @@ def test_round_trip_and_bad_rows(cli, store: Store, tmp_path: Path) -> None:
     bad_lat = dict(zip(cols, next(csv.reader([good])), strict=True)) | {"latitude": "95"}
     bad_type = dict(bad_lat) | {"latitude": "39.8", "violations": "no-such-type"}
     bad_asset = dict(bad_type) | {"violations": "", "assets": "ab" * 32}
+    nobody = [{"actor_id": 999, "role": "unit responsible", "confidence": "possible"}]
+    bad_actor = dict(bad_asset) | {"assets": "", "attributions": json.dumps(nobody)}
     with out.open("a", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=cols, lineterminator="\r\n")
-        for row in (bad_lat, bad_type, bad_asset):
+        for row in (bad_lat, bad_type, bad_asset, bad_actor):
             writer.writerow(row)
     result = cli("import", "table", str(out), "--as", "ana")
     assert result.exit_code == 1
     assert "incidents.csv:3: latitude: Input should be less than or equal to 90" in result.output
     assert "incidents.csv:4: unknown violation type: no-such-type" in result.output
     assert f"incidents.csv:5: assets: no asset {'ab' * 32}" in result.output
-    assert "1 incident imported, 3 bad rows" in result.output
+    assert "incidents.csv:6: attributions 1: no actor 999" in result.output
+    assert "1 incident imported, 4 bad rows" in result.output
     first, copy = _incidents(store)
     assert len(_incidents(store)) == 2
     assert copy.status == "new" and copy.title == first.title
-    assert [(p.party, p.confidence, p.basis) for p in copy.perpetrators] == [
-        ("Party A", "tentative", ["uniform"])
+    assert len(_incidents(store)) == 2  # the bad rows left no incident behind
+    assert _attributed(store, copy) == [
+        ("Party A", "unit responsible", "unverified", "proposed", ["uniform"])
     ]
+    old = tmp_path / "old.csv"
+    old.write_text('title,perpetrators\nt,"[{""party"": ""A""}]"\n', encoding="utf-8")
+    retired = cli("import", "table", str(old), "--as", "ana")
+    assert "old.csv:2: perpetrators: free-text perpetrators are retired" in retired.output
     assert [v.count for v in copy.victims] == [2]
     assert copy.event_time == first.event_time
     assert {a.asset_id for a in copy.assets} == {a.asset_id for a in first.assets}

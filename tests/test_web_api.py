@@ -32,7 +32,6 @@ def test_api_flow_with_tokens(store, tmp_path: Path) -> None:
         "event_time": "2020-12-10T09:00:00Z",
         "latitude": 39.8,
         "longitude": 46.7,
-        "perpetrators": [{"party": "Any party", "confidence": "tentative"}],
     }
     assert api.post("/api/incidents", json=body, headers=viewer).status_code == 403
     created = api.post("/api/incidents", json=body, headers=ana)
@@ -41,6 +40,8 @@ def test_api_flow_with_tokens(store, tmp_path: Path) -> None:
     bad = api.post("/api/incidents", json=body | {"violations": ["no-such"]}, headers=ana)
     assert bad.status_code == 400 and "unknown violation type" in bad.text
     assert api.post("/api/incidents", json={"title": ""}, headers=ana).status_code == 422
+    retired = {"title": "t", "perpetrators": [{"party": "Any party", "confidence": "possible"}]}
+    assert api.post("/api/incidents", json=retired, headers=ana).status_code == 422
     linked = api.post(
         f"/api/incidents/{number}/assets",
         json={"sha256": sha256[:8], "start": 1, "end": 2},

@@ -105,6 +105,7 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     sha256 = page.url.rsplit("/", 1)[1]
     page.screenshot(path=ARTIFACTS / "05-asset.png", full_page=True)
 
+    force, unit = _actors(store)
     page.goto(base + "/incidents/new")
     page.get_by_label("Title", exact=True).fill("Shooting in a courtyard <demo>")
     page.get_by_label("Summary", exact=True).fill("Synthetic demo incident.")
@@ -121,14 +122,15 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.get_by_label("Latitude", exact=True).fill("39.8177")
     page.get_by_label("Longitude", exact=True).fill("46.7528")
     page.wait_for_selector("#location-map[data-marker='39.81770,46.75280']")
-    page.locator("#perp-0-party").fill("Party named in the footage")
-    page.locator("#perp-0-confidence").select_option("tentative")
-    assert page.locator("#perp-1-party").count() == 0
-    page.get_by_role("button", name="Add another perpetrator").click()
-    page.locator("#perp-1-party").fill("Second party <b>seen</b>")
-    page.locator("#perp-1-unit").fill("Checkpoint unit")
-    page.locator("#perp-1-confidence").select_option("probable")
-    page.locator("input[name='perp-1-basis'][value='uniform']").check()
+    page.locator("#attr-0-actor_id").select_option(str(force))
+    page.locator("#attr-0-confidence").select_option("unverified")
+    assert page.locator("#attr-1-actor_id").count() == 0
+    page.get_by_role("button", name="Add another attribution").click()
+    page.locator("#attr-1-actor_id").select_option(str(unit))
+    page.locator("#attr-1-role").select_option("present")
+    page.locator("#attr-1-confidence").select_option("probable")
+    page.locator("#attr-1-basis").select_option("uniform")
+    page.locator("#attr-1-asset").fill(sha256[:12])
     page.get_by_role("button", name="Add another victim group").click()
     page.locator("#victim-1-count").wait_for()
     page.locator("#victim-0-count").fill("2")
@@ -139,10 +141,11 @@ def test_investigator_and_reviewer_flow(server, browser, tmp_path: Path) -> None
     page.get_by_role("button", name="Create incident").press("Enter")
     page.wait_for_url(re.compile(r"/incidents/\d+$"))
     incident_url = page.url
-    saved = page.locator("dt:text-is('Alleged perpetrators') + dd > div").all_inner_texts()
+    saved = page.locator("dt:text-is('Attributed to') + dd > div").all_inner_texts()
     assert saved == [
-        "Party named in the footage — tentative",
-        "Second party <b>seen</b>, Checkpoint unit — probable (basis: uniform)",
+        "Armed forces, Party named in the footage — direct perpetrator, unverified, proposed",
+        "Checkpoint unit, Second party <b>seen</b> — present, probable, proposed (basis: uniform)",
+        "units and people, bases, accountability",
     ]
     assert page.locator("dt:text-is('Victims') + dd > div").all_inner_texts() == ["2 · civilian"]
     page.locator("#link-sha").fill(sha256[:12])
@@ -256,26 +259,41 @@ NARROW_PAGES = (
 )
 
 
+def _actors(store: Store) -> tuple[int, int]:
+    """A force and a unit of another party, to attribute incidents to."""
+    from testament.actors import actors
+
+    with store.write() as session:
+        force = actors.create(
+            session, "ana", kind="force", name="Armed forces", party="Party named in the footage"
+        )
+        unit = actors.create(
+            session, "ana", kind="unit", name="Checkpoint unit", party="Second party <b>seen</b>"
+        )
+        return force.id, unit.id
+
+
 def _incident(store: Store, sha256: str) -> int:
     from testament.accounts.models import User
+    from testament.actors.attributions import AttributionIn, propose
     from testament.catalog.models import Asset
-    from testament.investigate.fields import IncidentFields, PerpetratorFields, VictimFields
+    from testament.investigate.fields import IncidentFields, VictimFields
     from testament.investigate.incidents import create, link_asset
 
     fields = IncidentFields(
         title="Shooting in a courtyard",
         violations=["torture"],
         location_name="Village square",
-        perpetrators=[
-            PerpetratorFields(party="Party named in the footage", confidence="tentative"),
-            PerpetratorFields(party="Second party", unit="Checkpoint unit", confidence="probable"),
-        ],
         victims=[VictimFields(count=2, status="civilian")],
     )
+    force, unit = _actors(store)
     with store.write() as session:
         author = session.query(User).filter_by(username="ana").one()
         incident = create(session, author, fields)
         link_asset(session, author, incident, session.query(Asset).filter_by(sha256=sha256).one())
+        for actor, confidence in ((force, "unverified"), (unit, "probable")):
+            given = AttributionIn(incident.id, actor, "unit responsible", confidence)
+            propose(session, author, given)
         return incident.id
 
 
@@ -346,13 +364,16 @@ def test_previews_audit_docs_edit_form_and_narrow_screens(server, browser, tmp_p
     )
     page.screenshot(path=ARTIFACTS / "21-asset-revealed.png", full_page=True)
 
-    # The edit form shows the incident's own rows and no blank ones.
+    # The edit form lists the attributions made, one blank row to add another, and the
+    # incident's own victim rows with no blank one.
     page.goto(f"{base}/incidents/{incident}/edit")
-    parties = page.locator("#perp-rows > .repeat-row input[name$='-party']")
-    assert parties.evaluate_all("inputs => inputs.map(i => i.value)") == [
-        "Party named in the footage",
-        "Second party",
+    made = page.get_by_role("list", name="Attributions made").locator("li").all_inner_texts()
+    assert made == [
+        "Armed forces — unit responsible, unverified, proposed",
+        "Checkpoint unit — unit responsible, probable, proposed",
     ]
+    assert page.locator("#attr-rows > .repeat-row").count() == 1
+    assert page.locator("#attr-0-actor_id").input_value() == ""
     counts = page.locator("#victim-rows > .repeat-row input[name$='-count']")
     assert counts.evaluate_all("inputs => inputs.map(i => i.value)") == ["2"]
     page.screenshot(path=ARTIFACTS / "22-incident-edit.png", full_page=True)

@@ -19,6 +19,7 @@ from testament.actors.actors import ActorError, get
 from testament.actors.models import Actor, Attribution, AttributionBasis, AttributionEvent
 from testament.catalog.models import Asset, utcnow
 from testament.catalog.records import AmbiguousOrMissing, find_asset, iso
+from testament.investigate import search
 from testament.investigate.models import Incident
 
 
@@ -131,7 +132,8 @@ def propose(session: Session, user: User, given: AttributionIn) -> Attribution:
     if not allows(user.role, "investigator"):
         raise ActorError("only investigators, reviewers and admins attribute incidents")
     _check(given.role, given.confidence)
-    if session.get(Incident, given.incident_id) is None:
+    incident = session.get(Incident, given.incident_id)
+    if incident is None:
         raise ActorError(f"no incident {given.incident_id}")
     actor = get(session, given.actor_id)
     bases = [_basis(session, b) for b in given.bases]
@@ -148,6 +150,7 @@ def propose(session: Session, user: User, given: AttributionIn) -> Attribution:
     session.add(attribution)
     session.flush()
     _history(session, attribution, user, "proposed", values=snapshot(attribution))
+    search.index_incident(session, incident)
     return attribution
 
 
@@ -285,58 +288,6 @@ def attribution_dict(attribution: Attribution) -> dict[str, Any]:
         "reviewed_at": iso(attribution.reviewed_at),
         **snapshot(attribution),
     }
-
-
-def sync_perpetrators(session: Session, user: User, incident: Incident) -> list[Attribution]:
-    """Free-text perpetrator rows of an incident as attributions: one per row not yet held.
-
-    The row's party and unit name the actor (found by exact name and party, or made);
-    its confidence and bases carry over, bases pointing at no asset as the row did.
-    """
-    made = []
-    held = {(a.actor_id, a.confidence) for a in for_incident(session, incident.id)}
-    for row in incident.perpetrators:
-        actor = _actor_for(session, user.username, row.party, row.unit)
-        confidence = v.CONFIDENCE_FROM_PERPETRATOR.get(row.confidence, row.confidence)
-        if (actor.id, confidence) in held:
-            continue
-        attribution = Attribution(
-            incident_id=incident.id,
-            actor=actor,
-            role="unit responsible",
-            confidence=confidence,
-            status="proposed",
-            note="from the incident's perpetrator row",
-            created_by_id=user.id,
-            bases=[
-                AttributionBasis(
-                    kind=v.BASIS_FROM_PERPETRATOR.get(b, b), note="from the perpetrator row"
-                )
-                for b in row.basis
-            ],
-        )
-        session.add(attribution)
-        session.flush()
-        _history(session, attribution, user, "proposed", values=snapshot(attribution))
-        held.add((actor.id, confidence))
-        made.append(attribution)
-    return made
-
-
-def _actor_for(session: Session, username: str, party: str, unit: str) -> Actor:
-    from testament.actors.actors import create
-
-    kind, name = ("unit", unit.strip()) if unit.strip() else ("force", party.strip())
-    found = (
-        session.execute(
-            select(Actor).where(
-                Actor.kind == kind, Actor.name == name, Actor.party == party.strip()
-            )
-        )
-        .scalars()
-        .first()
-    )
-    return found or create(session, username, kind=kind, name=name, party=party)
 
 
 def asset_of(session: Session, sha256: str) -> Asset:

@@ -7,8 +7,6 @@ KINDS = ("force", "formation", "unit", "individual")
 GROUP_KINDS = ("force", "formation", "unit")
 ROLES = ("direct perpetrator", "present", "commander", "unit responsible")
 CONFIDENCE = ("confirmed", "probable", "possible", "unverified")
-# Free-text perpetrator rows used "tentative" for what the attribution scale calls unverified.
-CONFIDENCE_FROM_PERPETRATOR = {"tentative": "unverified"}
 STATUSES = ("proposed", "confirmed", "disputed", "rejected")
 REVIEW_DECISIONS = ("confirmed", "disputed", "rejected")
 BASIS_KINDS = (
@@ -21,8 +19,6 @@ BASIS_KINDS = (
     "geolocation",
     "other",
 )
-# Free-text perpetrator bases, as the attribution bases they become.
-BASIS_FROM_PERPETRATOR = {"geography": "geolocation"}
 EVENT_KINDS = (
     "allegation reported",
     "investigation announced",

@@ -19,23 +19,11 @@ from testament.investigate import vocabulary as v
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Status = Literal[v.STATUSES]  # type: ignore[valid-type]
-Confidence = Literal[v.CONFIDENCE]  # type: ignore[valid-type]
-Basis = Literal[v.BASIS]  # type: ignore[valid-type]
 VictimStatus = Literal[v.VICTIM_STATUS]  # type: ignore[valid-type]
 AgeGroup = Literal[v.AGE_GROUPS]  # type: ignore[valid-type]
 Sex = Literal[v.SEXES]  # type: ignore[valid-type]
 Precision = Literal[v.LOCATION_PRECISION]  # type: ignore[valid-type]
 Method = Literal[v.LOCATION_METHOD]  # type: ignore[valid-type]
-
-
-class PerpetratorFields(BaseModel):
-    """An alleged perpetrator, named as a party (any party) and, where known, a unit."""
-
-    model_config = ConfigDict(extra="forbid")
-    party: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    unit: Short = ""
-    confidence: Confidence
-    basis: list[Basis] = Field(default_factory=list)
 
 
 class VictimFields(BaseModel):
@@ -67,7 +55,6 @@ class IncidentFields(BaseModel):
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
     location_precision: Precision | None = None
     location_method: Method | None = None
-    perpetrators: list[PerpetratorFields] = Field(default_factory=list)
     victims: list[VictimFields] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     assignee: str | None = Field(None, description="username")

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from testament.accounts.models import User
 from testament.accounts.roles import allows
 from testament.accounts.users import find_user
-from testament.actors.attributions import sync_perpetrators
 from testament.catalog.models import Asset, utcnow
 from testament.catalog.records import iso
 from testament.investigate import search
@@ -24,7 +23,6 @@ from testament.investigate.models import (
     FeedEvent,
     Incident,
     IncidentAsset,
-    Perpetrator,
     VictimGroup,
     ViolationType,
 )
@@ -49,10 +47,6 @@ def snapshot(incident: Incident) -> dict[str, Any]:
         "longitude": incident.longitude,
         "location_precision": incident.location_precision,
         "location_method": incident.location_method,
-        "perpetrators": [
-            {"party": p.party, "unit": p.unit, "confidence": p.confidence, "basis": p.basis}
-            for p in incident.perpetrators
-        ],
         "victims": [
             {"count": g.count, "status": g.status, "age_group": g.age_group, "sex": g.sex}
             for g in incident.victims
@@ -93,7 +87,6 @@ def _apply(session: Session, incident: Incident, fields: IncidentFields) -> None
     incident.latitude, incident.longitude = fields.latitude, fields.longitude
     incident.location_precision = fields.location_precision
     incident.location_method = fields.location_method
-    incident.perpetrators = [Perpetrator(**p.model_dump()) for p in fields.perpetrators]
     incident.victims = [VictimGroup(**g.model_dump()) for g in fields.victims]
     incident.tags = fields.tags
     incident.assignee = assignee
@@ -104,7 +97,6 @@ def create(session: Session, actor: User, fields: IncidentFields) -> Incident:
     session.add(incident)
     _apply(session, incident, fields)
     session.flush()
-    sync_perpetrators(session, actor, incident)
     feed(session, incident, actor, "created", values=snapshot(incident))
     search.index_incident(session, incident)
     return incident
@@ -124,7 +116,6 @@ def update(session: Session, actor: User, incident: Incident, fields: IncidentFi
     if not changes:
         return changes
     incident.updated_at = utcnow()
-    sync_perpetrators(session, actor, incident)
     feed(session, incident, actor, "edited", changes=changes)
     if incident.status == "verified":
         _set_status(session, actor, incident, "needs_review", "edited after verification")

@@ -1,8 +1,8 @@
 """Incident records: what is alleged, where, when, by and against whom, and how sure we are.
 
-Neutral by construction: perpetrators and victims are free-text parties with a
-confidence and a basis, never a fixed "side". Comments, reviews and feed events are
-only ever appended.
+Neutral by construction: victims are described, never assigned a "side"; who is alleged
+to have done it is an attribution to an actor (testament.actors), any party. Comments,
+reviews and feed events are only ever appended.
 """
 
 from __future__ import annotations
@@ -76,28 +76,12 @@ class Incident(Base):
     violations: Mapped[list[ViolationType]] = relationship(
         secondary="incident_violations", order_by="ViolationType.id", lazy="selectin"
     )
-    perpetrators: Mapped[list[Perpetrator]] = relationship(
-        cascade="all, delete-orphan", order_by="Perpetrator.id", lazy="selectin"
-    )
     victims: Mapped[list[VictimGroup]] = relationship(
         cascade="all, delete-orphan", order_by="VictimGroup.id", lazy="selectin"
     )
     assets: Mapped[list[IncidentAsset]] = relationship(
         cascade="all, delete-orphan", order_by="IncidentAsset.id", lazy="selectin"
     )
-
-
-class Perpetrator(Base):
-    """An alleged perpetrator: a party and unit as named by the investigator, with basis."""
-
-    __tablename__ = "incident_perpetrators"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    party: Mapped[str] = mapped_column(Text)
-    unit: Mapped[str] = mapped_column(Text, default="")
-    confidence: Mapped[str] = mapped_column(String(16))
-    basis: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class VictimGroup(Base):

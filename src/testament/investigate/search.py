@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from testament.actors.models import Attribution
 from testament.catalog.models import Asset, Capture
 from testament.investigate.models import Comment, Incident, SearchDocument
 
@@ -39,13 +40,19 @@ def _put(session: Session, kind: str, ref: int, title: str, body: str) -> None:
         found.title, found.body = title, body
 
 
+def _attributions(session: Session, incident: Incident) -> list[Attribution]:
+    query = select(Attribution).where(Attribution.incident_id == incident.id)
+    return list(session.execute(query.order_by(Attribution.id)).scalars().unique())
+
+
 def index_incident(session: Session, incident: Incident) -> None:
+    """The incident's text and the actors it is attributed to, found by their names."""
     parts = [
         incident.summary,
         incident.location_name,
         " ".join(incident.tags),
         " ".join(t.label for t in incident.violations),
-        " ".join(f"{p.party} {p.unit}" for p in incident.perpetrators),
+        " ".join(f"{a.actor.name} {a.actor.party}" for a in _attributions(session, incident)),
     ]
     _put(session, "incident", incident.id, incident.title, "\n".join(p for p in parts if p))
 

@@ -15,8 +15,6 @@ STATUS_LABELS = {
 WORKING_STATUSES = ("new", "in_progress", "needs_review")
 REVIEW_DECISIONS = ("verified", "disputed", "rejected")
 
-CONFIDENCE = ("confirmed", "probable", "possible", "tentative")
-BASIS = ("uniform", "insignia", "speech", "self-identification", "geography", "other")
 VICTIM_STATUS = ("civilian", "prisoner of war", "combatant", "unknown")
 AGE_GROUPS = ("unknown", "child", "adult", "older person", "mixed")
 SEXES = ("unknown", "female", "male", "mixed")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from testament.actors import attributions
 from testament.catalog.records import iso
 from testament.investigate.models import Incident, ReferenceDate
 from testament.investigate.vocabulary import STATUS_LABELS
@@ -156,7 +157,13 @@ def _incidents(store: Store) -> tuple[int, list[Section]]:
         points = []
         for incident in incidents:
             violations.update(t.label for t in incident.violations)
-            parties.update({p.party for p in incident.perpetrators})
+            parties.update(  # each party once per incident; a rejected attribution is none
+                {
+                    a.actor.party or a.actor.name
+                    for a in attributions.for_incident(session, incident.id)
+                    if a.status != "rejected"
+                }
+            )
             statuses[STATUS_LABELS.get(incident.status, incident.status)] += 1
             when = incident.event_time or incident.event_earliest
             months[when.strftime("%Y-%m") if when else "date unknown"] += 1

@@ -3,7 +3,9 @@
 Reads what `export table incidents --format csv` writes, so a table can be edited in a
 spreadsheet and brought back. Every imported incident starts as "new": a status such as
 "verified" in a spreadsheet is not a review, and is ignored. The `id` column and the
-bookkeeping columns (created_by, created_at, updated_at) are ignored too.
+bookkeeping columns (created_by, created_at, updated_at) are ignored too. Each entry of
+the `attributions` column is proposed anew (its actor by `actor_id`, which must exist),
+with the role, confidence and bases it names; its status is likewise not carried.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from testament.accounts.models import User
+from testament.actors import attributions
+from testament.actors.actors import ActorError
+from testament.actors.attributions import AttributionIn, BasisIn
 from testament.catalog.models import Asset
 from testament.investigate import incidents as logic
 from testament.investigate import taxonomy
@@ -26,7 +31,8 @@ from testament.report.tables import FORMULA_START
 from testament.store import Store
 
 LIST_FIELDS = ("violations", "tags")
-JSON_FIELDS = ("perpetrators", "victims")
+JSON_FIELDS = ("victims",)
+BASIS_KEYS = ("kind", "sha256", "start", "end", "region", "note")
 TEXT_FIELDS = (
     "title",
     "summary",
@@ -57,11 +63,50 @@ def _text(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_START else value
 
 
+def _attributions(value: str) -> list[dict[str, Any]]:
+    """The `attributions` cell: a JSON list of objects naming actor_id, role and confidence."""
+    if not value:
+        return []
+    try:
+        entries = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"attributions: not JSON ({exc.args[0]})") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError("attributions: a JSON list of objects")
+    for number, entry in enumerate(entries, 1):
+        missing = [k for k in ("actor_id", "role", "confidence") if k not in entry]
+        if missing:
+            raise ValueError(f"attributions {number}: no {', '.join(missing)}")
+        if not isinstance(entry["actor_id"], int) or isinstance(entry["actor_id"], bool):
+            raise ValueError(f"attributions {number}: actor_id is a number")
+        bases = entry.get("bases", [])
+        if not isinstance(bases, list) or not all(isinstance(b, dict) for b in bases):
+            raise ValueError(f"attributions {number}: bases is a list of objects")
+    return entries
+
+
+def _attribution(incident_id: int, entry: dict[str, Any]) -> AttributionIn:
+    bases = [BasisIn(**{k: b[k] for k in BASIS_KEYS if k in b}) for b in entry.get("bases", [])]
+    return AttributionIn(
+        incident_id,
+        entry["actor_id"],
+        str(entry["role"]),
+        str(entry["confidence"]),
+        bases,
+        str(entry.get("note") or ""),
+    )
+
+
 def _row_fields(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     for name, raw in row.items():
         value = _text((raw or "").strip())
-        if name in IGNORED or name == "assets" or not value:
+        if name == "perpetrators" and value:
+            raise ValueError(
+                "perpetrators: free-text perpetrators are retired; give attributions "
+                "(actor_id, role, confidence) in an attributions column"
+            )
+        if name in IGNORED or name in ("assets", "attributions", "perpetrators") or not value:
             continue
         if name in LIST_FIELDS:
             fields[name] = [part.strip() for part in value.split(";") if part.strip()]
@@ -124,6 +169,7 @@ def _import_row(
         return
     try:
         values, shas = _row_fields(row)
+        attributed = _attributions(_text((row.get("attributions") or "").strip()))
         fields = IncidentFields(**values)
     except ValidationError as exc:
         result.errors.append(f"{where}: {_explain(exc)}")
@@ -146,8 +192,13 @@ def _import_row(
             incident = logic.create(session, user, fields)
             for asset in assets:
                 logic.link_asset(session, user, incident, asset)
+            for number, entry in enumerate(attributed, 1):
+                try:
+                    attributions.propose(session, user, _attribution(incident.id, entry))
+                except ActorError as exc:
+                    raise ActorError(f"attributions {number}: {exc}") from exc
             created = incident.id
-    except logic.IncidentError as exc:
+    except (logic.IncidentError, ActorError) as exc:
         result.errors.append(f"{where}: {exc}")
         return
     result.created.append(created)

@@ -89,20 +89,14 @@ def _time_place(incident: Incident) -> Section:
     return Section("Time and place", lines, _map(incident))
 
 
-def _parties(incident: Incident) -> Section:
-    perpetrators = [
-        f"Alleged perpetrator: {p.party}{f', {p.unit}' if p.unit else ''}; confidence "
-        f"{p.confidence}; basis: {', '.join(p.basis) or 'not stated'}"
-        for p in incident.perpetrators
-    ] or ["No alleged perpetrator recorded."]
+def _victims(incident: Incident) -> Section:
+    """Who suffered it; who is alleged to have done it is in the attribution section."""
     victims = [
         f"Victims: {'number unknown' if v.count is None else v.count}; "
         f"status {v.status}; age {v.age_group}; sex {v.sex}"
         for v in incident.victims
     ] or ["No victims recorded."]
-    return Section(
-        "Perpetrators and victims (allegations, with their basis)", perpetrators + victims
-    )
+    return Section("Victims (as alleged)", victims)
 
 
 def _timeline(session: Session, incident: Incident) -> Section:
@@ -271,7 +265,7 @@ def incident_document(store: Store, incident_id: int, *, unblurred: bool = False
             violations,
             _time_place(incident),
             _timeline(session, incident),
-            _parties(incident),
+            _victims(incident),
             accountability_report.incident_section(session, incident),
             _history(session, incident),
             evidence,

@@ -2,7 +2,7 @@
 
 CSV is UTF-8 (optionally with a byte-order mark, which some spreadsheet programs need to
 read UTF-8), dates are ISO 8601 in UTC, lists are joined with "; " and nested records
-(perpetrators, victims) are compact JSON. Text that a spreadsheet would run as a formula
+(attributions, victims) are compact JSON. Text that a spreadsheet would run as a formula
 (post texts come from anyone) is prefixed with an apostrophe, which import removes.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from testament.actors import attributions
 from testament.actors import tables as actor_tables
 from testament.catalog.models import Asset, Capture
 from testament.catalog.records import asset_dict, capture_dict, iso
@@ -29,7 +30,23 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 
 
-def incident_row(incident: Incident) -> dict[str, Any]:
+def attribution_cell(session: Session, incident: Incident) -> list[dict[str, Any]]:
+    """What import reads back (actor, role, confidence, bases) and the review it had."""
+    return [
+        {
+            "actor_id": a.actor_id,
+            "actor": a.actor.name,
+            "role": a.role,
+            "confidence": a.confidence,
+            "status": a.status,
+            "bases": [attributions.basis_dict(b) for b in a.bases],
+            "note": a.note,
+        }
+        for a in attributions.for_incident(session, incident.id)
+    ]
+
+
+def incident_row(session: Session, incident: Incident) -> dict[str, Any]:
     snapshot = logic.snapshot(incident)
     return {
         "id": incident.id,
@@ -45,7 +62,7 @@ def incident_row(incident: Incident) -> dict[str, Any]:
         "longitude": incident.longitude,
         "location_precision": incident.location_precision,
         "location_method": incident.location_method,
-        "perpetrators": snapshot["perpetrators"],
+        "attributions": attribution_cell(session, incident),
         "victims": snapshot["victims"],
         "tags": snapshot["tags"],
         "assets": sorted({link.asset.sha256 for link in incident.assets}),
@@ -75,7 +92,7 @@ def capture_row(capture: Capture) -> dict[str, Any]:
 def rows(session: Session, kind: str) -> list[dict[str, Any]]:
     if kind == "incidents":
         found: Iterable[Any] = session.execute(select(Incident).order_by(Incident.id)).scalars()
-        return [incident_row(i) for i in found]
+        return [incident_row(session, i) for i in found]
     if kind == "assets":
         return [asset_row(a) for a in session.execute(select(Asset).order_by(Asset.id)).scalars()]
     if kind == "captures":

@@ -107,13 +107,6 @@ class AssetDetail(AssetOut):
     )
 
 
-class PerpetratorOut(BaseModel):
-    party: str
-    unit: str | None
-    confidence: str = Field(description="tentative, probable or confirmed")
-    basis: list[str] = Field(description="uniform, insignia, speech, self_identification, ...")
-
-
 class VictimsOut(BaseModel):
     count: int | None
     status: str = Field(description="civilian, prisoner_of_war, combatant or unknown")
@@ -140,6 +133,8 @@ class FeedEntry(BaseModel):
 
 
 class IncidentOut(BaseModel):
+    """An incident; who it is attributed to is at /api/incidents/{id}/attributions."""
+
     id: int
     status: str = Field(
         description="new, in_progress, needs_review, verified, disputed or rejected"
@@ -158,7 +153,6 @@ class IncidentOut(BaseModel):
     longitude: float | None
     location_precision: str | None
     location_method: str | None
-    perpetrators: list[PerpetratorOut]
     victims: list[VictimsOut]
     tags: list[str]
     assignee: str | None = Field(description="username")

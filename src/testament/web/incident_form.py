@@ -1,4 +1,8 @@
-"""Turning the incident form's fields into `IncidentFields`, and back for re-display."""
+"""Turning the incident form's fields into `IncidentFields` and attributions to propose.
+
+Attributions are not incident fields: each new row is proposed as an attribution, with
+its own history and review; those already made are shown, and changed on their page.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from testament.investigate.fields import IncidentFields
+from testament.web.actor_schemas import AttributionIn
 
 ROW_FIELD = re.compile(r"(?P<prefix>[a-z]+)-(?P<index>\d{1,9})-(?P<field>[a-z_]+)")
 
@@ -28,7 +33,7 @@ def _rows(form: FormData, prefix: str) -> list[dict[str, Any]]:
 
 def raw_fields(form: FormData) -> dict[str, Any]:
     """The form as a plain dict in IncidentFields' shape; blank rows and values dropped."""
-    text = {k: str(form.get(k, "")).strip() for k in form if not k.startswith(("perp-", "victim-"))}
+    text = {k: str(form.get(k, "")).strip() for k in form if not k.startswith(("attr-", "victim-"))}
     data: dict[str, Any] = {
         "title": text.get("title", ""),
         "summary": text.get("summary", ""),
@@ -48,19 +53,6 @@ def raw_fields(form: FormData) -> dict[str, Any]:
     ):
         if text.get(key):
             data[key] = text[key]
-    perpetrators = []
-    for row in _rows(form, "perp"):
-        value = {
-            "party": str(row.get("party", [""])[0]).strip(),
-            "unit": str(row.get("unit", [""])[0]).strip(),
-            "confidence": str(row.get("confidence", ["tentative"])[0]),
-            "basis": [str(b) for b in row.get("basis", [])],
-        }
-        # A fully empty row (the spare blank one) is ignored; a row with a unit or basis
-        # but no party is kept, so validation asks for the party rather than losing it.
-        if value["party"] or value["unit"] or value["basis"]:
-            perpetrators.append(value)
-    data["perpetrators"] = perpetrators
     victims = []
     for row in _rows(form, "victim"):
         value = {
@@ -74,15 +66,56 @@ def raw_fields(form: FormData) -> dict[str, Any]:
     return data
 
 
-def parse(form: FormData) -> tuple[IncidentFields | None, dict[str, Any], list[str]]:
-    """(fields or None, what was entered, readable problems)."""
+def _attribution_rows(form: FormData) -> list[dict[str, Any]]:
+    """New attribution rows; a row with no actor chosen (the spare blank one) is ignored."""
+    rows = []
+    for row in _rows(form, "attr"):
+        value = {k: str(row.get(k, [""])[0]).strip() for k in ("actor_id", "role", "confidence")}
+        basis = {k: str(row.get(k, [""])[0]).strip() for k in ("basis", "asset", "note")}
+        if value["actor_id"]:
+            rows.append(value | basis)
+    return rows
+
+
+def _attribution(row: dict[str, Any]) -> AttributionIn:
+    bases = [{"kind": row["basis"], "sha256": row["asset"] or None}] if row["basis"] else []
+    return AttributionIn.model_validate(
+        {
+            "actor_id": row["actor_id"],
+            "role": row["role"],
+            "confidence": row["confidence"],
+            "bases": bases,
+            "note": row["note"],
+        }
+    )
+
+
+def _problems(exc: ValidationError, prefix: str = "") -> list[str]:
+    problems = []
+    for error in exc.errors():
+        where = " ".join(str(p) for p in (prefix, *error["loc"]) if p != "").replace("_", " ")
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return problems
+
+
+def parse(
+    form: FormData,
+) -> tuple[IncidentFields | None, list[AttributionIn], dict[str, Any], list[str]]:
+    """(fields or None, attributions to propose, what was entered, readable problems)."""
     data = raw_fields(form)
+    data_rows = _attribution_rows(form)
+    problems: list[str] = []
+    fields = None
     try:
-        return IncidentFields.model_validate(data), data, []
+        fields = IncidentFields.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = " ".join(str(p) for p in error["loc"]).replace("_", " ")
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {message}" if where else message)
-        return None, data, problems
+        problems.extend(_problems(exc))
+    proposed = []
+    for number, row in enumerate(data_rows, 1):
+        try:
+            proposed.append(_attribution(row))
+        except ValidationError as exc:
+            problems.extend(_problems(exc, f"attribution {number}"))
+    data["attributions"] = data_rows
+    return (None if problems else fields), proposed, data, problems

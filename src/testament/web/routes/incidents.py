@@ -10,11 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from testament.accounts.models import User
+from testament.actors import actors, attributions
+from testament.actors import vocabulary as actor_vocabulary
+from testament.actors.actors import ActorError
+from testament.actors.attributions import AttributionIn, BasisIn
 from testament.catalog.models import Asset
 from testament.catalog.records import AmbiguousOrMissing, find_asset
 from testament.investigate import incidents as logic
 from testament.investigate import taxonomy
 from testament.investigate.models import Incident, ViolationType
+from testament.web.actor_schemas import AttributionIn as AttributionFields
 from testament.web.auth import Viewer, any_user, investigator, reviewer, store_of
 from testament.web.incident_form import parse
 from testament.web.pages import render
@@ -30,7 +35,7 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return found
 
 
-def _form_context(session: Session, request: Request) -> dict[str, Any]:
+def _list_context(session: Session, request: Request) -> dict[str, Any]:
     """What the incident list and form need, the map tile URL (may be empty) included."""
     return {
         "tile_url": request.app.state.tile_url,
@@ -38,6 +43,22 @@ def _form_context(session: Session, request: Request) -> dict[str, Any]:
         "users": session.execute(select(User).where(User.active.is_(True)).order_by(User.username))
         .scalars()
         .all(),
+    }
+
+
+def _form_context(
+    session: Session, request: Request, incident: Incident | None = None
+) -> dict[str, Any]:
+    """The list's context, the actors the viewer may see to attribute to, and an edited
+    incident's attributions as they stand (they change on their own page)."""
+    viewer = request.state.viewer
+    return _list_context(session, request) | {
+        "actor_choices": actors.search(session, "", role=viewer.role, limit=1000),
+        "actor_vocabulary": actor_vocabulary,
+        "attributions": [
+            attributions.attribution_dict(a)
+            for a in (attributions.for_incident(session, incident.id) if incident else [])
+        ],
     }
 
 
@@ -69,7 +90,7 @@ def incident_list(
         found = session.execute(query).unique().scalars().all()
         if tag:
             found = [i for i in found if tag.lower() in i.tags]
-        context = _form_context(session, request)
+        context = _list_context(session, request)
     return render(
         request,
         "incidents.html",
@@ -86,18 +107,27 @@ def new_incident(request: Request, viewer: Annotated[Viewer, Depends(investigato
     return render(request, "incident_form.html", incident=None, data={}, problems=[], **context)
 
 
+def _propose(session: Session, user: User, incident: Incident, rows: list[AttributionFields]):
+    for row in rows:
+        bases = [BasisIn(**b.model_dump()) for b in row.bases]
+        given = AttributionIn(incident.id, row.actor_id, row.role, row.confidence, bases, row.note)
+        attributions.propose(session, user, given)
+
+
 @router.post("/incidents")
 async def create_incident(
     request: Request, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> Response:
-    fields, data, problems = parse(await request.form())
+    fields, proposed, data, problems = parse(await request.form())
     store = store_of(request)
     if fields is not None:
         try:
             with store.write() as session:
-                incident = logic.create(session, _acting(session, viewer), fields)
+                user = _acting(session, viewer)
+                incident = logic.create(session, user, fields)
+                _propose(session, user, incident, proposed)
             return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
-        except logic.IncidentError as exc:
+        except (logic.IncidentError, ActorError) as exc:
             problems = [str(exc)]
     with store.read() as session:
         context = _form_context(session, request)
@@ -121,10 +151,15 @@ def incident_page(
         events = logic.feed_events(session, incident)
         comments = logic.comments(session, incident)
         authors = logic.authors(session, incident)
+        attributed = [
+            attributions.attribution_dict(a)
+            for a in attributions.for_incident(session, incident.id)
+        ]
     return render(
         request,
         "incident.html",
         incident=incident,
+        attributions=attributed,
         events=events,
         comments=comments,
         is_author=viewer.id in authors,
@@ -139,7 +174,7 @@ def edit_incident(
     with store_of(request).read() as session:
         incident = get_incident(session, incident_id)
         data = logic.snapshot(incident)
-        context = _form_context(session, request)
+        context = _form_context(session, request, incident)
     return render(
         request, "incident_form.html", incident=incident, data=data, problems=[], **context
     )
@@ -149,19 +184,21 @@ def edit_incident(
 async def update_incident(
     request: Request, incident_id: RecordId, viewer: Annotated[Viewer, Depends(investigator)]
 ) -> Response:
-    fields, data, problems = parse(await request.form())
+    fields, proposed, data, problems = parse(await request.form())
     store = store_of(request)
     if fields is not None:
         try:
             with store.write() as session:
                 incident = get_incident(session, incident_id)
-                logic.update(session, _acting(session, viewer), incident, fields)
+                user = _acting(session, viewer)
+                logic.update(session, user, incident, fields)
+                _propose(session, user, incident, proposed)
             return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
-        except logic.IncidentError as exc:
+        except (logic.IncidentError, ActorError) as exc:
             problems = [str(exc)]
     with store.read() as session:
         incident = get_incident(session, incident_id)
-        context = _form_context(session, request)
+        context = _form_context(session, request, incident)
     return render(
         request,
         "incident_form.html",

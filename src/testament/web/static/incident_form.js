@@ -1,6 +1,6 @@
 // The incident form: a map for picking the location, and "Add another" rows.
 // Loaded as a file (the CSP forbids inline scripts). Without JavaScript the form works as
-// plain HTML: typed coordinates and one blank perpetrator and victim row.
+// plain HTML: typed coordinates and one blank attribution and victim row.
 (function () {
   "use strict";
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from testament.catalog.models import Asset, Capture
 from testament.enrich.analyser import Found
@@ -134,3 +134,27 @@ def test_the_model_matches_migration_0013(store: Store) -> None:
     full_text = ("_fts", "_textual_index_element")
     mine = [e for e in diff if "analysis_texts" in repr(e)]
     assert not [e for e in mine if not any(f in repr(e) for f in full_text)], diff
+
+
+def test_the_library_filters_by_language_and_on_screen_text(
+    store: Store, indexed: dict[str, str]
+) -> None:
+    from tests.web_support import client, login, make_user
+
+    make_user(store, "reader", "viewer")
+    browser = client(store)
+    login(browser, "reader")
+    page = browser.get("/library", params={"language": "ru", "view": "table"})
+    assert page.status_code == 200
+    assert indexed["a.png"][:12] in page.text and indexed["b.png"][:12] not in page.text
+    assert '<option value="hy"' in page.text and ">Armenian<" in page.text
+    armenian = browser.get("/library", params={"language": "hy", "view": "table"}).text
+    assert indexed["b.png"][:12] in armenian and indexed["a.png"][:12] not in armenian
+    listed = browser.get("/api/assets", params={"language": "ru"}).json()
+    assert {a["sha256"] for a in listed} == {indexed["a.png"]}
+    with_text = browser.get("/api/assets", params={"has_text": "true"}).json()
+    assert {a["sha256"] for a in with_text} == set(indexed.values())
+    assert browser.get("/api/assets", params={"language": "de"}).json() == []
+    with store.write() as session:
+        session.execute(delete(AnalysisText).where(AnalysisText.source == "ocr"))
+    assert browser.get("/api/assets", params={"has_text": "true"}).json() == []

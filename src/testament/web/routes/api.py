@@ -35,6 +35,7 @@ from testament.web.auth import Viewer, any_user, investigator, reviewer, store_o
 from testament.web.params import Offset, RecordId
 from testament.web.routes import assets as asset_routes
 from testament.web.routes.incidents import _acting, get_incident, link_segment
+from testament.web.routes.library import library_query
 from testament.web.routes.matching import match_upload
 from testament.web.routes.search import run_search
 
@@ -129,13 +130,22 @@ def list_assets(
     request: Request,
     viewer: Annotated[Viewer, Depends(any_user)],
     media_type: str | None = None,
+    language: Annotated[
+        str | None,
+        Query(
+            max_length=8,
+            description="ISO 639-1 code identified in on-screen text, transcript or post text",
+        ),
+    ] = None,
+    has_text: Annotated[bool, Query(description="only assets with on-screen text")] = False,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[AssetOut]:
     with store_of(request).read() as session:
-        query = select(Asset).order_by(Asset.id).limit(limit).offset(offset)
-        if media_type:
-            query = query.where(Asset.media_type == media_type)
+        query = library_query(
+            session, media_type=media_type or None, language=language or None, has_text=has_text
+        )
+        query = query.order_by(None).order_by(Asset.id).limit(limit).offset(offset)
         return [asset_dict(a) for a in session.execute(query).scalars()]
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset, Capture
+from testament.enrich.language import NAMES
+from testament.enrich.models import AnalysisText
 from testament.investigate.models import Incident, IncidentAsset
 from testament.web.auth import Viewer, any_user, store_of
 from testament.web.footage import grouped_asset_ids
@@ -38,10 +40,16 @@ def library_query(
     tag: str | None = None,
     footage: str | None = None,
     errors: bool = False,
+    language: str | None = None,
+    has_text: bool = False,
     sort: str = "posted",
     order: str = "desc",
 ) -> Select:
-    """Assets matching the filters, in the asked order (unknown posting times last)."""
+    """Assets matching the filters, in the asked order (unknown posting times last).
+
+    `language` is one identified in the asset's on-screen text, transcript or post
+    texts; `has_text` keeps assets where on-screen text was read.
+    """
     query = select(Asset)
     capture_filters = []
     if platform:
@@ -58,6 +66,14 @@ def library_query(
         query = query.where(Asset.media_type == media_type)
     if errors:
         query = query.where(Asset.parse_error.is_not(None))
+    if language:
+        query = query.where(
+            exists().where(AnalysisText.asset_id == Asset.id, AnalysisText.language == language)
+        )
+    if has_text:
+        query = query.where(
+            exists().where(AnalysisText.asset_id == Asset.id, AnalysisText.source == "ocr")
+        )
     if incident is not None:
         query = query.where(
             exists().where(
@@ -93,6 +109,11 @@ def _choices(session: Session, column) -> list[str]:
     return [v for v in session.execute(select(column).distinct().order_by(column)).scalars() if v]
 
 
+def language_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every language identified in the locker's texts."""
+    return [(code, NAMES.get(code, code)) for code in _choices(session, AnalysisText.language)]
+
+
 @router.get("/")
 def home(_viewer: Annotated[Viewer, Depends(any_user)]) -> Response:
     return RedirectResponse("/library", status_code=303)
@@ -111,6 +132,8 @@ def library(
     tag: str | None = None,
     footage: Literal["", "grouped", "ungrouped"] = "",
     errors: bool = False,
+    language: str | None = None,
+    has_text: bool = False,
     sort: Literal["posted", "collected"] = "posted",
     order: Literal["asc", "desc"] = "desc",
     view: Literal["grid", "table"] = "grid",
@@ -126,6 +149,8 @@ def library(
         tag=tag or None,
         footage=footage or None,
         errors=errors,
+        language=language or None,
+        has_text=has_text,
         sort=sort,
         order=order,
     )
@@ -139,6 +164,7 @@ def library(
             "platforms": _choices(session, Capture.platform),
             "channels": _choices(session, Capture.channel),
             "media_types": _choices(session, Asset.media_type),
+            "languages": language_choices(session),
             "incidents": session.execute(
                 select(Incident.id, Incident.title).order_by(Incident.id)
             ).all(),

@@ -35,6 +35,7 @@ ACTOR_TABLES = {
     "attribution_history",
     "accountability_events",
     "actor_history",
+    "actor_positions",
 }
 
 

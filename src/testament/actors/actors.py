@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from testament.accounts.roles import allows
 from testament.actors import names
-from testament.actors.models import Actor, ActorAlias, ActorEvent
+from testament.actors.models import Actor, ActorAlias, ActorEvent, ActorPosition
 from testament.actors.vocabulary import GROUP_KINDS, IDENTIFICATIONS_ROLE, KINDS
 from testament.catalog.models import utcnow
-from testament.catalog.records import iso
+from testament.catalog.records import AmbiguousOrMissing, find_asset, iso
 
 
 class ActorError(ValueError):
@@ -30,6 +30,19 @@ class ActorError(ValueError):
 class AliasIn:
     name: str
     language: str = ""
+
+
+@dataclass
+class PositionIn:
+    """A unit's known position as a person states it; the source by SHA-256 (or prefix)."""
+
+    source_sha256: str
+    place_name: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    start: date | None = None
+    end: date | None = None
+    note: str = ""
 
 
 def may_see(role: str, actor: Actor) -> bool:
@@ -164,6 +177,55 @@ def add_alias(
     return alias
 
 
+def add_position(session: Session, username: str, actor: Actor, given: PositionIn) -> ActorPosition:
+    """A known position of a force, formation or unit, sourced by a preserved original."""
+    if actor.kind not in GROUP_KINDS:
+        raise ActorError(f"actor {actor.id} is an individual; positions are of units")
+    place = given.place_name.strip()
+    lat, lon = given.latitude, given.longitude
+    if (lat is None) != (lon is None):
+        raise ActorError("give both latitude and longitude, or neither")
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ActorError(f"{lat}, {lon} is not a latitude and longitude")
+    if not place and lat is None:
+        raise ActorError("a position needs a place name or coordinates")
+    not_future(given.start, "position start")
+    not_future(given.end, "position end")
+    if given.start and given.end and given.end < given.start:
+        raise ActorError("the position ends before it starts")
+    try:
+        source = find_asset(session, given.source_sha256.strip().lower())
+    except AmbiguousOrMissing as exc:
+        raise ActorError(f"position source: {exc}") from exc
+    position = ActorPosition(
+        place_name=place,
+        latitude=lat,
+        longitude=lon,
+        start=given.start,
+        end=given.end,
+        source=source,
+        note=given.note.strip()[:2000],
+        created_by=username,
+    )
+    actor.positions.append(position)
+    session.flush()
+    _history(session, actor, username, "position_added", position=position_dict(position))
+    return position
+
+
+def position_dict(position: ActorPosition) -> dict[str, Any]:
+    return {
+        "id": position.id,
+        "place_name": position.place_name,
+        "latitude": position.latitude,
+        "longitude": position.longitude,
+        "start": position.start.isoformat() if position.start else None,
+        "end": position.end.isoformat() if position.end else None,
+        "source_sha256": position.source.sha256,
+        "note": position.note,
+    }
+
+
 def remove_alias(session: Session, username: str, actor: Actor, alias_id: int) -> None:
     """Drop a name (mistyped, or another actor's); the history keeps what it was."""
     alias = next((a for a in actor.aliases if a.id == alias_id), None)
@@ -231,6 +293,7 @@ def actor_dict(actor: Actor) -> dict:
         "service_end": actor.service_end.isoformat() if actor.service_end else None,
         "notes": actor.notes,
         "aliases": [_alias_dict(a) for a in actor.aliases],
+        "positions": [position_dict(p) for p in actor.positions],
     }
 
 

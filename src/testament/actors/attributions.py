@@ -16,7 +16,13 @@ from testament.accounts.models import User
 from testament.accounts.roles import allows
 from testament.actors import vocabulary as v
 from testament.actors.actors import ActorError, get
-from testament.actors.models import Actor, Attribution, AttributionBasis, AttributionEvent
+from testament.actors.models import (
+    Actor,
+    ActorPosition,
+    Attribution,
+    AttributionBasis,
+    AttributionEvent,
+)
 from testament.catalog.models import Asset, utcnow
 from testament.catalog.records import AmbiguousOrMissing, find_asset, iso
 from testament.investigate import search
@@ -33,6 +39,7 @@ class BasisIn:
     end: float | None = None
     region: list[float] | None = None
     note: str = ""
+    position_id: int | None = None
 
 
 @dataclass
@@ -88,9 +95,17 @@ def _basis(session: Session, given: BasisIn) -> AttributionBasis:
             raise ActorError("a frame region is x, y, width, height as fractions of the frame")
         if region[0] + region[2] > 1.0001 or region[1] + region[3] > 1.0001:
             raise ActorError("a frame region must lie inside the frame")
+    position = None
+    if given.position_id is not None:
+        if given.kind != "geolocation":
+            raise ActorError("only a geolocation basis points at a unit's known position")
+        position = session.get(ActorPosition, given.position_id)
+        if position is None:
+            raise ActorError(f"basis geolocation: no position {given.position_id}")
     return AttributionBasis(
         kind=given.kind,
         asset=asset,
+        position=position,
         start=start,
         end=end,
         region=[float(x) for x in region] if region is not None else None,
@@ -105,6 +120,7 @@ def basis_dict(basis: AttributionBasis) -> dict[str, Any]:
         "start": basis.start,
         "end": basis.end,
         "region": basis.region,
+        "position_id": basis.position_id,
         "note": basis.note,
     }
 

@@ -38,6 +38,9 @@ class Actor(Base):
     aliases: Mapped[list[ActorAlias]] = relationship(
         cascade="all, delete-orphan", order_by="ActorAlias.id", lazy="selectin"
     )
+    positions: Mapped[list[ActorPosition]] = relationship(
+        order_by="ActorPosition.id", lazy="selectin"
+    )
 
 
 class ActorAlias(Base):
@@ -49,6 +52,30 @@ class ActorAlias(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16), default="")
+
+
+class ActorPosition(Base):
+    """Where a unit was known to be: a place and or coordinates, over dates, with its source.
+
+    A geolocation basis may point at one, so that "filmed where this unit was" names
+    both the footage and the preserved source that places the unit there.
+    """
+
+    __tablename__ = "actor_positions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    place_name: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    start: Mapped[date | None] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    source_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[Asset] = relationship(lazy="joined")
 
 
 class ActorEvent(Base):
@@ -107,9 +134,11 @@ class AttributionBasis(Base):
     start: Mapped[float | None] = mapped_column(Float)
     end: Mapped[float | None] = mapped_column(Float)
     region: Mapped[list[float] | None] = mapped_column(JSON)
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("actor_positions.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
     asset: Mapped[Asset | None] = relationship(lazy="joined")
+    position: Mapped[ActorPosition | None] = relationship(lazy="joined")
 
 
 class AttributionEvent(Base):

@@ -31,9 +31,10 @@ def _events(session: Session, incident_id: int, actor_ids: set[int]) -> list[Acc
 
 
 def relied_on(session: Session, incident_id: int) -> set[int]:
-    """Asset ids of the incident's bases and accountability sources."""
+    """Asset ids of the incident's bases, its actors' known positions and accountability sources."""
     held = attributions.for_incident(session, incident_id)
     ids = {b.asset_id for a in held for b in a.bases if b.asset_id is not None}
+    ids |= {p.source_asset_id for a in held for p in a.actor.positions}
     ids |= {e.source_asset_id for e in _events(session, incident_id, {a.actor_id for a in held})}
     return ids
 

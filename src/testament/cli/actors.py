@@ -171,6 +171,39 @@ def remove_alias(
     console.print(f"actor {actor_id}: alias {alias_id} removed", highlight=False)
 
 
+@app.command("position")
+def add_position(
+    actor_id: Annotated[int, typer.Argument()],
+    source: Annotated[
+        str, typer.Option("--source", help="SHA-256 of the preserved original placing it there")
+    ],
+    place: Annotated[str, typer.Option("--place", help="Place name")] = "",
+    latitude: Annotated[float | None, typer.Option("--lat")] = None,
+    longitude: Annotated[float | None, typer.Option("--lon")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+    author: AsOption = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record where a unit was known to be; a geolocation basis can then cite it (~ID)."""
+    from testament.actors import actors
+    from testament.actors.actors import PositionIn
+
+    given = PositionIn(
+        source, place, latitude, longitude, _day(start, "--from"), _day(end, "--to"), note
+    )
+    position_id = _edit(
+        home,
+        database_url,
+        author,
+        actor_id,
+        lambda s, who, a: actors.add_position(s, who, a, given).id,
+    )
+    console.print(f"actor {actor_id}: position {position_id}", highlight=False)
+
+
 def _edit(home, database_url, author: str, actor_id: int, change):
     """Apply `change(session, username, actor)` in one transaction; returns what it returns."""
     from testament.actors import actors
@@ -263,10 +296,16 @@ def _dated(value):
 
 
 def _basis(text: str):
-    """KIND:SHA256[@START-END][#X,Y,W,H] as a basis."""
+    """KIND:SHA256[@START-END][#X,Y,W,H][~POSITION] as a basis."""
     from testament.actors.attributions import BasisIn
 
     kind, _, rest = text.partition(":")
+    position = None
+    if "~" in rest:
+        rest, _, number = rest.partition("~")
+        if not number.strip().isdigit():
+            fail(f"--basis {text!r}: the position is its number, as in ~3")
+        position = int(number)
     region = None
     if "#" in rest:
         rest, _, box = rest.partition("#")
@@ -283,7 +322,12 @@ def _basis(text: str):
         except ValueError:
             fail(f"--basis {text!r}: the segment is START-END in seconds")
     return BasisIn(
-        kind=kind.strip(), sha256=rest.strip() or None, start=start, end=end, region=region
+        kind=kind.strip(),
+        sha256=rest.strip() or None,
+        start=start,
+        end=end,
+        region=region,
+        position_id=position,
     )
 
 
@@ -300,7 +344,7 @@ def attribute(
     author: AsOption,
     basis: Annotated[
         list[str] | None,
-        typer.Option("--basis", help="KIND:SHA256[@START-END][#X,Y,W,H], repeatable"),
+        typer.Option("--basis", help="KIND:SHA256[@START-END][#X,Y,W,H][~POSITION], repeatable"),
     ] = None,
     note: Annotated[str, typer.Option("--note")] = "",
     as_json: JsonOption = False,
@@ -331,7 +375,7 @@ def attribute(
 @attribute_app.command("basis")
 def add_basis(
     attribution_id: Annotated[int, typer.Argument()],
-    basis: Annotated[str, typer.Argument(help="KIND:SHA256[@START-END][#X,Y,W,H]")],
+    basis: Annotated[str, typer.Argument(help="KIND:SHA256[@START-END][#X,Y,W,H][~POSITION]")],
     author: AsOption,
     home: HomeOption = None,
     database_url: DatabaseOption = None,

@@ -41,6 +41,30 @@ class AliasOut(BaseModel):
     language: str
 
 
+class PositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source_sha256: Annotated[str, StringConstraints(min_length=4, max_length=64)] = Field(
+        description="the preserved original that places the unit there"
+    )
+    place_name: Short = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    start: date | None = None
+    end: date | None = None
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class PositionOut(BaseModel):
+    id: int
+    place_name: str
+    latitude: float | None
+    longitude: float | None
+    start: str | None
+    end: str | None
+    source_sha256: str
+    note: str
+
+
 class ActorOut(BaseModel):
     id: int
     kind: str
@@ -52,6 +76,7 @@ class ActorOut(BaseModel):
     service_end: str | None
     notes: str
     aliases: list[AliasOut]
+    positions: list[PositionOut] = Field(description="a unit's known positions")
 
 
 class ParentIn(BaseModel):
@@ -69,6 +94,9 @@ class BasisModel(BaseModel):
     end: Seconds | None = None
     region: list[Fraction] | None = Field(
         None, min_length=4, max_length=4, description="x, y, width, height as frame fractions"
+    )
+    position_id: Id | None = Field(
+        None, description="for geolocation: the unit's known position the footage matches"
     )
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from testament.accounts.models import User
 from testament.actors import accountability, actors, attributions, profile
 from testament.actors import vocabulary as v
-from testament.actors.actors import ActorError, AliasIn
+from testament.actors.actors import ActorError, AliasIn, PositionIn
 from testament.actors.attributions import BasisIn
 from testament.investigate.models import Incident
 from testament.web import actor_schemas as s
@@ -212,6 +212,22 @@ def api_remove_alias(
     )
 
 
+@api_router.post("/actors/{actor_id}/positions", status_code=201)
+def api_add_position(
+    request: Request,
+    actor_id: RecordId,
+    given: s.PositionIn,
+    viewer: Annotated[Viewer, Depends(investigator)],
+) -> s.ActorOut:
+    """A unit's known position, sourced by a preserved original; geolocation bases cite it."""
+    position = PositionIn(**given.model_dump())
+    return _changed_actor(
+        request,
+        actor_id,
+        lambda session, a: actors.add_position(session, viewer.username, a, position),
+    )
+
+
 def _changed_actor(request: Request, actor_id: int, change) -> s.ActorOut:
     """Apply `change(session, actor)` in one transaction; the actor as it then stands."""
     with _as_http(), store_of(request).write() as session:
@@ -398,6 +414,37 @@ def alias_add(
     )
 
 
+@router.post("/actors/{actor_id}/positions")
+def position_add(
+    request: Request,
+    actor_id: RecordId,
+    viewer: Annotated[Viewer, Depends(investigator)],
+    source_sha256: Annotated[str, Form(max_length=64)],
+    place_name: Annotated[str, Form(max_length=500)] = "",
+    latitude: Annotated[str, Form(max_length=32)] = "",
+    longitude: Annotated[str, Form(max_length=32)] = "",
+    start: Annotated[str, Form(max_length=10)] = "",
+    end: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        given = s.PositionIn(
+            source_sha256=source_sha256,
+            place_name=place_name,
+            latitude=latitude.strip() or None,
+            longitude=longitude.strip() or None,
+            start=start.strip() or None,
+            end=end.strip() or None,
+        )
+    except ValidationError as exc:
+        return _back_to_actor(actor_id, _problem(exc))
+    position = PositionIn(**given.model_dump())
+    return _edit_actor(
+        request,
+        actor_id,
+        lambda session, actor: actors.add_position(session, viewer.username, actor, position),
+    )
+
+
 @router.post("/actors/{actor_id}/aliases/{alias_id}/remove")
 def alias_remove(
     request: Request,
@@ -414,14 +461,19 @@ def alias_remove(
 
 def _edit_actor(request: Request, actor_id: int, change) -> Response:
     """Apply a change to an actor and go back to its page, with the refusal if there was one."""
-    from urllib.parse import quote
-
     try:
         with store_of(request).write() as session:
             change(session, actors.get(session, actor_id))
     except ActorError as exc:
-        return RedirectResponse(f"/actors/{actor_id}?error={quote(_problem(exc)[:500])}", 303)
-    return RedirectResponse(f"/actors/{actor_id}", status_code=303)
+        return _back_to_actor(actor_id, _problem(exc))
+    return _back_to_actor(actor_id)
+
+
+def _back_to_actor(actor_id: int, error: str = "") -> RedirectResponse:
+    from urllib.parse import quote
+
+    suffix = f"?error={quote(error[:500])}" if error else ""
+    return RedirectResponse(f"/actors/{actor_id}{suffix}", status_code=303)
 
 
 @router.get("/incidents/{incident_id}/attributions")

@@ -158,7 +158,8 @@ def _print_asset(record: dict[str, Any], events: list[dict[str, Any]]) -> None:
 
 
 def _print_analyses(analyses: list[dict[str, Any]]) -> None:
-    """Each analysis with its maker, then what it read (on-screen text, languages)."""
+    """Each analysis with its maker, then what it read (on-screen text, languages,
+    the transcript with its times)."""
     from testament.enrich.view import summary
 
     console.print(f"  [bold]analyses[/] ({len(analyses)})")
@@ -181,6 +182,12 @@ def _print_analyses(analyses: list[dict[str, Any]]) -> None:
         for item in result.get("texts", []):
             console.print(
                 f"      {item['source']}: {item['name']} ({item['confidence']:.2f})",
+                highlight=False,
+                markup=False,
+            )
+        for segment in result.get("segments", []):
+            console.print(
+                f"      {segment['start']:.1f}–{segment['end']:.1f}s “{segment['text']}”",
                 highlight=False,
                 markup=False,
             )

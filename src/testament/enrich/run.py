@@ -31,9 +31,11 @@ def analysers(only: Iterable[str] | None = None) -> list[Analyser]:
     from testament.enrich.faces import Faces
     from testament.enrich.language import Languages
     from testament.enrich.ocr import OnScreenText
+    from testament.enrich.speech import Speech
 
     known: dict[str, Callable[[], Analyser]] = {
         "ocr": OnScreenText,
+        "speech": Speech,
         "language": Languages,
         "audio": SameAudio,
         "faces": Faces,
@@ -138,9 +140,9 @@ class Runner:
                 _link(session, asset.id, link)
             if found is not None and found.keep is not None:
                 found.keep(self.store, session, row)
+            index_asset(session, asset.id)
             self.store.custody.append(
                 session, "analysed", f"asset:{asset.sha256}", analysed_details(row, asset.sha256)
-            index_asset(session, asset.id)
             )
 
 

@@ -1,4 +1,5 @@
-"""Search over analysis texts and post texts with each database's full-text engine."""
+"""Analyses where investigators use them: search (each database's full-text engine), the
+library's filters, incident reports and evidence packages."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ import pytest
 from PIL import Image
 from sqlalchemy import delete, select, update
 
+from testament.accounts.models import User
 from testament.catalog.models import Asset, Capture
 from testament.enrich.analyser import Found
 from testament.enrich.language import Languages
 from testament.enrich.models import AnalysisText
 from testament.enrich.run import Runner
 from testament.enrich.text_index import server_configs
+from testament.investigate import incidents as logic
+from testament.investigate import taxonomy
+from testament.investigate.fields import IncidentFields
+from testament.report.document import to_html
+from testament.report.incident_report import incident_document
+from testament.report.packages import build_package
+from testament.report.verify_package import verify_package
 from testament.store import Store
+from tests import web_support as ws
 
 TEXTS = {
     "a.png": ["5-ci mexanikləşdirilmiş briqada", "Москва сегодня вечером"],
@@ -158,3 +168,45 @@ def test_the_library_filters_by_language_and_on_screen_text(
     with store.write() as session:
         session.execute(delete(AnalysisText).where(AnalysisText.source == "ocr"))
     assert browser.get("/api/assets", params={"has_text": "true"}).json() == []
+
+
+def _incident(store: Store, sha256: str) -> int:
+    user_id = ws.make_user(store, "ana", "investigator")
+    with store.write() as session:
+        taxonomy.ensure_defaults(session)
+    with store.write() as session:
+        user = session.get(User, user_id)
+        fields = IncidentFields(
+            title="Shelling", summary="Houses hit.", violations=["extrajudicial-execution"]
+        )
+        incident = logic.create(session, user, fields)
+        asset = session.execute(select(Asset).where(Asset.sha256 == sha256)).scalar_one()
+        logic.link_asset(session, user, incident, asset)
+        return incident.id
+
+
+def test_reports_and_packages_carry_the_analyses_they_rely_on(
+    store: Store, indexed: dict[str, str], tmp_path: Path
+) -> None:
+    # b.png: a.png's post text was set after its signed capture, which a package names.
+    incident_id = _incident(store, indexed["b.png"])
+    page = to_html(incident_document(store, incident_id))
+    assert "On-screen text (test text 1; " in page and "0–1 s: “ci 5 briqada”" in page
+    assert "Languages (lingua-language-detector" in page and "Armenian (" in page
+    with store.read() as session:
+        asset_id = session.execute(select(Asset.id).where(Asset.sha256 == indexed["b.png"]))
+        asset_ids = list(asset_id.scalars())
+    out = tmp_path / "package"
+    build_package(store, asset_ids, out, incident_id=incident_id)
+    checked = verify_package(out)
+    assert checked.intact, checked.problems
+    assert checked.analyses == 2
+    records = sorted((out / "data/records/analyses" / indexed["b.png"]).glob("*.json"))
+    first = json.loads(records[0].read_text(encoding="utf-8"))
+    assert first["tool"] == "test text" and first["version"] == "1" and first["result"]
+    first["result"]["regions"][0]["text"] = "6-cı briqada"
+    records[0].write_text(json.dumps(first), encoding="utf-8")
+    records[1].unlink()
+    problems = verify_package(out).problems
+    assert any("result differs from the signed 'analysed' event" in p for p in problems)
+    assert any(f"{records[1].name}: missing; signed in 'analysed' event" in p for p in problems)

@@ -19,7 +19,7 @@ from testament.investigate import incidents as logic
 from testament.investigate.models import Incident, IncidentAsset, ReferenceDate
 from testament.investigate.vocabulary import STATUS_LABELS
 from testament.media.thumbnails import previews, protective
-from testament.report import accountability_report, basemap, charts
+from testament.report import accountability_report, analyses, basemap, charts
 from testament.report.document import Document, Picture, Section
 from testament.store import Store
 
@@ -181,7 +181,9 @@ def _still(store: Store, asset: Asset, unblurred: bool) -> list[Picture]:
     ]
 
 
-def _asset_section(store: Store, session: Session, link: IncidentAsset, unblurred: bool) -> Section:
+def _asset_section(
+    store: Store, session: Session, link: IncidentAsset, unblurred: bool, with_faces: bool
+) -> Section:
     asset = link.asset
     segment = ""
     if link.start is not None or link.end is not None:
@@ -227,11 +229,15 @@ def _asset_section(store: Store, session: Session, link: IncidentAsset, unblurre
         first = iso(min(posted, default=None))
         lines.append(f"Earliest known posting: {first}" if first else "No known posting time.")
         lines.append("Matching footage: none found in the locker")
+    lines.extend(analyses.report_lines(session, asset, with_faces=with_faces))
     still = _still(store, asset, unblurred)
     return Section(f"Asset {asset.sha256[:12]}{segment}", lines, still, pictures_first=True)
 
 
-def incident_document(store: Store, incident_id: int, *, unblurred: bool = False) -> Document:
+def incident_document(
+    store: Store, incident_id: int, *, unblurred: bool = False, with_faces: bool = False
+) -> Document:
+    """The report; `with_faces` when its reader's role may see faces (investigators, admins)."""
     with store.read() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
@@ -257,7 +263,8 @@ def incident_document(store: Store, incident_id: int, *, unblurred: bool = False
             "Supporting evidence",
             [] if incident.assets else ["No assets linked."],
             subsections=[
-                _asset_section(store, session, link, unblurred) for link in incident.assets
+                _asset_section(store, session, link, unblurred, with_faces)
+                for link in incident.assets
             ],
         )
         sections = [

@@ -1,7 +1,7 @@
 """Evidence packages: BagIt bags (RFC 8493) that anyone can check without testament.
 
 A package holds the originals byte for byte, optionally their derivatives, a JSON record
-per asset and capture, the incident record, every custody event about its contents with
+per asset, capture and analysis, the incident record, every custody event about its contents with
 the exact signed bytes and signatures, and the store's public key. SHA-256 and SHA-512
 manifests cover the payload and tag manifests cover the rest; a statement signed by the
 store's key covers the tag manifests, the custody events included and the custody head
@@ -36,7 +36,7 @@ from testament.catalog.records import asset_dict, capture_dict
 from testament.investigate.models import Incident
 from testament.locker.custody import event_as_dict, signed_bytes
 from testament.locker.keys import public_pem
-from testament.report import statement, timestamps
+from testament.report import analyses, statement, timestamps
 from testament.report.records import derivative_dict, derivatives_of, incident_record
 from testament.store import Store
 
@@ -165,6 +165,8 @@ def _write_assets(
             written += 1
         record["captures"] = [c.id for c in asset.captures]
         _write_json(_payload(root, f"data/records/assets/{asset.sha256}.json"), record)
+        for path, analysis in analyses.package_records(session, asset):
+            _write_json(_payload(root, path), analysis)
         for capture in asset.captures:
             _write_json(
                 _payload(root, f"data/records/captures/{capture.id}.json"), capture_dict(capture)

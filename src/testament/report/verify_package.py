@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from testament.catalog.models import CustodyEvent
 from testament.locker.custody import canonical_json, signed_bytes
 from testament.locker.keys import key_id, load_public_key, signature_valid
-from testament.report import statement, timestamps
+from testament.report import analyses, statement, timestamps
 from testament.report.cross_check import Checker, SignedEvent, SignedEvents
 from testament.report.packages import EVENTS, PUBLIC_KEY, SIGNED_DIR
 from testament.report.statement import Statement
@@ -46,6 +46,7 @@ class PackageReport:
     files: int = 0
     events: int = 0
     assets: int = 0
+    analyses: int = 0
 
     @property
     def intact(self) -> bool:
@@ -431,5 +432,6 @@ def verify_package(
         checker = Checker(signed, report.problems)
         assets = _check_asset_records(root, checker, report)
         _check_capture_records(root, assets, checker, report)
+        report.analyses = analyses.check_package(root, assets, signed, report.problems)
         _check_timestamps(root, ca_path, report)
     return report

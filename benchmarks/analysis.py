@@ -1,6 +1,6 @@
 """Analysis benchmarks: OCR character error rate, language identification, time per minute.
 
-    python benchmarks/analysis.py [--frames 6] [--only ocr,language,speed]
+    python benchmarks/analysis.py [--frames 6] [--only ocr,language,audio,speed,speech]
 
 OCR: text in each of the five languages burned into frames of the corpus footage
 (../shared/corpus/public-footage, or TESTAMENT_CORPUS), white with a dark outline as
@@ -9,7 +9,8 @@ quality 70; each frame is read as `testament analyse` reads it (candidate lines,
 Tesseract per script) and the character error rate is the edit distance over the true
 text's length.
 Language: windows of 3-30 words of post-like sentences per language, through the same
-detector as `analyse`. Speed: OCR of a 720p corpus clip against decoding it.
+detector as `analyse`. Speed: OCR of a 720p corpus clip against decoding it; speech on a
+720p clip with sound (the model only where TESTAMENT_SPEECH_MODEL names one).
 """
 
 from __future__ import annotations
@@ -226,25 +227,65 @@ def bench_language() -> None:
         print(f"| {language} | " + " | ".join(row) + " |")
 
 
-def bench_speed() -> None:
-    clips = [p for p in sorted(CORPUS.rglob("*.mp4"))]
-    clip = next(p for p in clips if av.open(str(p)).streams.video[0].height >= 700)
+def _has_sound(path: Path) -> bool:
+    with av.open(str(path)) as container:
+        return bool(container.streams.audio)
+
+
+def _decode_seconds(clip: Path) -> tuple[float, float]:
+    """(clip duration, seconds to decode every video frame)."""
     start = time.perf_counter()
     with av.open(str(clip)) as container:
         duration = float(container.duration or 0) / 1e6
         for _ in container.decode(video=0):
             pass
-    decode = time.perf_counter() - start
-    reader = Reader(DEFAULT_LANGS)
-    start = time.perf_counter()
-    for _, image in keyframes(clip, INTERVAL):
-        reader.lines(image)
-    ocr = time.perf_counter() - start
-    print(f"\nSpeed on {clip.name} ({duration:.1f} s, 720p or more)")
-    print("| analyser | seconds per minute of video | ratio to decoding |")
-    print("|---|---|---|")
-    print(f"| decoding | {60 * decode / duration:.1f} | 1.0 |")
-    print(f"| ocr (1 keyframe/s) | {60 * ocr / duration:.1f} | {ocr / decode:.1f} |")
+    return duration, time.perf_counter() - start
+
+
+def bench_speed() -> None:
+    """Every analyser `enrich.run.analysers()` knows, run by `testament analyse`'s Runner
+    on one ingested 720p corpus clip with sound, against decoding the clip."""
+    from sqlalchemy import select
+
+    from testament import config
+    from testament.catalog.models import Asset
+    from testament.enrich.run import Runner, analysers
+    from testament.store import open_store
+
+    clips = sorted(CORPUS.rglob("*.mp4"))
+    tall = [p for p in clips if av.open(str(p)).streams.video[0].height >= 700]
+    clip = next((p for p in tall if _has_sound(p)), tall[0])
+    duration, decode = _decode_seconds(clip)
+    rows = [("decoding", decode, "")]
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, config.HOME_ENV: home, config.ACTOR_ENV: "benchmark"}
+        env.pop(config.DATABASE_ENV, None)
+        subprocess.run(["testament", "init"], env=env, check=True, capture_output=True)
+        subprocess.run(["testament", "ingest", str(clip)], env=env, check=True, capture_output=True)
+        store = open_store(config.resolve(home=Path(home), actor="benchmark"))
+        with store.read() as session:
+            asset = session.execute(select(Asset)).scalar_one()
+        for analyser in analysers():
+            runner = Runner(store, [analyser])
+            if runner.unavailable:
+                rows.append((analyser.name, None, runner.unavailable[analyser.name]))
+                continue
+            if not analyser.applies(asset):
+                rows.append((analyser.name, None, "does not apply to this clip"))
+                continue
+            start = time.perf_counter()
+            (outcome,) = runner.run(asset)
+            rows.append((analyser.name, time.perf_counter() - start, outcome.status))
+        store.close()
+    print(f"\nSpeed on {clip.name} ({duration:.1f} s, 720p or more, sound: {_has_sound(clip)})")
+    print("| analyser | seconds per minute of video | ratio to decoding | note |")
+    print("|---|---|---|---|")
+    for name, seconds, note in rows:
+        if seconds is None:
+            print(f"| {name} | | | {note} |")
+        else:
+            per_minute, ratio = 60 * seconds / duration, seconds / decode
+            print(f"| {name} | {per_minute:.1f} | {ratio:.1f} | {note} |")
 
 
 AUDIO_RATE = 22050
@@ -355,7 +396,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=6, help="corpus frames behind the text")
     parser.add_argument("--soundtracks", type=int, default=10)
-    parser.add_argument("--only", default="ocr,language,audio,speed")
+    parser.add_argument("--only", default="ocr,language,audio,speed,speech")
     args = parser.parse_args()
     chosen = set(args.only.split(","))
     if "language" in chosen:
@@ -366,6 +407,8 @@ def main() -> None:
         bench_audio(args.soundtracks)
     if "speed" in chosen:
         bench_speed()
+    if "speech" in chosen:
+        bench_speech_speed()
 
 
 if __name__ == "__main__":

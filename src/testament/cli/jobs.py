@@ -41,11 +41,12 @@ def jobs(
     console.print(", ".join(f"{counts[s]:,} {s}" for s in STATES), highlight=False)
     if not listed:
         return
-    table = Table("job", "state", "task", "asset", "queue", "attempts", "error")
+    table = Table("job", "state", "task", "on", "queue", "attempts", "error")
     for job in listed:
         error = job.error.splitlines()[0] if job.error and job.state != "done" else ""
-        asset = job.subject.removeprefix("asset:")[:12]
+        kind, _, name = job.subject.partition(":")
+        on = name[:12] if kind == "asset" else f"{kind} {name}"
         table.add_row(
-            str(job.id), job.state, job.task, asset, job.queue, str(job.attempts), escape(error)
+            str(job.id), job.state, job.task, on, job.queue, str(job.attempts), escape(error)
         )
     console.print(table)

@@ -81,16 +81,15 @@ def list_(
     """Sources, their last run and error, counts, pages waiting for capture and next run."""
     from rich.table import Table
 
-    from testament.watch.page_records import pages_waiting
+    from testament.watch.page_records import page_status
     from testament.watch.sources import SourceView, list_sources
 
     with opened(home, database_url) as store:
         views = [SourceView(s).as_dict() for s in list_sources(store)]
         with store.read() as session:
-            rows = session.execute(pages_waiting([v["id"] for v in views])).all()
-    waiting = {source_id: count for source_id, count in rows}
+            pages = page_status(session, [v["id"] for v in views])
     for v in views:
-        v["pages_waiting"] = waiting.get(v["id"], 0)
+        v.update(pages[v["id"]])
     if json_output:
         print_json(views)
         return
@@ -181,6 +180,8 @@ def _report(outcome: PollOutcome) -> None:
         line += f", {outcome.already} already collected"
     if outcome.pages:
         line += f", {counted(outcome.pages, 'page')} captured"
+    if outcome.pages_queued:
+        line += f", {counted(outcome.pages_queued, 'page')} queued for capture"
     if outcome.pages_failed:
         line += (
             f"; {counted(outcome.pages_failed, 'page')} not captured (tried again later): "

@@ -52,7 +52,7 @@ def _define(app: Celery, task: registry.Task, retry_base: float) -> None:
             execute.run_job(task, job_id, f"{self.request.hostname}")
         except Exception as exc:
             final = self.request.retries >= MAX_RETRIES
-            execute.record_failure(job_id, exc, f"{self.request.hostname}", final=final)
+            execute.record_failure(job_id, exc, f"{self.request.hostname}", final=final, task=task)
             if not final:
                 raise self.retry(countdown=backoff(self.request.retries, retry_base)) from exc
 

@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from testament import config
 from testament.catalog.models import Asset
@@ -85,10 +86,23 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
                 "finished (killed, out of memory, or a crash decoding the original)",
                 final=True,
             )
+            _given_up(process, task, session, job_id)
             return
-        asset_id = session.execute(
-            select(TaskRecord.asset_id).where(TaskRecord.id == job_id)
-        ).scalar_one()
+        asset_id, subject = session.execute(
+            select(TaskRecord.asset_id, TaskRecord.subject).where(TaskRecord.id == job_id)
+        ).one()
+    if task.subject == "post":
+        process.step(task)(int(subject.removeprefix("post:")))
+    else:
+        _run_on_asset(process, task, job_id, asset_id)
+    with store.read() as session, session.begin():
+        state.finish(session, job_id)
+    if time.monotonic() - process.saved_at > SAVE_EVERY_S:
+        process.save()
+
+
+def _run_on_asset(process: _Process, task: Task, job_id: int, asset_id: int | None) -> None:
+    store = process.store
     with store.read() as session:
         asset = session.get(Asset, asset_id)
     if asset is None:
@@ -98,19 +112,29 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
         # missing original must fail the job, to be retried, never become such a result.
         raise BlobStoreError(f"the original {asset.sha256} is not in {store.blobs.url}")
     process.step(task)(asset)
-    with store.read() as session, session.begin():
-        state.finish(session, job_id)
-    if time.monotonic() - process.saved_at > SAVE_EVERY_S:
-        process.save()
 
 
-def record_failure(job_id: int, exc: BaseException, worker: str, *, final: bool) -> None:
+def record_failure(
+    job_id: int, exc: BaseException, worker: str, *, final: bool, task: Task | None = None
+) -> None:
     """Keep the error with the job: the last lines of the traceback, which name the cause."""
     text = "".join(traceback.format_exception(exc)).strip()
     summary = f"{type(exc).__name__}: {exc}"
-    store = _process(worker).store
-    with store.read() as session, session.begin():
+    process = _process(worker)
+    with process.store.read() as session, session.begin():
         state.fail(session, job_id, f"{summary}\n\n{text}", final=final)
+        if final and task is not None:
+            _given_up(process, task, session, job_id)
+
+
+def _given_up(process: _Process, task: Task, session: Session, job_id: int) -> None:
+    """Tell a post's step that its job failed for good (the page then stops waiting), in
+    the transaction that records it."""
+    if task.subject != "post":
+        return
+    subject = session.execute(select(TaskRecord.subject).where(TaskRecord.id == job_id)).scalar()
+    if subject is not None:
+        process.step(task).given_up(session, int(subject.removeprefix("post:")))
 
 
 def shutdown() -> None:

@@ -4,6 +4,9 @@ A task is a name, the queue it goes to, and the ingest step that does the work, 
 as "module:Class" so that nothing heavy is imported until a worker runs it. Adding one
 is a `register(...)` line: the step's class takes a Store and is called with an asset,
 and must be idempotent (it checks whether its result is already in the catalog).
+
+A task on a watched post (`subject="post"`) is called with the post's id instead: the
+watcher queues the capture of a post's page, which may have no asset at all.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class Task:
     name: str
     queue: str
     step: str  # "module:Class"; the class takes a Store and is an ingest Step
+    subject: str = "asset"  # or "post": the step is called with a watched post's id
 
     def make(self, store: Store) -> Step:
         module, _, name = self.step.partition(":")
@@ -38,10 +42,10 @@ class Task:
 _TASKS: dict[str, Task] = {}
 
 
-def register(name: str, queue: str, step: str) -> Task:
+def register(name: str, queue: str, step: str, subject: str = "asset") -> Task:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r} (one of {', '.join(QUEUES)})")
-    task = Task(name, queue, step)
+    task = Task(name, queue, step, subject)
     _TASKS[name] = task
     return task
 
@@ -64,3 +68,4 @@ register("fingerprint", "match", "testament.footage.linking:Fingerprinting")
 register("thumbnails", "ingest", "testament.media.thumbnails:Thumbnails")
 register("page_capture", "capture", "testament.watch.page_capture:PageCaptures")
 register("analyse", "ingest", "testament.enrich.step:Analyses")
+register("post_page", "capture", "testament.watch.page_jobs:PostPages", subject="post")

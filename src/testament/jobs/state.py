@@ -30,13 +30,19 @@ def queue(session: Session, asset: Asset, task: Task, run: str) -> int | None:
     before (its message may never have been sent, as when `ingest` was killed after its
     commit). A job running elsewhere, or done, needs none.
     """
-    subject = f"asset:{asset.sha256}"
+    return queue_subject(session, task, f"asset:{asset.sha256}", run, asset.id)
+
+
+def queue_subject(
+    session: Session, task: Task, subject: str, run: str, asset_id: int | None = None
+) -> int | None:
+    """`queue` for any subject (`post:<id>` for a watched post's page); the same answer."""
     record = session.execute(
         select(TaskRecord).where(TaskRecord.task == task.name, TaskRecord.subject == subject)
     ).scalar_one_or_none()
     if record is None:
         record = TaskRecord(
-            task=task.name, subject=subject, asset_id=asset.id, queue=task.queue, run=run
+            task=task.name, subject=subject, asset_id=asset_id, queue=task.queue, run=run
         )
         record.state, record.attempts = QUEUED, 0
         session.add(record)

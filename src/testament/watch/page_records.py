@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, Select, String, Text, func, select
-from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from testament.catalog.models import Base, utcnow
 from testament.locker.custody import canonical_json
@@ -80,6 +80,24 @@ def page_waiting() -> ColumnElement[bool]:
         .exists()
     )
     return Post.page_due_at.is_not(None) & ~captured
+
+
+def page_status(session: Session, source_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per source: its pages waiting for capture, and the error of the last page that
+    failed (still waiting, or failed for good), as `watch list`, the API and the page show."""
+    waiting = dict(session.execute(pages_waiting(source_ids)).all())
+    last = (
+        select(func.max(Post.id).label("post_id"))
+        .where(Post.source_id.in_(source_ids), Post.page_error.is_not(None))
+        .group_by(Post.source_id)
+        .subquery()
+    )
+    query = select(Post.source_id, Post.page_error).join(last, last.c.post_id == Post.id)
+    errors = dict(session.execute(query).tuples().all())
+    return {
+        i: {"pages_waiting": waiting.get(i, 0), "last_page_error": errors.get(i)}
+        for i in source_ids
+    }
 
 
 def pages_waiting(source_ids: list[int] | None = None) -> Select[tuple[int, int]]:

@@ -12,6 +12,10 @@ With page capture on, a post is committed with its page due; its page is capture
 after the commit, and a capture that failed or never ran (no browser, a crash, a watcher
 killed in between) is tried again by the source's later polls, before anything new, oldest
 first, backing off per post. A page with a page_captures row is never captured again.
+With a queue (`page_jobs`), the page is not captured here: right after the commit it
+becomes a `post_page` job for the capture workers (see `testament.watch.page_jobs`), and a
+page still waiting once `PAGE_RESEND` has passed (its message lost, a watcher killed before
+sending it) is queued again by a later poll.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from testament import __version__
@@ -35,6 +39,7 @@ from testament.catalog.models import Capture
 from testament.collect.ingest import Ingest, Outcome, Step, capture_key, default_steps
 from testament.collect.items import Item, Sighting
 from testament.collect.urls import FetchError
+from testament.jobs.dispatch import QueueError
 from testament.store import Store
 from testament.watch import feeds, folder_source, telegram_client, telegram_preview, ytdlp_source
 from testament.watch.alerts import add_alert, classify
@@ -47,6 +52,7 @@ from testament.watch.page_records import page_waiting
 
 if TYPE_CHECKING:
     from testament.watch.page_capture import PageCaptureResult
+    from testament.watch.page_jobs import PageJobs
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,10 @@ PageCapture = Callable[[Store, list[int]], "Sequence[PageCaptureResult]"]
 PAGES_PER_POLL = 50
 # After a failed page capture, the wait before the next try: doubled per failure.
 PAGE_RETRY = timedelta(minutes=5)
+# A queued page still waiting after this is queued again: longer than a worker's retries
+# and the broker's redelivery of a killed worker's message (an hour), so that a job is
+# not run twice at once.
+PAGE_RESEND = timedelta(hours=2)
 
 
 class LeaseLost(Exception):
@@ -102,6 +112,7 @@ class PollOutcome:
     alert_ids: list[int] = field(default_factory=list)
     pages: int = 0  # pages captured
     pages_failed: int = 0
+    pages_queued: int = 0  # pages sent to the capture workers
     page_error: str | None = None
     browser_down: bool = False  # page capture failed as a whole: no more tries this poll
 
@@ -131,12 +142,14 @@ class Watcher:
         notifier: Notifier | None = None,
         page_capture: PageCapture | None = None,
         steps: list[Step] | None = None,
+        page_jobs: PageJobs | None = None,
     ) -> None:
         self.store = store
         self.owner = owner
         self.http = http or Http()
         self.notifier = notifier or Notifier.from_env()
         self.page_capture = page_capture
+        self.page_jobs = page_jobs
         self.steps = list(default_steps(store) if steps is None else steps)
         self.ingest = Ingest(store, steps=[_Deferred(s) for s in self.steps])
 
@@ -307,7 +320,7 @@ class Watcher:
     ) -> None:
         """Pages waiting for capture, each beside its post's first capture: those of the
         posts just committed (`keys`), or the oldest due from earlier polls."""
-        if self.page_capture is None or outcome.browser_down:
+        if not self._pages_on or outcome.browser_down:
             return
         now = datetime.now(UTC)
         query = (
@@ -321,6 +334,7 @@ class Watcher:
             query = query.where(Post.page_due_at <= now).limit(PAGES_PER_POLL)
         else:
             query = query.where(Post.post_key.in_(keys))
+        job_ids: list[int] = []
         with self.store.write() as session:  # the lease covers the pages of its posts too
             source = session.get(Source, source_id)
             assert source is not None
@@ -328,8 +342,14 @@ class Watcher:
                 raise LeaseLost
             source.lease_until = now + LEASE
             rows = session.execute(query).all()
+            if self.page_jobs is not None and rows:
+                job_ids = self._queue_pages(session, [post_id for post_id, _ in rows], now)
         if not rows:
             return
+        if self.page_jobs is not None:
+            self._send_pages(self.page_jobs, [post_id for post_id, _ in rows], job_ids, outcome)
+            return
+        assert self.page_capture is not None
         try:
             errors = [r.error for r in self.page_capture(self.store, [c for _, c in rows])]
         # No browser, or it crashed: none was captured; each post keeps the error, to retry.
@@ -338,6 +358,32 @@ class Watcher:
             outcome.browser_down = True
             errors = [str(exc).strip() or type(exc).__name__] * len(rows)
         self._pages_tried([post_id for post_id, _ in rows], errors, outcome)
+
+    @property
+    def _pages_on(self) -> bool:
+        return self.page_capture is not None or self.page_jobs is not None
+
+    def _queue_pages(self, session: Session, post_ids: list[int], now: datetime) -> list[int]:
+        """A job per page (in the lease's transaction); each due again after PAGE_RESEND."""
+        assert self.page_jobs is not None
+        queued = [self.page_jobs.queue(session, post_id) for post_id in post_ids]
+        session.execute(
+            update(Post).where(Post.id.in_(post_ids)).values(page_due_at=now + PAGE_RESEND)
+        )
+        return [job_id for job_id in queued if job_id is not None]
+
+    def _send_pages(
+        self, jobs: PageJobs, post_ids: list[int], job_ids: list[int], outcome: PollOutcome
+    ) -> None:
+        """The jobs' messages; a broker out of reach leaves each page due again soon."""
+        try:
+            jobs.send(job_ids)
+        except QueueError as exc:
+            log.warning("%s", exc)
+            outcome.browser_down = True
+            self._pages_tried(post_ids, [str(exc)] * len(post_ids), outcome)
+            return
+        outcome.pages_queued += len(job_ids)
 
     def _pages_tried(
         self, post_ids: list[int], errors: list[str | None], outcome: PollOutcome
@@ -413,7 +459,7 @@ class Watcher:
             missing_count=sum(1 for c in captures if c.asset_id is None),
             state="online",
             raw=post.raw,
-            page_due_at=now if self.page_capture is not None and _visitable(post.url) else None,
+            page_due_at=now if self._pages_on and _visitable(post.url) else None,
         )
         session.add(row)
         session.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,9 +33,13 @@ DEFAULT_YOUNG_EVERY = "1h"
 IDLE_SLEEP = 30.0
 
 
+def page_capture_on() -> bool:
+    return os.environ.get(PAGE_CAPTURE_ENV, "") in ("1", "true", "yes")
+
+
 def page_capture_hook() -> PageCapture | None:
     """The page capture of each new post, when TESTAMENT_WATCH_PAGE_CAPTURE=1."""
-    if os.environ.get(PAGE_CAPTURE_ENV, "") not in ("1", "true", "yes"):
+    if not page_capture_on():
         return None
     try:
         from testament.watch.page_capture import capture_post_pages
@@ -70,6 +75,15 @@ def next_due(store: Store) -> datetime | None:
         return session.execute(query).scalar()
 
 
+def default_watcher(store: Store) -> Watcher:
+    """Pages captured here, or, with a queue configured, queued for the capture workers."""
+    if page_capture_on() and store.settings.queue_url is not None:
+        from testament.watch.page_jobs import PageJobs
+
+        return Watcher(store, new_owner(), page_jobs=PageJobs(store.settings, uuid.uuid4().hex))
+    return Watcher(store, new_owner(), page_capture=page_capture_hook())
+
+
 @dataclass
 class Round:
     outcomes: list[PollOutcome] = field(default_factory=list)
@@ -79,7 +93,7 @@ class Round:
 class Scheduler:
     def __init__(self, store: Store, watcher: Watcher | None = None) -> None:
         self.store = store
-        self.watcher = watcher or Watcher(store, new_owner(), page_capture=page_capture_hook())
+        self.watcher = watcher or default_watcher(store)
         self.young = _env_duration(YOUNG_ENV, DEFAULT_YOUNG)
         self.young_every = _env_duration(YOUNG_EVERY_ENV, DEFAULT_YOUNG_EVERY)
 

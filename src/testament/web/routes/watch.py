@@ -57,6 +57,11 @@ class SourceOut(BaseModel):
     posts: int
     media: int
     alerts: int
+    pages_waiting: int = Field(description="its posts' pages not captured yet")
+    last_page_error: str | None = Field(
+        description="why the last page that failed was not captured (still waiting, or "
+        "failed for good)"
+    )
 
 
 class SourceIn(BaseModel):
@@ -116,10 +121,19 @@ class AlertLinkIn(BaseModel):
 # --- shared by pages and API ----------------------------------------------------------
 
 
-def _sources(request: Request) -> list[SourceOut]:
-    from testament.watch.sources import SourceView, list_sources
+def _source_outs(request: Request, sources: list[Any]) -> list[SourceOut]:
+    from testament.watch.page_records import page_status
+    from testament.watch.sources import SourceView
 
-    return [SourceOut(**SourceView(s).as_dict()) for s in list_sources(store_of(request))]
+    with store_of(request).read() as session:
+        pages = page_status(session, [s.id for s in sources])
+    return [SourceOut(**SourceView(s).as_dict(), **pages[s.id]) for s in sources]
+
+
+def _sources(request: Request) -> list[SourceOut]:
+    from testament.watch.sources import list_sources
+
+    return _source_outs(request, list_sources(store_of(request)))
 
 
 def _add_source(
@@ -127,7 +141,6 @@ def _add_source(
 ) -> SourceOut:
     from testament.watch.sources import (
         SourceError,
-        SourceView,
         add_source,
         guess_kind,
         parse_duration,
@@ -153,16 +166,17 @@ def _add_source(
         )
     except SourceError as exc:
         raise WatchRefused(str(exc)) from exc
-    return SourceOut(**SourceView(source).as_dict())
+    return _source_outs(request, [source])[0]
 
 
 def _set_status(request: Request, source_id: int, status: str) -> SourceOut:
-    from testament.watch.sources import SourceError, SourceView, set_status
+    from testament.watch.sources import SourceError, set_status
 
     try:
-        return SourceOut(**SourceView(set_status(store_of(request), source_id, status)).as_dict())
+        source = set_status(store_of(request), source_id, status)
     except SourceError as exc:
         raise WatchRefused(str(exc)) from exc
+    return _source_outs(request, [source])[0]
 
 
 def _shas(request: Request, ids: set[int]) -> dict[int, str]:

@@ -156,3 +156,13 @@ def test_times_past_the_end_of_the_sound_are_cut_to_it() -> None:
         {"start": 0.5, "end": 2.0, "text": "a"},
         {"start": 2.5, "end": 3.0, "text": "b"},
     ]
+
+
+def test_sound_that_cannot_be_decoded_is_an_analysis_error(tmp_path: Path, offline: Path) -> None:
+    """The error the runner records as this asset's failure, never a traceback."""
+    from testament.enrich.analyser import AnalysisError
+    from tests.media import make_corrupt_video
+
+    broken = make_corrupt_video(tmp_path / "broken.mp4")
+    with pytest.raises(AnalysisError, match=r"cannot decode the sound of broken\.mp4"):
+        Speech().analyse(None, broken, None)  # type: ignore[arg-type]

@@ -243,6 +243,19 @@ def _decode_seconds(clip: Path) -> tuple[float, float]:
     return duration, time.perf_counter() - start
 
 
+def _speech_front(clip: Path) -> float:
+    """Seconds to decode the sound and find voice activity (Silero): what every
+    transcription does before the model, measured whether or not a model is configured."""
+    from faster_whisper import decode_audio
+    from faster_whisper.vad import get_speech_timestamps
+
+    from testament.enrich.speech import SAMPLE_RATE
+
+    start = time.perf_counter()
+    get_speech_timestamps(decode_audio(str(clip), sampling_rate=SAMPLE_RATE))
+    return time.perf_counter() - start
+
+
 def bench_speed() -> None:
     """Every analyser `enrich.run.analysers()` knows, run by `testament analyse`'s Runner
     on one ingested 720p corpus clip with sound, against decoding the clip."""
@@ -257,7 +270,7 @@ def bench_speed() -> None:
     tall = [p for p in clips if av.open(str(p)).streams.video[0].height >= 700]
     clip = next((p for p in tall if _has_sound(p)), tall[0])
     duration, decode = _decode_seconds(clip)
-    rows = [("decoding", decode, "")]
+    rows = [("decoding", decode, ""), ("speech: sound and voice activity", _speech_front(clip), "")]
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, config.HOME_ENV: home, config.ACTOR_ENV: "benchmark"}
         env.pop(config.DATABASE_ENV, None)

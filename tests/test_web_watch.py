@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,14 @@ from testament.investigate.fields import IncidentFields
 from testament.investigate.incidents import create
 from testament.investigate.models import IncidentAsset
 from testament.store import Store
+from testament.watch.lease import new_owner
 from testament.watch.models import Alert, Source
+from testament.watch.net import Http
+from testament.watch.notify import Notifier
+from testament.watch.page_browser import CHROMIUM_ENV
+from testament.watch.poller import Watcher
+from testament.watch.scheduler import Scheduler
+from testament.watch.sources import add_source
 from tests import web_support as ws
 from tests.watch_site import Media, Site, serving
 from tests.watch_support import media_bytes, watch_once
@@ -254,3 +262,37 @@ def test_watch_api(store: Store, watched: Watched) -> None:
         "/api/alerts/2147483647/incident", json={"incident_id": watched.incident_id}, headers=ana
     )
     assert missing.status_code == 400
+
+
+def test_sources_show_pages_waiting_and_the_last_page_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two posts whose pages could not be captured (Chromium missing): the page and the
+    API show both waiting and why, as `watch list` does."""
+    from testament.watch.page_capture import capture_post_pages
+
+    ws.make_user(store, "vic", "viewer")
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "no-chromium"))
+    with serving(Site()) as site:
+        channel = site.channel("pages")
+        channel.post("first")
+        channel.post("second")
+        source_id = add_source(store, f"{site.base}/s/pages", "telegram").id
+        watcher = Watcher(
+            store,
+            new_owner(),
+            http=Http(rate=1000),
+            notifier=Notifier(),
+            page_capture=capture_post_pages,
+        )
+        Scheduler(store, watcher).poll_due()
+    browser = ws.client(store)
+    ws.login(browser, "vic")
+    page = browser.get("/sources").text
+    cell = re.search(rf'<tr id="source-{source_id}".*?<td class="pages">(.*?)</td>', page, re.S)
+    assert cell is not None and cell.group(1).startswith("2<")
+    assert "last page error: capturing pages needs headless Chromium" in cell.group(1)
+    assert "no-chromium does not exist" in cell.group(1)
+    (source,) = browser.get("/api/sources", headers=_bearer(store, "vic")).json()
+    assert source["pages_waiting"] == 2
+    assert "no-chromium does not exist" in source["last_page_error"]

@@ -93,7 +93,7 @@ def page_status(session: Session, source_ids: list[int]) -> dict[int, dict[str, 
         .subquery()
     )
     query = select(Post.source_id, Post.page_error).join(last, last.c.post_id == Post.id)
-    errors = dict(session.execute(query).tuples().all())
+    errors = dict(session.execute(query).all())
     return {
         i: {"pages_waiting": waiting.get(i, 0), "last_page_error": errors.get(i)}
         for i in source_ids

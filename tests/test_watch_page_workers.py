@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,16 @@ from sqlalchemy import func, select, update
 from testament import config
 from testament.jobs.models import DONE, FAILED, QUEUED, TaskRecord
 from testament.store import Store, init_store
-from testament.watch.models import Post, PostCapture
-from testament.watch.net import RATE_ENV
+from testament.watch.lease import new_owner
+from testament.watch.models import Post, PostCapture, Source
+from testament.watch.net import RATE_ENV, Http
+from testament.watch.notify import Notifier
 from testament.watch.page_browser import CHROMIUM_ENV, BrowserUnavailable, chromium_path
 from testament.watch.page_jobs import PageJobs
 from testament.watch.page_records import PageCapture
-from testament.watch.scheduler import PAGE_CAPTURE_ENV
+from testament.watch.poller import PAGE_RETRY, Watcher
+from testament.watch.scheduler import PAGE_CAPTURE_ENV, Scheduler
+from testament.watch.sources import add_source
 from tests import jobs_support
 from tests.conftest import _postgres_database
 from tests.jobs_support import Deployment
@@ -126,4 +131,39 @@ def test_pages_are_captured_by_workers_once_and_failures_are_kept(team: Deployme
     assert job["error"].startswith("BrowserUnavailable: capturing pages needs headless Chromium")
     assert "post 3" in team.testament("jobs", "--state", "failed").stdout
     assert _pages_by_post(store) == [1, 1, 0]
+    store.close()
+
+
+def test_a_broker_out_of_reach_leaves_the_pages_due_again_soon(tmp_path: Path) -> None:
+    """The posts are committed all the same; their jobs are recorded, each page waits with
+    the broker's error, and the source itself is not failing."""
+    settings = replace(config.resolve(home=tmp_path / "home"), queue_url="redis://127.0.0.1:1/0")
+    store, _ = init_store(settings)
+    with serving(Site()) as site:
+        channel = site.channel("down")
+        channel.post("first")
+        channel.post("second")
+        source_id = add_source(store, f"{site.base}/s/down", "telegram").id
+        watcher = Watcher(
+            store,
+            new_owner(),
+            http=Http(rate=1000),
+            notifier=Notifier(),
+            page_jobs=PageJobs(store.settings, "down"),
+        )
+        (outcome,) = Scheduler(store, watcher).poll_due().outcomes
+    assert (outcome.posts, outcome.pages_queued, outcome.pages_failed) == (2, 0, 2)
+    assert outcome.error is None and "cannot reach the queue at redis://127.0.0.1:1/0" in str(
+        outcome.page_error
+    )
+    assert _page_jobs(store) == [("post:1", QUEUED, 0), ("post:2", QUEUED, 0)]
+    with store.read() as session:
+        posts = session.execute(select(Post).order_by(Post.id)).scalars().all()
+        soon = datetime.now(UTC) + PAGE_RETRY
+        assert all(p.page_due_at is not None and p.page_failures == 1 for p in posts)
+        assert all(
+            abs(p.page_due_at.replace(tzinfo=UTC) - soon) < timedelta(minutes=1) for p in posts
+        )
+        source = session.get(Source, source_id)
+        assert source is not None and source.failures == 0
     store.close()

@@ -210,3 +210,33 @@ def test_reports_and_packages_carry_the_analyses_they_rely_on(
     problems = verify_package(out).problems
     assert any("result differs from the signed 'analysed' event" in p for p in problems)
     assert any(f"{records[1].name}: missing; signed in 'analysed' event" in p for p in problems)
+
+
+class Transcribed(Written):
+    """A transcript given by the test, recorded as speech records one (segments, language)."""
+
+    name = "speech"
+
+    def analyse(self, asset: Asset, path: Path, session: Any) -> Found:
+        segments = [{"start": 2.7, "end": 6.5, "text": "Обстрел продолжался"}]
+        result = {"language": "ru", "segments": segments, "text": segments[0]["text"]}
+        return Found(result, result["text"])
+
+    def summary(self, result: dict[str, Any]) -> str:
+        return f"{len(result['segments'])} segment"
+
+
+def test_a_transcript_is_searched_in_its_spoken_language_and_reported_with_times(
+    cli, store: Store, indexed: dict[str, str]
+) -> None:
+    from testament.report.analyses import report_lines
+
+    with store.read() as session:
+        asset = session.execute(select(Asset).where(Asset.sha256 == indexed["b.png"])).scalar_one()
+    assert [o.status for o in Runner(store, [Transcribed()]).run(asset)] == ["ok"]
+    (hit,) = [h for h in _found(cli, "обстрел") if h["source"] == "speech"]
+    assert hit["sha256"] == indexed["b.png"] and hit["language"] == "ru"
+    with store.read() as session:
+        lines = report_lines(session, session.get(Asset, asset.id), with_faces=False)
+    assert "  3–6 s: “Обстрел продолжался”" in lines
+    assert any(line.startswith("Transcript (test text 1; ") for line in lines)

@@ -145,8 +145,11 @@ def _details(row: Analysis) -> list[str]:
             f"  {item['source']}: {item['name']} ({item['confidence']:.2f})"
             for item in result.get("texts", [])
         ]
-    if row.analyser == "speech" and result.get("text"):
-        return [f"  “{result['text']}”"]
+    if row.analyser == "speech":
+        return [
+            f"  {_seconds(s.get('start'))}–{_seconds(s.get('end'))} s: “{s['text']}”"
+            for s in result.get("segments", [])
+        ]
     return []
 
 

@@ -210,7 +210,7 @@ def remove_capture_record(folder: Path) -> str:
 
 def edit_incident(folder: Path) -> str:
     path = folder / "data/records/incident.json"
-    path.write_text(path.read_text().replace("Party A", "Party B"))
+    path.write_text(path.read_text().replace("Execution of detainees", "Detainees released"))
     return "data/records/incident.json: changed since the package was signed"
 
 

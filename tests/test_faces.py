@@ -125,6 +125,18 @@ def test_viewers_see_no_clusters_and_no_crops(store: Store, cli, analysed: dict[
     for path in ("/faces", "/api/faces", "/faces/1/crop", "/faces/1/crop?clear=1"):
         assert browser.get(path).status_code == 403, path
     assert browser.get("/api/faces/setting").status_code == 403
+    page = browser.get(f"/assets/{analysed['first.mp4']}")
+    assert page.status_code == 200 and "clusters are for investigators" in page.text
+
+
+def test_show_gives_where_faces_are_but_never_their_descriptors(
+    cli, analysed: dict[str, str]
+) -> None:
+    shown = json.loads(cli("show", analysed["first.mp4"], "--json").stdout)
+    (faces,) = [a for a in shown["analyses"] if a["analyser"] == "faces"]
+    assert faces["result"]["faces"] and all(
+        "descriptor" not in face and len(face["box"]) == 4 for face in faces["result"]["faces"]
+    )
 
 
 def test_crops_are_blurred_until_revealed_and_every_view_is_audited(

@@ -31,15 +31,28 @@ def channel_captures(session: Session, handle: str) -> list[int]:
 
 
 def analyses_view(session: Session, asset_id: int) -> list[dict[str, Any]]:
-    """Every analysis of the asset, oldest first; watermarks with their channel's captures."""
+    """Every analysis of the asset, oldest first; watermarks with their channel's captures.
+
+    Face descriptors stay in the signed record: what a face looks like to dlib is for
+    clustering, and printing it would put a biometric template in front of every reader.
+    """
     views = []
     for row in analyses_of(session, asset_id):
         view = analysis_dict(row)
         for region in (row.result or {}).get("regions", []) if row.analyser == "ocr" else []:
             if region.get("channel"):
                 region["channel_captures"] = channel_captures(session, region["channel"])
+        if row.analyser == "faces" and view.get("result"):
+            view["result"] = _without_descriptors(view["result"])
         views.append(view)
     return views
+
+
+def _without_descriptors(result: dict[str, Any]) -> dict[str, Any]:
+    faces = [
+        {k: v for k, v in face.items() if k != "descriptor"} for face in result.get("faces", [])
+    ]
+    return {**result, "faces": faces}
 
 
 def summary(view: dict[str, Any]) -> str:

@@ -45,6 +45,8 @@ class PageJobs:
         return state.queue_subject(session, _task(), f"post:{post_id}", self.run)
 
     def send(self, job_ids: Sequence[int]) -> None:
+        if not job_ids:
+            return  # each running elsewhere, or done: no connection to open
         task = _task()
         try:
             with self.app.producer_or_acquire() as producer:

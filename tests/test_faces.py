@@ -190,6 +190,29 @@ def test_a_cluster_is_cited_as_an_attribution_basis(
     assert missing_one.stderr.strip() == "error: no face cluster 999"
 
 
+def test_an_incident_report_has_faces_only_for_a_reader_who_may_see_them(
+    store: Store, cli, analysed: dict[str, str], tmp_path: Path
+) -> None:
+    from testament.catalog.models import Asset
+
+    with store.write() as session:
+        inv = session.query(User).filter_by(username="inv").one()
+        incident = incidents.create(session, inv, IncidentFields(title="faces report"))
+        asset = session.query(Asset).filter_by(sha256=analysed["first.mp4"]).one()
+        incidents.link_asset(session, inv, incident, asset)
+        number = incident.id
+    plain, full = tmp_path / "plain.html", tmp_path / "full.html"
+    assert cli("report", "incident", str(number), "--out", str(plain)).exit_code == 0
+    assert "Faces: analysed; not shown in this report" in plain.read_text()
+    refused = cli("report", "incident", str(number), "--out", str(full), "--faces-for", "look")
+    assert refused.exit_code == 2 and "for investigators" in refused.stderr
+    assert not full.exists()
+    made = cli("report", "incident", str(number), "--out", str(full), "--faces-for", "inv")
+    assert made.exit_code == 0, made.output
+    report = full.read_text()
+    assert "not shown in this report" not in report and "Faces (dlib" in report
+
+
 def test_the_api_turns_faces_on_and_lists_clusters(store: Store, media: Path) -> None:
     _users(store)
     ws.ingest(store, media / "second.mp4")

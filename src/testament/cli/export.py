@@ -380,6 +380,14 @@ def report_incident(
     unblurred: Annotated[
         bool, typer.Option("--unblurred", help="Show stills as they are, not blurred.")
     ] = False,
+    faces_for: Annotated[
+        str,
+        typer.Option(
+            "--faces-for",
+            help="Include the faces found, for this workbench user (investigators and "
+            "admins, while faces are on); without it the report leaves faces out.",
+        ),
+    ] = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -388,11 +396,31 @@ def report_incident(
 
     _check_format(fmt)
     with opened(home, database_url) as store:
+        if faces_for:
+            _check_faces_reader(store, faces_for)
         try:
-            document = incident_document(store, incident_id, unblurred=unblurred)
+            document = incident_document(
+                store, incident_id, unblurred=unblurred, with_faces=bool(faces_for)
+            )
         except LookupError as exc:
             fail(str(exc))
         _write_report(document, fmt, out, f"incident-{incident_id}")
+
+
+def _check_faces_reader(store: Store, username: str) -> None:
+    """Faces go into a report only for a reader who may see face clusters now."""
+    from testament.accounts.users import find_user
+    from testament.faces.access import check
+    from testament.faces.setting import FacesOff, NotAllowed
+
+    with store.read() as session:
+        user = find_user(session, username)
+        if user is None or not user.active:
+            fail(f"--faces-for: no active user {username!r}")
+        try:
+            check(session, user.role)
+        except (NotAllowed, FacesOff) as exc:
+            fail(f"--faces-for {username}: {exc}")
 
 
 @report_app.command("case")

@@ -168,7 +168,9 @@ def report_lines(session: Session, asset: Asset, *, with_faces: bool) -> list[st
         if row.status == "ok" or row.analyser not in newest:
             newest[row.analyser] = row
     if not (with_faces and enabled(session)) and newest.pop("faces", None) is not None:
-        note = ["Faces: analysed; not shown in this report (a face is a lead, never an id)."]
+        note = [
+            "Faces: analysed; not shown in this report (a face is a lead, never an identification)."
+        ]
     else:
         note = []
     lines = []

@@ -93,7 +93,7 @@ COMMANDS = (
     Entry(
         "search",
         "testament.cli.analyse:search",
-        "Find assets whose on-screen text or transcript holds these words, in any script.",
+        "Find assets whose on-screen text, transcript or post text holds these words.",
     ),
     Entry(
         "faces",

@@ -236,3 +236,29 @@ def test_the_model_matches_migration_0011(store: Store) -> None:
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), schema.Base.metadata)
     assert not [entry for entry in diff if "face" in repr(entry)], diff
+
+
+def test_an_admin_turns_faces_on_and_off_on_the_admin_page(store: Store) -> None:
+    _users(store)
+    browser = ws.client(store)
+    token = ws.login(browser, "boss")
+    page = browser.get("/admin").text
+    assert 'id="faces-state">off<' in page and "Identifying people is sensitive" in page
+    assert browser.post("/admin/faces", data={"enabled": "true"}).status_code == 403  # no CSRF
+    turned = browser.post("/admin/faces", data={"enabled": "true", "csrf_token": token})
+    assert turned.status_code == 303 and turned.headers["location"] == "/admin#faces"
+    assert 'id="faces-state">on<' in browser.get("/admin").text
+    assert browser.post("/admin/faces", data={"csrf_token": token}).status_code == 303
+    with store.read() as session:
+        changed = session.query(CustodyEvent).filter_by(action="setting_changed")
+        events = changed.order_by(CustodyEvent.seq).all()
+    assert [(e.actor, json.loads(e.details)["value"]) for e in events] == [
+        ("boss", "on"),
+        ("boss", "off"),
+    ]
+    for name in ("inv", "look"):
+        other = ws.client(store)
+        other_token = ws.login(other, name)
+        refused = other.post("/admin/faces", data={"enabled": "true", "csrf_token": other_token})
+        assert refused.status_code == 403
+    assert 'id="faces-state">off<' in browser.get("/admin").text

@@ -1,4 +1,5 @@
-"""Administration: users and roles, the violation taxonomy, settings, reference dates, audit."""
+"""Administration: users and roles, the violation taxonomy, settings, faces, reference dates,
+audit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from testament.accounts import audit, users
 from testament.accounts.models import User
 from testament.catalog.models import Asset
+from testament.faces import setting as faces_setting
 from testament.investigate import taxonomy
 from testament.investigate.models import ReferenceDate
 from testament.web import settings
@@ -30,6 +32,7 @@ def _page(request: Request, status_code: int = 200, **extra: object) -> Response
             "references": session.execute(select(ReferenceDate).order_by(ReferenceDate.day))
             .scalars()
             .all(),
+            "faces_on": faces_setting.enabled(session),
         }
     context |= {"tile_url": request.app.state.tile_url, "error": None, "notice": None} | extra
     return render(request, "admin.html", status_code=status_code, **context)
@@ -134,6 +137,20 @@ def save_settings(
     except settings.SettingError as exc:
         return _page(request, 400, error=str(exc))
     return RedirectResponse("/admin#settings", status_code=303)
+
+
+@router.post("/admin/faces")
+def save_faces(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(admin)],
+    enabled: Annotated[bool, Form()] = False,
+) -> Response:
+    """Turn faces on or off for the store: the same signed custody event as the command line."""
+    store = store_of(request)
+    with store.write() as session:
+        user = _user(session, viewer.id)
+        faces_setting.set_enabled(store, session, user, enabled)
+    return RedirectResponse("/admin#faces", status_code=303)
 
 
 @router.post("/admin/reference-dates")

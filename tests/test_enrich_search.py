@@ -240,3 +240,23 @@ def test_a_transcript_is_searched_in_its_spoken_language_and_reported_with_times
         lines = report_lines(session, session.get(Asset, asset.id), with_faces=False)
     assert "  3–6 s: “Обстрел продолжался”" in lines
     assert any(line.startswith("Transcript (test text 1; ") for line in lines)
+
+
+def test_the_assets_command_filters_by_language_and_on_screen_text(
+    cli, store: Store, indexed: dict[str, str]
+) -> None:
+    def listed(*options: str) -> set[str]:
+        done = cli("assets", "--json", *options)
+        assert done.exit_code == 0, done.output
+        return {a["sha256"] for a in json.loads(done.stdout)}
+
+    assert listed("--language", "RU") == {indexed["a.png"]}
+    assert listed("--language", "hy", "--has-text") == {indexed["b.png"]}
+    assert listed("--language", "de") == set()
+    assert listed("--has-text", "--type", "image") == set(indexed.values())
+    with store.write() as session:
+        session.execute(delete(AnalysisText).where(AnalysisText.source == "ocr"))
+    assert listed("--has-text") == set()
+    assert listed("--language", "ru") == {indexed["a.png"]}  # the post text is still Russian
+    table = cli("assets", "--language", "ru").stdout
+    assert indexed["a.png"][:12] in table and indexed["b.png"][:12] not in table

@@ -26,18 +26,34 @@ def assets(
     media_type: Annotated[
         str | None, typer.Option("--type", help="Only video, image, audio, document or other.")
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            metavar="CODE",
+            help="Only assets with on-screen text, transcript or post text in this language "
+            "(ISO 639-1, e.g. ru).",
+        ),
+    ] = None,
+    has_text: Annotated[
+        bool, typer.Option("--has-text", help="Only assets where on-screen text was read.")
+    ] = False,
 ) -> None:
-    """List the preserved originals."""
+    """List the preserved originals, in the order they were stored."""
     from rich.table import Table
-    from sqlalchemy import select
 
     from testament.catalog.models import Asset
     from testament.catalog.records import asset_dict
+    from testament.web.routes.library import library_query
 
     with opened(home, database_url) as store, store.read() as session:
-        query = select(Asset).order_by(Asset.stored_at, Asset.id)
-        if media_type:
-            query = query.where(Asset.media_type == media_type)
+        query = library_query(
+            session,
+            media_type=media_type or None,
+            language=language.lower() if language else None,
+            has_text=has_text,
+        ).order_by(None)
+        query = query.order_by(Asset.stored_at, Asset.id)
         rows = session.execute(query).scalars().all()
         records = [asset_dict(asset) for asset in rows]
     if json_output:

@@ -128,3 +128,16 @@ def test_positions_through_cli_api_page_and_export(store: Store, unit_and_source
     exported = json.loads(cli("export", "table", "actors", "--format", "json").stdout)
     unit = next(a for a in exported if a["id"] == w["unit"])
     assert [p["source_sha256"] for p in unit["positions"]] == [w["source"], w["source"]]
+    geo = json.loads(cli("export", "table", "actors", "--format", "geojson").stdout)
+    (feature,) = geo["features"]  # the village school has no coordinates
+    assert feature["geometry"] == {"type": "Point", "coordinates": [46.6, 39.7]}
+    assert feature["properties"] == {
+        "id": feature["id"],
+        "actor_id": w["unit"],
+        "actor": "3rd company",
+        "place": "Hill 402",
+        "start": "2020-10-01",
+        "end": None,
+        "source_sha256": w["source"],
+        "note": "",
+    }

@@ -1,7 +1,8 @@
 """Actors, attributions and accountability events as table rows (CSV, JSON, GeoJSON).
 
 Attribution and event rows carry their incident's place, so that a map can show who
-was alleged where, and what came of it.
+was alleged where, and what came of it; on a map the actors table is its units' known
+positions, so that it can be laid beside the incidents.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from testament.actors import accountability, attributions
 from testament.actors.actors import actor_dict
-from testament.actors.models import AccountabilityEvent, Actor, Attribution
+from testament.actors.models import AccountabilityEvent, Actor, ActorPosition, Attribution
 from testament.investigate.models import Incident
 
 KINDS = ("actors", "attributions", "accountability")
@@ -47,3 +48,27 @@ def rows(session: Session, kind: str) -> list[dict[str, Any]]:
         lat, lon = places.get(record["incident_id"] or 0, (None, None))
         record["latitude"], record["longitude"] = lat, lon
     return records
+
+
+def position_rows(session: Session) -> list[dict[str, Any]]:
+    """Every unit position, named by its actor and sourced by its original's SHA-256."""
+    found = session.execute(
+        select(ActorPosition, Actor.name)
+        .join(Actor, Actor.id == ActorPosition.actor_id)
+        .order_by(ActorPosition.id)
+    )
+    return [
+        {
+            "id": position.id,
+            "actor_id": position.actor_id,
+            "actor": name,
+            "place": position.place_name,
+            "latitude": position.latitude,
+            "longitude": position.longitude,
+            "start": position.start.isoformat() if position.start else None,
+            "end": position.end.isoformat() if position.end else None,
+            "source_sha256": position.source.sha256,
+            "note": position.note,
+        }
+        for position, name in found.unique()
+    ]

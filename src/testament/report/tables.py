@@ -131,7 +131,7 @@ def to_csv(records: list[dict[str, Any]]) -> str:
 
 
 def to_geojson(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Incidents with a location as Point features (longitude first, as GeoJSON requires)."""
+    """Records with a location as Point features (longitude first, as GeoJSON requires)."""
     return {
         "type": "FeatureCollection",
         "features": [
@@ -152,15 +152,26 @@ def to_geojson(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _mapped(session: Session, kind: str) -> list[dict[str, Any]]:
+    """The rows a map shows: incidents, attributions and events at their incident's place,
+    and for actors their units' known positions."""
+    if kind == "actors":
+        return actor_tables.position_rows(session)
+    if kind in ("incidents", "attributions", "accountability"):
+        return rows(session, kind)
+    raise ValueError(
+        "GeoJSON is for incidents, attributions, accountability events "
+        "and actors (their units' positions)"
+    )
+
+
 def render(session: Session, kind: str, fmt: str) -> str:
     """The whole table as text in the chosen format."""
+    if fmt == "geojson":
+        return json.dumps(to_geojson(_mapped(session, kind)), ensure_ascii=False, indent=2) + "\n"
     records = rows(session, kind)
     if fmt == "csv":
         return to_csv(records)
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "geojson":
-        if kind not in ("incidents", "attributions", "accountability"):
-            raise ValueError("GeoJSON is for incidents, attributions and accountability events")
-        return json.dumps(to_geojson(records), ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

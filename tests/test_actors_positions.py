@@ -141,3 +141,35 @@ def test_positions_through_cli_api_page_and_export(store: Store, unit_and_source
         "source_sha256": w["source"],
         "note": "",
     }
+
+
+def test_a_geolocation_basis_cites_a_position_by_option_or_suffix(
+    store: Store, unit_and_source, cli
+) -> None:
+    w = unit_and_source
+    where = ["--place", "Hill 402", "--lat", "39.7", "--lon", "46.6", "--as", "ana"]
+    made = cli("actors", "position", str(w["unit"]), "--source", w["source"], *where)
+    number = made.stdout.split()[-1]  # "actor N: position P"
+    with store.write() as session:
+        given = AttributionIn(w["incident"], w["unit"], "unit responsible", "possible", [])
+        attribution = attributions.propose(session, session.get(User, w["user"]), given).id
+    basis = f"geolocation:{w['footage'][:12]}@1-2"
+
+    def add(*args: str):
+        return cli("attribute", "basis", str(attribution), *args, "--as", "ana")
+
+    added = add(basis, "--position", number)
+    assert added.exit_code == 0, added.output
+    assert added.stdout.strip() == f"attribution {attribution}: geolocation basis added, proposed"
+    assert add(f"{basis}~{number}").exit_code == 0
+    assert add(f"{basis}~{number}", "--position", number).exit_code == 0
+    different = add(f"{basis}~{number}", "--position", "999")
+    assert different.exit_code == 2
+    named = f"error: --position 999 and '{basis}~{number}' name different positions"
+    assert different.stderr.strip() == named
+    missing = add(basis, "--position", "999")
+    assert missing.exit_code == 2 and "no position 999" in missing.stderr
+    uniform = add(f"uniform:{w['footage'][:12]}", "--position", number)
+    assert uniform.exit_code == 2 and "only a geolocation" in uniform.stderr
+    listed = json.loads(cli("attribute", "list", str(w["incident"]), "--json").stdout)
+    assert [b["position_id"] for b in listed[0]["bases"]] == [int(number)] * 3

@@ -377,6 +377,15 @@ def add_basis(
     attribution_id: Annotated[int, typer.Argument()],
     basis: Annotated[str, typer.Argument(help="KIND:SHA256[@START-END][#X,Y,W,H][~POSITION]")],
     author: AsOption,
+    position: Annotated[
+        int | None,
+        typer.Option(
+            "--position",
+            metavar="ID",
+            min=1,
+            help="The unit position a geolocation basis cites (the same as ~ID).",
+        ),
+    ] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -384,6 +393,10 @@ def add_basis(
     from testament.actors import attributions
 
     given = _basis(basis)
+    if position is not None:
+        if given.position_id not in (None, position):
+            fail(f"--position {position} and {basis!r} name different positions")
+        given.position_id = position
     with opened(home, database_url) as store, _one_line_errors(), store.write() as session:
         found = attributions.get_attribution(session, attribution_id)
         attributions.add_basis(session, _user(session, author), found, given)

@@ -15,7 +15,7 @@ from PIL import Image
 from testament.fingerprint import HashIndex, fingerprint_file, match
 from testament.fingerprint.borders import video_box
 from testament.fingerprint.index import LOW_DISTANCE
-from testament.fingerprint.local import frames_at
+from testament.fingerprint.local import SAME_MOMENT, frames_at, luma, moment_ratio
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.query import Query, _Rows, query_from_fingerprint
 from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_scene
@@ -285,3 +285,45 @@ def test_a_copy_of_detailed_footage_is_told_by_its_sharp_rows() -> None:
         low=np.arange(32) >= 16,
     )
     assert footage_not_scene(query, np.ones(16, dtype=bool), 0.0, stored)
+
+
+BLUE, RED = (30, 40, 90), (82, 28, 38)  # clothes of one brightness (luma about 43)
+
+
+def _person(t: float, clothes: tuple[int, int, int] = BLUE) -> np.ndarray:
+    """The room of `room_frame` with a person-sized figure (a sixth of the width, half the
+    height) walking across it in 2.5 s."""
+    frame = room_background(ROOM, W, H)
+    left = int((0.1 + 0.3 * t) * W)
+    frame[H // 4 : 3 * H // 4, left : left + W // 6] = clothes
+    return frame
+
+
+def test_a_still_of_another_take_where_its_figure_stood_is_told_by_colour(tmp_path) -> None:
+    """A still of another take whose person stood where this take's stood, dressed in
+    another colour of the same brightness: in grey it is that moment; its colour says it
+    is only the place. A grey copy of the moment keeps still_from."""
+    take = write_frames(tmp_path / "take.mp4", (_person(i / 25) for i in range(63)))
+    fingerprint = fingerprint_file(take)
+    index = HashIndex.build([(1, fingerprint)])
+    frames = _frames_of(take)
+    moment, other = _person(1.3), _person(1.3, RED)
+    assert abs(luma(other).astype(int) - luma(moment).astype(int)).max() <= 2
+    Image.fromarray(other).save(tmp_path / "other.jpg", quality=90)
+    found = match(tmp_path / "other.jpg", index, {1: fingerprint}, frames)
+    assert [m.relation for m in found] == ["same_scene"], found
+    Image.fromarray(moment).convert("L").save(tmp_path / "grey.jpg", quality=90)
+    [copy] = match(tmp_path / "grey.jpg", index, {1: fingerprint}, frames)
+    assert copy.relation == "still_from"
+    assert abs(copy.asset_time - 1.3) <= 0.5
+
+
+def test_in_grey_the_figure_of_other_clothes_is_that_moment() -> None:
+    """The colour test is what decides: with the pictures in grey the same still passes."""
+    near = [_person(1.3 + step * 0.04) for step in range(-3, 4)]
+    others = [_person(t) for t in (0.3, 2.3)]
+    still = _person(1.3, RED)
+    grey = moment_ratio(luma(still), [luma(p) for p in near], [luma(p) for p in others])
+    coloured = moment_ratio(still, near, others)
+    assert grey is not None and grey < SAME_MOMENT
+    assert coloured is not None and coloured >= SAME_MOMENT

@@ -11,7 +11,8 @@ share the static background. What tells them apart is what moves. Once a still i
 up on a frame of the asset, the pixels where that frame differs from the asset's other
 moments (the person, the car) decide: a copy shows what the frame shows there, another
 take shows the background (or its own figure elsewhere), as far from this moment as from
-any other.
+any other. They are compared in colour: another take's figure may stand where this
+take's stood, as bright but dressed otherwise.
 
 OpenCV is imported on first use: a query that PDQ decides never loads it.
 """
@@ -34,10 +35,15 @@ MIN_INLIERS = 20  # keypoints agreeing on one homography that line two pictures 
 MIN_INLIER_SHARE = 0.25  # ... and their share of the ratio-tested matches
 CHANGE = 24  # luma levels: where two moments of the asset differ, something moved
 MIN_CHANGED = 0.002  # share of the frame unique to the moment that the check needs to tell anything
+# ... in colour: JPEG and video keep colour at half resolution, so at a figure's edges it
+# is noise (a talking head's slivers, 1% of the frame); a figure that moved is 4% or more
+MIN_COLOUR_CHANGED = 0.02
 SAME_MOMENT = 0.6  # a copy's error where the asset moves, over the error at other moments
+GREY = 2.0  # chroma spread (levels) under which a picture is taken for grey: luma only
 
-# Frames of an asset at given times (seconds; an image asset ignores them), luma, or None
-# where the asset's file cannot be read. The catalog decodes blobs; the benchmark, files.
+# Frames of an asset at given times (seconds; an image asset ignores them), RGB [h, w, 3],
+# or None where the asset's file cannot be read. The catalog decodes blobs; the benchmark,
+# files.
 FrameSource = Callable[[int, Sequence[float]], list[np.ndarray] | None]
 
 
@@ -114,13 +120,53 @@ def align(query: Features, asset: Features) -> Alignment | None:
     return Alignment(homography, inliers, len(good))
 
 
-def _normalised(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Luma with the mean and spread of the masked pixels taken out (brightness, contrast)."""
-    values = picture.astype(np.float32)
+def luma(picture: np.ndarray) -> np.ndarray:
+    """The grey of an RGB picture (BT.601 weights); a grey picture as it is."""
+    if picture.ndim == 2:
+        return picture
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    return (picture.astype(np.float32) @ weights).round().astype(np.uint8)
+
+
+def _opponent(picture: np.ndarray) -> np.ndarray:
+    """Luma and two colour-difference channels (red-green, yellow-blue), float [h, w, 3]."""
+    rgb = picture.astype(np.float32)
+    if rgb.ndim == 2:
+        return np.stack([rgb, np.zeros_like(rgb), np.zeros_like(rgb)], axis=-1)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    grey = 0.299 * red + 0.587 * green + 0.114 * blue
+    return np.stack([grey, red - green, (red + green) / 2 - blue], axis=-1)
+
+
+def _is_grey(picture: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether a picture holds no colour worth comparing where `mask` (a grey or sepia copy)."""
+    chroma = _opponent(picture)[..., 1:][mask]
+    return chroma.size == 0 or float(chroma.std(axis=0).max()) < GREY
+
+
+def _normalised(picture: np.ndarray, mask: np.ndarray, colour: bool = False) -> np.ndarray:
+    """Luma with the masked pixels' mean and spread taken out (brightness, contrast); with
+    `colour`, two colour channels behind it, each less its mean (a colour cast), both over
+    their joint spread (a copy's saturation differs: a player's, a filter's)."""
+    values = _opponent(picture) if colour else luma(picture).astype(np.float32)
     inside = values[mask]
     if inside.size == 0:
         return values
-    return (values - inside.mean()) / max(float(inside.std()), 1.0) * 40.0
+    values = values - inside.mean(axis=0)
+    spread = np.atleast_1d(inside.std(axis=0))
+    if not colour:
+        return values / max(float(spread[0]), 1.0) * 40.0
+    values[..., 0] *= 40.0 / max(float(spread[0]), 1.0)
+    values[..., 1:] *= 40.0 / max(float(np.hypot(spread[1], spread[2])), 1.0)
+    return values
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel distance of two normalised pictures: grey difference, or colour distance."""
+    difference = a - b
+    if difference.ndim == 2:
+        return np.abs(difference)
+    return np.sqrt((difference * difference).sum(axis=-1))
 
 
 def _fit(picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -155,47 +201,78 @@ def moment_ratio(
     """How much more the still looks like a frame `near` the moment it was placed at than
     like the asset's `others` (a small number: that moment; near or above 1: not).
 
-    The pixels that tell a moment are those where its frame differs (CHANGE levels) from
-    every one of the other moments: the person where only this moment has them. There,
-    the still's error against the frame is set over its error against the nearest of the
-    others; the best of the frames `near` counts (the stored frame it was placed at can be
-    a few frames off the still's). A copy of the moment shows what the frame shows;
+    The pixels that tell a moment are those where its frame's luma differs (CHANGE levels)
+    from every one of the other moments: the person where only this moment has them.
+    There, the still's error against the frame is set over its error against the nearest
+    of the others; the best of the frames `near` counts (the stored frame it was placed at
+    can be a few frames off the still's). A copy of the moment shows what the frame shows;
     another take of the same place shows the background there, which the other moments
-    show too. The still is first laid over the frame as it is (a JPEG of the whole frame);
-    where the static background then does not line up (a screenshot, a crop, a rotation),
-    it is lined up by keypoints. None when it cannot be, or nothing is unique to the
-    moment (one unchanging view tells nothing).
+    show too, or its own figure, which may be as bright as this take's but is dressed
+    otherwise: unless the still or the frame is grey, the ratio is also taken in colour
+    (`_ratio`), and the larger of the two counts.
+    The still is first laid over the frame as it is (a JPEG of the whole frame); where the
+    static background then does not line up (a screenshot, a crop, a rotation), it is
+    lined up by keypoints. None when it cannot be, or nothing is unique to the moment (one
+    unchanging view tells nothing).
     """
     if not others or not near:
         return None
-    middle = _fit(near[len(near) // 2], _check_shape(near[0]))
-    theirs = [_fit(other, middle.shape) for other in others]
-    whole = np.ones(middle.shape, dtype=bool)
+    shape = _check_shape(near[0])
+    middle = _fit(near[len(near) // 2], shape)
+    theirs = [_fit(other, shape) for other in others]
+    whole = np.ones(shape, dtype=bool)
     static = whole.copy()
     for there in theirs:
-        static &= np.abs(middle.astype(np.int16) - there.astype(np.int16)) <= CHANGE
-    laid = _fit(still, middle.shape)
+        static &= np.abs(luma(middle).astype(np.int16) - luma(there).astype(np.int16)) <= CHANGE
+    laid = _fit(still, shape)
     covered = whole
     if not static.any() or _error(laid, middle, static) > LINED_UP:
-        lined = _lined_up(still, near[len(near) // 2], middle.shape)
+        lined = _lined_up(still, near[len(near) // 2], shape)
         if lined is None:
             return None
         laid, covered = lined
-    mine = _normalised(laid, covered)
-    others_n = [_normalised(there, covered) for there in theirs]
+    near_fitted = [_fit(frame, shape) for frame in near]
+    ratios = [_ratio(laid, near_fitted, theirs, covered, colour=False)]
+    if not (_is_grey(laid, covered) or _is_grey(middle, covered)):
+        ratios.append(_ratio(laid, near_fitted, theirs, covered, colour=True))
+    found = [r for r in ratios if r is not None]
+    return max(found) if found else None
+
+
+def _ratio(
+    laid: np.ndarray,
+    near: Sequence[np.ndarray],
+    others: Sequence[np.ndarray],
+    covered: np.ndarray,
+    colour: bool,
+) -> float | None:
+    """moment_ratio on pictures already lined up at one shape: in grey (pixels unique by
+    luma, luma errors), or in colour (pixels unique by colour, errors of colour alone:
+    another take's figure as bright as this one's, dressed otherwise)."""
+    mine = _normalised(laid, covered, colour)
+    others_n = [_normalised(there, covered, colour) for there in others]
     ratios = []
     for frame in near:
-        here = _normalised(_fit(frame, middle.shape), covered)
+        here = _normalised(frame, covered, colour)
         unique = covered.copy()
         for there in others_n:
-            unique &= np.abs(here - there) > CHANGE
+            unique &= _distance(here, there) > CHANGE
         unique = _shrunk(unique)
+        if colour and unique.mean() < MIN_COLOUR_CHANGED:
+            return None  # a frame it may be tells nothing in colour: grey decides
         if unique.mean() < MIN_CHANGED:
             continue
-        error_here = float(np.abs(mine - here)[unique].mean())
-        error_there = min(float(np.abs(mine - there)[unique].mean()) for there in others_n)
+        error_here = float(_chroma_distance(mine, here, colour)[unique].mean())
+        error_there = min(
+            float(_chroma_distance(mine, there, colour)[unique].mean()) for there in others_n
+        )
         ratios.append(error_here / max(error_there, 1e-3))
     return min(ratios) if ratios else None
+
+
+def _chroma_distance(a: np.ndarray, b: np.ndarray, colour: bool) -> np.ndarray:
+    """The grey difference, or with `colour` the distance in the colour channels alone."""
+    return _distance(a[..., 1:], b[..., 1:]) if colour else _distance(a, b)
 
 
 def _check_shape(picture: np.ndarray) -> tuple[int, int]:
@@ -205,6 +282,7 @@ def _check_shape(picture: np.ndarray) -> tuple[int, int]:
 
 
 def _error(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Mean grey difference of two pictures where `mask`, brightness and contrast aside."""
     return float(np.abs(_normalised(a, mask) - _normalised(b, mask))[mask].mean())
 
 
@@ -212,16 +290,16 @@ def _lined_up(
     still: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The still warped onto the frame by a keypoint homography, at `shape`, and the part
-    of the frame it covers."""
+    of the frame it covers (keypoints are found in grey; the still keeps its colour)."""
     cv2 = _cv2()
-    target = scaled(frame)
-    found = align(features(still), features(target))
+    target = scaled(luma(frame))
+    found = align(features(luma(still)), features(target))
     if found is None:
         return None
     source = scaled(still)
     size = (target.shape[1], target.shape[0])
     warped = cv2.warpPerspective(source, found.homography, size)
-    inside = cv2.warpPerspective(np.full(source.shape, 255, np.uint8), found.homography, size)
+    inside = cv2.warpPerspective(np.full(source.shape[:2], 255, np.uint8), found.homography, size)
     inside = cv2.erode(inside, np.ones((7, 7), np.uint8))
     small = (shape[1], shape[0])
     covered = cv2.resize(inside, small, interpolation=cv2.INTER_AREA) == 255
@@ -230,15 +308,15 @@ def _lined_up(
     return cv2.resize(warped, small, interpolation=cv2.INTER_AREA), covered
 
 
-def read_luma(path: Path) -> np.ndarray | None:
-    """A still's pixels in grey, at most SIDE × 4 on a side, or None if not an image."""
+def read_picture(path: Path) -> np.ndarray | None:
+    """A still's pixels in RGB, at most SIDE × 4 on a side, or None if not an image."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             image = ImageOps.exif_transpose(image)
             image.thumbnail((SIDE * 4, SIDE * 4), Image.Resampling.BOX)
-            return np.asarray(image.convert("L"))
+            return np.asarray(image.convert("RGB"))
     except (UnidentifiedImageError, OSError):
         return None
 
@@ -247,9 +325,9 @@ SEEK = 3.0  # s: a wanted frame further ahead than this is reached by seeking, n
 
 
 def frames_at(path: Path, times: Sequence[float]) -> list[np.ndarray] | None:
-    """Luma frames of a video file nearest to each of `times` (in that order); None if the
+    """RGB frames of a video file nearest to each of `times` (in that order); None if the
     file cannot be decoded. An image file gives its picture for every time."""
-    picture = read_luma(path)
+    picture = read_picture(path)
     if picture is not None:
         return [picture] * len(times)
     import av
@@ -274,7 +352,7 @@ def _decode_near(
     """Seek to the keyframe before `wanted` and decode on: the frame nearest to it, and to
     any of `rest` met within SEEK seconds of it.
 
-    Only the nearest frames are turned grey, by one reformatter: `to_ndarray(format=...)`
+    Only the nearest frames are turned into RGB, by one reformatter: `to_ndarray(format=...)`
     makes a new one for every frame, which took most of a still query's re-check."""
     from av.video.reformatter import VideoReformatter
 
@@ -293,5 +371,5 @@ def _decode_near(
                 best[target] = (gap, frame)
         if t > targets[-1] + 1.0 / rate:
             break
-    grey = VideoReformatter()
-    return {t: grey.reformat(frame, format="gray").to_ndarray() for t, (_, frame) in best.items()}
+    rgb = VideoReformatter()
+    return {t: rgb.reformat(frame, format="rgb24").to_ndarray() for t, (_, frame) in best.items()}

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from testament.fingerprint.local import SAME_MOMENT, FrameSource, moment_ratio, read_luma
+from testament.fingerprint.local import SAME_MOMENT, FrameSource, moment_ratio, read_picture
 from testament.fingerprint.model import Fingerprint, FootageMatch
 from testament.fingerprint.query import Query
 from testament.fingerprint.recheck import AWAY, usable
@@ -64,7 +64,7 @@ def still_is_that_moment(
     near = [found.asset_time + step * NEAR_STEP for step in range(-NEAR_STEPS, NEAR_STEPS + 1)]
     near = [t for t in near if t >= 0 and (stored.duration is None or t <= stored.duration)]
     pictures = frames(found.asset_id, [*near, *others])
-    still = read_luma(query.source)
+    still = read_picture(query.source)
     if pictures is None or still is None:
         return found
     ratio = moment_ratio(still, pictures[: len(near)], pictures[len(near) :])

@@ -129,44 +129,53 @@ def luma(picture: np.ndarray) -> np.ndarray:
 
 
 def _opponent(picture: np.ndarray) -> np.ndarray:
-    """Luma and two colour-difference channels (red-green, yellow-blue), float [h, w, 3]."""
+    """Luma and two colour-difference channels (red-green, yellow-blue), float [3, h, w]
+    (channels first: per-channel sums and masks stay contiguous)."""
     rgb = picture.astype(np.float32)
     if rgb.ndim == 2:
-        return np.stack([rgb, np.zeros_like(rgb), np.zeros_like(rgb)], axis=-1)
+        return np.stack([rgb, np.zeros_like(rgb), np.zeros_like(rgb)])
     red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     grey = 0.299 * red + 0.587 * green + 0.114 * blue
-    return np.stack([grey, red - green, (red + green) / 2 - blue], axis=-1)
+    return np.stack([grey, red - green, (red + green) / 2 - blue])
 
 
 def _is_grey(picture: np.ndarray, mask: np.ndarray) -> bool:
     """Whether a picture holds no colour worth comparing where `mask` (a grey or sepia copy)."""
-    chroma = _opponent(picture)[..., 1:][mask]
-    return chroma.size == 0 or float(chroma.std(axis=0).max()) < GREY
+    chroma = _opponent(picture)[1:, mask]
+    return chroma.size == 0 or float(chroma.std(axis=1).max()) < GREY
 
 
 def _normalised(picture: np.ndarray, mask: np.ndarray, colour: bool = False) -> np.ndarray:
     """Luma with the masked pixels' mean and spread taken out (brightness, contrast); with
-    `colour`, two colour channels behind it, each less its mean (a colour cast), both over
+    `colour`, two colour channels before it, each less its mean (a colour cast), both over
     their joint spread (a copy's saturation differs: a player's, a filter's)."""
-    values = _opponent(picture) if colour else luma(picture).astype(np.float32)
-    inside = values[mask]
-    if inside.size == 0:
-        return values
-    values = values - inside.mean(axis=0)
-    spread = np.atleast_1d(inside.std(axis=0))
     if not colour:
-        return values / max(float(spread[0]), 1.0) * 40.0
-    values[..., 0] *= 40.0 / max(float(spread[0]), 1.0)
-    values[..., 1:] *= 40.0 / max(float(np.hypot(spread[1], spread[2])), 1.0)
+        values = luma(picture).astype(np.float32)
+        inside = values[mask]
+        if inside.size == 0:
+            return values
+        return (values - inside.mean()) / max(float(inside.std()), 1.0) * 40.0
+    values = _opponent(picture)
+    inside = values[:, mask]
+    if inside.shape[1] == 0:
+        return values
+    values -= inside.mean(axis=1)[:, None, None]
+    spread = inside.std(axis=1)
+    values[0] *= 40.0 / max(float(spread[0]), 1.0)
+    values[1:] *= 40.0 / max(float(np.hypot(spread[1], spread[2])), 1.0)
     return values
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel distance of two normalised pictures: grey difference, or colour distance."""
+    """Per-pixel distance of two normalised pictures: grey difference, or colour distance
+    over their channels (first axis)."""
     difference = a - b
     if difference.ndim == 2:
         return np.abs(difference)
-    return np.sqrt((difference * difference).sum(axis=-1))
+    squared = difference[0] * difference[0]
+    for channel in difference[1:]:
+        squared += channel * channel
+    return np.sqrt(squared)
 
 
 def _fit(picture: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -272,7 +281,7 @@ def _ratio(
 
 def _chroma_distance(a: np.ndarray, b: np.ndarray, colour: bool) -> np.ndarray:
     """The grey difference, or with `colour` the distance in the colour channels alone."""
-    return _distance(a[..., 1:], b[..., 1:]) if colour else _distance(a, b)
+    return _distance(a[1:], b[1:]) if colour else _distance(a, b)
 
 
 def _check_shape(picture: np.ndarray) -> tuple[int, int]:

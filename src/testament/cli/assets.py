@@ -42,9 +42,9 @@ def assets(
     """List the preserved originals, in the order they were stored."""
     from rich.table import Table
 
+    from testament.catalog.library import library_query
     from testament.catalog.models import Asset
     from testament.catalog.records import asset_dict
-    from testament.web.routes.library import library_query
 
     with opened(home, database_url) as store, store.read() as session:
         query = library_query(

@@ -53,12 +53,3 @@ def group_of(session: Session, asset_id: int, limit: int = 500) -> Group:
         select(Asset).where(Asset.id.in_(related - {asset_id})).order_by(Asset.id)
     ).scalars()
     return Group(list(members), sorted(links.values(), key=lambda link: link.id), scenes)
-
-
-def grouped_asset_ids(session: Session) -> set[int]:
-    rows = session.execute(
-        select(FootageLink.asset_a_id, FootageLink.asset_b_id).where(
-            FootageLink.relation != SAME_SCENE
-        )
-    ).all()
-    return {i for row in rows for i in row}

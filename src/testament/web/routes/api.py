@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from testament.catalog.library import library_query
 from testament.catalog.models import Asset, Capture, FootageLink
 from testament.catalog.records import AmbiguousOrMissing, asset_dict, capture_dict, iso
 from testament.fingerprint import FingerprintError
@@ -35,7 +36,6 @@ from testament.web.auth import Viewer, any_user, investigator, reviewer, store_o
 from testament.web.params import Offset, RecordId
 from testament.web.routes import assets as asset_routes
 from testament.web.routes.incidents import _acting, get_incident, link_segment
-from testament.web.routes.library import library_query
 from testament.web.routes.matching import match_upload
 from testament.web.routes.search import run_search
 

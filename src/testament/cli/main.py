@@ -27,7 +27,11 @@ COMMANDS = (
         "testament.cli.ingest:ingest",
         "Collect and preserve evidence, recording where each copy was seen.",
     ),
-    Entry("assets", "testament.cli.assets:assets", "List the preserved originals."),
+    Entry(
+        "assets",
+        "testament.cli.assets:assets",
+        "List the preserved originals, in the order they were stored.",
+    ),
     Entry(
         "show",
         "testament.cli.assets:show",

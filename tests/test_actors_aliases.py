@@ -114,6 +114,7 @@ def test_aliases_from_the_command_line(store: Store, cli) -> None:
     assert added.exit_code == 0, added.stderr
     alias_id = int(added.stdout.split("alias ")[1].split()[0])
     assert _found(store, "Shoghakat") == ["3rd company"]
+    assert "  also: Շողակաթ (hy)" in cli("actors", "show", str(unit), "--as", "vic").stdout
     twice = cli("actors", "alias", str(unit), "Շողակաթ", "--language", "hy", "--as", "inv2")
     assert twice.exit_code == 2 and "already known as" in twice.stderr
     assert len(twice.stderr.strip().splitlines()) == 1

@@ -125,6 +125,9 @@ def test_positions_through_cli_api_page_and_export(store: Store, unit_and_source
     page = browser.get(f"/actors/{w['unit']}").text
     assert "Hill 402" in page and "39.70000, 46.60000" in page and "2020-10-01 – ?" in page
     assert "position added by ana: Village school" in page
+    shown = cli("actors", "show", str(w["unit"]), "--as", "ana").stdout
+    assert f"position 1: Hill 402 (39.7, 46.6), 2020-10-01 – ?, source {w['source'][:12]}" in shown
+    assert "position 2: Village school, ? – 2020-11-20" in shown
     exported = json.loads(cli("export", "table", "actors", "--format", "json").stdout)
     unit = next(a for a in exported if a["id"] == w["unit"])
     assert [p["source_sha256"] for p in unit["positions"]] == [w["source"], w["source"]]

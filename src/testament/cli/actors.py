@@ -271,6 +271,11 @@ def show_actor(
     console.print(escape(f"{actor['name']} ({actor['kind']}) — {actor['party'] or 'no party'}"))
     for parent in record["lineage"]:
         console.print(escape(f"  under: {parent['name']} ({parent['kind']})"), highlight=False)
+    for alias in actor["aliases"]:
+        language = f" ({alias['language']})" if alias["language"] else ""
+        console.print(escape(f"  also: {alias['name']}{language}"), highlight=False)
+    for p in actor.get("positions", []):
+        console.print(escape(f"  position {p['id']}: {_position_line(p)}"), highlight=False)
     for a in record["attributions"]:
         bases = ", ".join(b["kind"] for b in a["bases"]) or "no basis"
         console.print(
@@ -282,6 +287,14 @@ def show_actor(
         )
     for e in record["events"]:
         console.print(escape(f"  {e['day']} {e['kind']} — {e['authority']}"), highlight=False)
+
+
+def _position_line(position: dict) -> str:
+    where = position["place_name"] or "unnamed place"
+    if position["latitude"] is not None:
+        where += f" ({position['latitude']}, {position['longitude']})"
+    start, end = position["start"] or "?", position["end"] or "?"
+    return f"{where}, {start} – {end}, source {position['source_sha256'][:12]}"
 
 
 def _dated(value):

@@ -74,6 +74,72 @@ def test_a_still_query_loads_no_pyav_alembic_or_rich(store: Store, tmp_path: Pat
     assert set(_command_modules(arguments)) <= {*OWN, "testament.cli.footage"}
 
 
+# Runs `testament ARGUMENTS` through the entry point in a fresh interpreter, then reports
+# its JSON answer, the collector's state, how many objects were frozen, and which of
+# Pillow's format plugins were loaded.
+ENTRY_PROBE = """
+import gc, json, sys
+from contextlib import redirect_stdout
+from io import StringIO
+
+from testament.cli.main import main
+
+sys.argv = ["testament", *sys.argv[1:]]
+answer = StringIO()
+with redirect_stdout(answer):
+    try:
+        main()
+    except SystemExit:
+        pass
+plugins = sorted(n for n in sys.modules if n.startswith("PIL.") and n.endswith("ImagePlugin"))
+print(json.dumps({
+    "answer": json.loads(answer.getvalue()),
+    "collecting": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "plugins": plugins,
+}))
+"""
+
+
+def test_a_still_query_freezes_its_libraries_and_tries_no_video_as_a_picture(
+    store: Store, tmp_path: Path
+) -> None:
+    """The query's libraries load with the collector paused and are then frozen, the
+    collector is on again for the work, and the stored video is decoded without first
+    being tried as a picture by every format plugin Pillow has."""
+    from testament.collect.files import collect_path
+    from testament.collect.ingest import Ingest
+    from testament.collect.items import Sighting
+    from testament.demo import write_still, write_video
+
+    video = write_video(tmp_path / "video.mp4", seed=5, seconds=3, width=320, height=180)
+    still = write_still(tmp_path / "still.jpg", seed=5, t=1.5, width=320, height=180)
+    Ingest(store).run(collect_path(video, Sighting(method="file")))
+    where = ["--home", str(store.settings.home), "--database-url", store.settings.database_url]
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY_PROBE, "match", str(still), "--json", *where],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [m["relation"] for m in probe["answer"]["matches"]] == ["still_from"]
+    assert probe["collecting"]
+    assert probe["frozen"] > 50_000  # SQLAlchemy, the models, NumPy and FAISS at least
+    assert probe["plugins"] == ["PIL.JpegImagePlugin"]  # the still's own format only
+
+
+def test_commands_run_in_turn_freeze_nothing(cli, store: Store, tmp_path: Path) -> None:
+    """In a process that is not the command line's own (these tests), nothing is frozen."""
+    import gc
+
+    still = make_image(tmp_path / "still.jpg")
+    before = gc.get_freeze_count()
+    result = cli("match", str(still), "--json")
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == before and gc.isenabled()
+
+
 # What the top-level group itself is made of; every other module holds commands.
 OWN = {"testament.cli.main", "testament.cli.lazy", "testament.cli.plain_values"}
 OWN |= {"testament.cli.common"}

@@ -7,6 +7,7 @@ building the app for `testament --help` or a quick query then loads only what it
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -66,6 +67,40 @@ console = _LazyConsole(soft_wrap=True)
 err_console = _LazyConsole(stderr=True, soft_wrap=True)
 
 
+class _Imports:
+    """Whether this process is the command line's own, whose imports may be frozen."""
+
+    frozen = False
+
+
+def freeze_imports() -> None:
+    """Called by the entry point: from now on `loading()` freezes what it imports."""
+    _Imports.frozen = True
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """Import a command's libraries with the cyclic garbage collector paused, then freeze them.
+
+    Importing SQLAlchemy, the catalog models, NumPy and FAISS leaves over 100,000 objects
+    for the collector to track and no garbage, and the collector, run every 700 new
+    objects, made 220 passes over them: 0.07 s, a tenth of a still query. Paused while
+    they load and then frozen out of its sight (`gc.freeze`), they are never scanned
+    again, and the collector runs as usual on what the command itself makes. Only in the
+    command line's own process (`freeze_imports`): frozen objects are never collected,
+    so a process that runs commands in turn (the tests) keeps its collection as it was.
+    """
+    if not _Imports.frozen or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """The count and the noun agreeing with it: "1 asset", "2 assets", "1,024 frame hashes"."""
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
@@ -119,7 +154,8 @@ def settings(home: Path | None, database_url: str | None) -> config.Settings:
 
 @contextmanager
 def opened(home: Path | None, database_url: str | None) -> Iterator[Store]:
-    from testament.store import StoreError, open_store
+    with loading():
+        from testament.store import StoreError, open_store
 
     try:
         store = open_store(settings(home, database_url))

@@ -17,6 +17,7 @@ from testament.cli.common import (
     counted,
     escape,
     fail,
+    loading,
     opened,
     print_json,
 )
@@ -72,8 +73,9 @@ def match(
     # pool of a thread per core, started when NumPy loads, costs more than the query's
     # matching (0.05 s of 0.5 on 2 cores, more with more). Unless the user chose otherwise.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from testament.fingerprint.model import FingerprintError
-    from testament.footage.query import match_file
+    with loading():
+        from testament.fingerprint.model import FingerprintError
+        from testament.footage.query import match_file
 
     if not path.is_file():
         fail(f"{path}: no such file")

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from testament import __version__
-from testament.cli.common import err_console, escape
+from testament.cli.common import err_console, escape, freeze_imports
 from testament.cli.lazy import Entry, LazyGroup
 
 COMMANDS = (
@@ -172,6 +172,7 @@ def options(
 
 def main() -> None:
     """Entry point: an unexpected failure is one line, not a traceback (unless TESTAMENT_DEBUG)."""
+    freeze_imports()
     try:
         app()
     except Exception as exc:

@@ -66,15 +66,18 @@ class StoredFrames:
     def __call__(self, asset_id: int, times: Sequence[float]) -> list[np.ndarray] | None:
         from testament.fingerprint.local import frames_at
 
-        sha256 = self.session.execute(select(Asset.sha256).where(Asset.id == asset_id)).scalar()
-        if not sha256:
+        found = self.session.execute(
+            select(Asset.sha256, Asset.media_type).where(Asset.id == asset_id)
+        ).first()
+        if found is None or not found.sha256:
             return None
+        sha256, video = found.sha256, found.media_type == "video"
         path = self.store.blobs.local_path(sha256)
         if path is not None:
-            return frames_at(path, times) if path.is_file() else None
+            return frames_at(path, times, video=video) if path.is_file() else None
         try:
             with local_file(self.store.blobs, sha256) as copy:  # object storage: a copy
-                return frames_at(copy, times)
+                return frames_at(copy, times, video=video)
         except (FileNotFoundError, BlobStoreError):
             return None
 

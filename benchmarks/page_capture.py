@@ -10,20 +10,22 @@ process, Chromium included, is pinned to `--cores` CPUs. The host rate limit is 
 (loopback is one host). Prints pages a second with and without the browser's start, and
 whether the target (2 pages a second on 2 cores) holds; exits 1 when it does not.
 
-The CPU time of the whole run (this process, Playwright's driver and Chromium, read from
-the kernel's accounting once the browser has exited) is printed too, per page: on a shared
-machine the wall clock measures the neighbours as much as the capture, while `cores / CPU
-seconds per page` is what the same cores give when nothing else runs.
+The CPU time of the whole run is printed too, per page: this process, Playwright's driver
+and every Chromium process (browser, renderers, GPU, network), each read from /proc while
+it runs, since the kernel's accounting of exited children misses the renderers Chromium's
+zygote forks and reaps. On a shared machine the wall clock measures the neighbours as much
+as the capture, while `cores / CPU seconds per page` is what the same cores give when
+nothing else runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,13 +39,73 @@ from testament.watch.page_capture import capture_post_pages
 TARGET = 2.0  # pages a second on 2 cores
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its exited children (the driver and Chromium)."""
-    own, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+class TreeCpu:
+    """CPU seconds of this process and all its descendants, sampled from /proc every
+    `every` seconds (a process's last moments before it exits are missed: a slight
+    undercount), less what the sampling itself costs."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every = every
+        self.own = 0.0  # the sampling thread's CPU seconds
+        self.first: dict[int, float] = {}  # pid -> CPU seconds before the measurement
+        self.last: dict[int, float] = {}  # pid -> CPU seconds when last seen
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeCpu:
+        self._sample()
+        self.first = dict(self.last)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def seconds(self) -> float:
+        tree = sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+        return tree - self.own
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+        self.own = time.thread_time()
+
+    def _sample(self) -> None:
+        for pid in _descendants(os.getpid()):
+            cpu = _process_cpu(pid)
+            if cpu is not None:
+                self.last[pid] = cpu
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (which may hold spaces)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # exited meanwhile
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        fields = _stat(int(entry)) if entry.isdigit() else None
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def _process_cpu(pid: int) -> float | None:
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _launch_seconds() -> float:
@@ -79,10 +141,11 @@ def main() -> int:
             home = Path(work) / f"store-{concurrency}"
             store, _ = init_store(config.resolve(home=home, actor="bench"))
             urls = [f"{base}/s/channel/{n}" for n in range(args.pages)]
-            started, cpu = time.perf_counter(), _cpu_seconds()
-            results = capture_post_pages(store, urls, concurrency=concurrency, rate=1e6)
+            started = time.perf_counter()
+            with TreeCpu() as cpu:
+                results = capture_post_pages(store, urls, concurrency=concurrency, rate=1e6)
             elapsed = time.perf_counter() - started
-            per_page = (_cpu_seconds() - cpu) / args.pages
+            per_page = cpu.seconds() / args.pages
             store.close()
             failed = [r for r in results if not r.ok]
             if failed:

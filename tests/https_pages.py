@@ -13,6 +13,7 @@ import io
 import ipaddress
 import ssl
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,6 +32,19 @@ from PIL import Image
 PAGE_HEIGHT = 2600  # CSS pixels of the post page's content
 TEST_HEADER = ("X-Test-Post", "kept beside the page")
 STYLE = b"body { margin: 0; font-family: sans-serif; } .post { height: %dpx; }" % PAGE_HEIGHT
+# A page that shows, in its title, what an earlier visit left in the browser, then leaves
+# all of it: a cookie (also set by the server), local and session storage, the window's
+# name, and a stylesheet the server allows to be cached for an hour.
+MEMORY = (
+    b"<!doctype html><html><head><meta charset='utf-8'><title>memory</title>"
+    b"<link rel='stylesheet' href='/static/cached.css'><script>"
+    b"document.title = JSON.stringify({cookie: document.cookie,"
+    b" local: localStorage.getItem('seen'), session: sessionStorage.getItem('seen'),"
+    b" name: window.name});"
+    b"document.cookie = 'script=1; max-age=3600'; localStorage.setItem('seen', '1');"
+    b"sessionStorage.setItem('seen', '1'); window.name = 'seen';"
+    b"</script></head><body><p>memory</p></body></html>"
+)
 
 
 def _name(common: str) -> x509.Name:
@@ -99,6 +114,7 @@ def _png() -> bytes:
 class _Pages(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as browsers expect
     image = _png()
+    hits: ClassVar[Counter[str]] = Counter()  # requests a path received, over all servers
 
     def log_message(self, *_args: object) -> None:
         pass
@@ -115,6 +131,7 @@ class _Pages(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        self.hits[path] += 1
         if path.startswith("/s/channel/"):
             number = int(path.rsplit("/", 1)[1])
             text = escape(post_text(number))
@@ -145,6 +162,12 @@ class _Pages(BaseHTTPRequestHandler):
             self.send_header("Location", "/s/channel/7")
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif path == "/memory":
+            self._send(
+                200, MEMORY, "text/html; charset=utf-8", ("Set-Cookie", "served=1; Max-Age=3600")
+            )
+        elif path == "/static/cached.css":
+            self._send(200, STYLE, "text/css", ("Cache-Control", "public, max-age=3600"))
         elif path == "/static/style.css":
             self._send(200, gzip.compress(STYLE), "text/css", ("Content-Encoding", "gzip"))
         elif path == "/static/photo.png":

@@ -30,7 +30,7 @@ from testament.store import Store, init_store
 from testament.watch.page_browser import CHROMIUM_ENV, chromium_path
 from testament.watch.page_capture import BrowserUnavailable, capture_post_page, capture_post_pages
 from testament.watch.page_records import PageCapture
-from tests.https_pages import PAGE_HEIGHT, STYLE, TEST_HEADER, https_pages
+from tests.https_pages import PAGE_HEIGHT, STYLE, TEST_HEADER, _Pages, https_pages
 from tests.media import make_image
 from tests.system import need
 
@@ -218,6 +218,27 @@ def test_pages_found_by_hand_redirects_and_failures(pages, store: Store) -> None
     assert again.capture_id == by_target[moved].capture_id
     assert again.page_capture_id != by_target[moved].page_capture_id
     assert verify_store(store).intact
+
+
+def test_a_tab_serving_post_after_post_carries_nothing_from_one_to_the_next(
+    pages, sqlite_store: Store
+) -> None:
+    """One tab (one page at a time) visits the same page three times: each visit finds no
+    cookie, storage or window name the earlier left, and fetches the cacheable stylesheet
+    from the server again."""
+    base, _chain = pages
+    url = f"{base}/memory"
+    fetched = _Pages.hits["/static/cached.css"]
+    results = capture_post_pages(sqlite_store, [url, url, url], concurrency=1, rate=1000)
+    # The cookie its own response set, and nothing else.
+    blank = {"cookie": "served=1", "local": None, "session": None, "name": ""}
+    assert [json.loads(r.title or "") for r in results] == [blank, blank, blank]
+    assert _Pages.hits["/static/cached.css"] - fetched == 3
+    for result in results:
+        (hop,) = json.loads(_blob(sqlite_store, result.parts["headers"]))["responses"]
+        assert "cookie" not in {h["name"].lower() for h in hop["request_headers"]}
+        _names, responses = _warc_records(_blob(sqlite_store, result.parts["archive"]))
+        assert f"{base}/static/cached.css" in responses
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -25,7 +25,7 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _owner_gone(owner: str | None) -> bool:
+def owner_gone(owner: str | None) -> bool:
     """True when the lease's owner was a process on this host that no longer runs."""
     if not owner:
         return False
@@ -53,7 +53,7 @@ def claim(store: Store, source_id: int, owner: str, *, due_only: bool = True) ->
             select(Source.lease_owner).where(Source.id == source_id)
         ).scalar_one_or_none()
         free = or_(Source.lease_until.is_(None), Source.lease_until < now)
-        if _owner_gone(holder):
+        if owner_gone(holder):
             free = or_(free, Source.lease_owner == holder)
         conditions = [Source.id == source_id, Source.status == "active", free]
         if due_only:

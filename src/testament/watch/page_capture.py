@@ -36,6 +36,7 @@ from testament.media.probe import ProbeResult
 from testament.media.thumbnails import ensure_previews
 from testament.store import Store
 from testament.watch.page_browser import BrowserUnavailable, PageError, VisitedPage, visit_all
+from testament.watch.page_claims import capture_once
 from testament.watch.page_records import PARTS, PageCapture, page_captured_details
 
 TOOL = "testament.watch.page_capture 1"
@@ -261,20 +262,26 @@ class PageCaptures:
     captures that have a web address and no page capture yet.
 
     A page that could not be loaded raises, so that a worker retries the job later; one
-    that answered (even 404: its absence is evidence too) is captured once.
+    that answered (even 404: its absence is evidence too) is captured once, by one worker
+    when two are handed the job at once (`page_claims`).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def __call__(self, asset: Asset) -> None:
+        capture_once(self.store, lambda: self._due(asset), self._capture)
+
+    def _due(self, asset: Asset) -> list[int]:
         captured = select(PageCapture.id).where(PageCapture.capture_id == Capture.id)
         query = select(Capture.id, Capture.url).where(
             Capture.asset_id == asset.id, Capture.url.is_not(None), ~captured.exists()
         )
         with self.store.read() as session:
-            due = [i for i, url in session.execute(query).all() if not _web_address(url)]
-        failed = [r for r in capture_post_pages(self.store, due) if not r.ok] if due else []
+            return [i for i, url in session.execute(query).all() if not _web_address(url)]
+
+    def _capture(self, capture_ids: list[int]) -> None:
+        failed = [r for r in capture_post_pages(self.store, capture_ids) if not r.ok]
         if failed:
             raise PageError(f"{failed[0].target}: {failed[0].error}")
 

@@ -3,7 +3,9 @@
 The watcher commits a post with its page due, then records a `post_page` job for it and
 sends the message (see `PageJobs`); a `testament worker` on the `capture` queue runs
 `PostPages` on it. The page_captures row is the truth, as in the watcher's own capture:
-a page already captured is never captured again, however often a message is delivered.
+a page already captured is never captured again, however often a message is delivered,
+and a message delivered to two workers at once is captured by one of them (a claim in the
+catalog, see `page_claims`).
 A failed try keeps its error on the post and is retried by the worker, backing off; a
 page that failed for good stops waiting and keeps the error (`jobs` lists the job).
 """
@@ -20,6 +22,7 @@ from testament.jobs import registry, state
 from testament.jobs.dispatch import QueueError, celery_app, safe_url
 from testament.store import Store
 from testament.watch.models import Post, PostCapture
+from testament.watch.page_claims import capture_once
 from testament.watch.page_records import page_waiting
 
 TASK = "post_page"
@@ -65,9 +68,14 @@ class PostPages:
         self.store = store
 
     def __call__(self, post_id: int) -> None:
-        from testament.watch.page_browser import PageError
-        from testament.watch.page_capture import capture_post_pages
+        """Capture the post's page unless it is captured already, or being captured by
+        another worker handed the same message (then wait for that one to finish)."""
+        capture_once(
+            self.store, lambda: self._waiting(post_id), lambda ids: self._capture(post_id, ids[0])
+        )
 
+    def _waiting(self, post_id: int) -> list[int]:
+        """The capture whose page the post waits for, if it still waits."""
         query = (
             select(func.min(PostCapture.capture_id))
             .join(Post, Post.id == PostCapture.post_id)
@@ -75,8 +83,12 @@ class PostPages:
         )
         with self.store.read() as session:
             capture_id = session.execute(query).scalar()
-        if capture_id is None:
-            return  # captured already (a message delivered again), or nothing to capture
+        return [] if capture_id is None else [capture_id]
+
+    def _capture(self, post_id: int, capture_id: int) -> None:
+        from testament.watch.page_browser import PageError
+        from testament.watch.page_capture import capture_post_pages
+
         try:
             (result,) = capture_post_pages(self.store, [capture_id])
             error = result.error

@@ -50,6 +50,17 @@ class PageCapture(Base):
     captured_by: Mapped[str] = mapped_column(String(200))
 
 
+class PageClaim(Base):
+    """A page being captured now, and by whom: the capture id is the key, so that of two
+    workers handed the same page at once one inserts the claim and the other finds it."""
+
+    __tablename__ = "page_claims"
+
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))  # hostname:pid:random, as a lease's
+    claimed_until: Mapped[datetime]
+
+
 def page_captured_details(row: PageCapture, parts: dict[str, str | None]) -> dict[str, Any]:
     """What the `page_captured` event attests: the row, and each part by its SHA-256."""
     return {

@@ -448,7 +448,7 @@ def test_mirrored_hashes_are_looked_up_only_for_a_mirrored_copy(media, indexed) 
 
 def test_a_still_is_reshaped_only_when_its_own_hashes_find_nothing_close(media, indexed) -> None:
     index, fingerprints = indexed
-    for name, lookups in (("still", 1), ("cropped_still", 2)):
+    for name, reshaped in (("still", False), ("cropped_still", True)):
         with searches_counted(index) as searched:
             assert only(match(media[name], index, fingerprints)).relation == "still_from"
-        assert len(searched) == lookups
+        assert (len(searched) > 1) == reshaped  # its own hashes, then the reshaped ones

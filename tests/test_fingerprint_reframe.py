@@ -64,7 +64,7 @@ def test_a_copy_cut_from_two_sides_is_lined_up(cut: tuple[slice, slice], directi
     own = np.full(len(copy), 1 << 10)  # the copy's own hashes found nothing
     shift = best_shift(reframing(copy), own, index, 72)
     assert shift is not None and shift[:2] == direction
-    frames, hashes = shifted_hashes(reframing(copy), shift)
+    frames, hashes, _ = shifted_hashes(reframing(copy), shift)
     found = index.search(hashes, 1, 72)
     assert sorted(frames[found.query].tolist()) == list(range(len(copy)))
     assert np.array_equal(found.time, frames[found.query].astype(np.float32))

@@ -11,10 +11,12 @@ their name and dealt alternately to "tuning" and "held-out", tuning first, so ev
 gets every kind. The five old sources are all "tuning": the method was tuned on them, they
 cannot be held out.
 
-Split 2 (this rule, from 2026-12-02 03:50 UTC): the held-out misses of split 1 (unsalted
-sha256 of the name) were read while the method was changed, so that half stopped being
-unseen; the salt draws a fresh one, and three synthetic places drawn for it (office-c,
-night-c, carpark-c) are footage no one has looked at.
+Split 3 (this rule, from 2026-12-02 16:40 UTC, salt "testament-split-3:"): the held-out
+half of split 2 was read while the method was changed, so it is no longer unseen; the new
+salt deals the groups again, and six synthetic places drawn for it (office-d, night-d,
+night-e, carpark-d, sky-b, smoke-b) are footage no one had looked at. Of those, office-d,
+night-e, carpark-d and smoke-b fell to the held-out half. Split 2 ("testament-split-2:",
+from 03:50 UTC) and split 1 (unsalted sha256 of the name) are history.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 TMK = SHARED / "tmk-sample-videos"
 PUBLIC = SHARED / "public-footage"
 HALVES = ("tuning", "held-out")
-SPLIT_SALT = "testament-split-2:"
+SPLIT_SALT = "testament-split-3:"
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,13 @@ SCENES = (
     Scene("office-c", "room", (2.0, 2.5, 1.5)),
     Scene("night-c", "night", (3.0, 2.0)),
     Scene("carpark-c", "asphalt", (2.5, 2.0)),
+    # Drawn for split 3: nobody had looked at these before its held-out half was run.
+    Scene("office-d", "room", (2.0, 3.0, 2.5)),
+    Scene("night-d", "night", (2.5, 2.0)),
+    Scene("night-e", "night", (3.0, 2.5)),
+    Scene("carpark-d", "asphalt", (2.0, 3.0)),
+    Scene("sky-b", "sky", (3.0,)),
+    Scene("smoke-b", "smoke", (3.0,)),
 )
 SCENE_KINDS = {
     "room": "synthetic-room",

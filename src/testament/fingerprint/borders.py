@@ -157,6 +157,38 @@ def textured_box(luma: np.ndarray, block: int = 8) -> PixelBox | None:
     return box
 
 
+GRAIN_STEP = 2  # luma levels between neighbours that a picture's grain shows, a fill not
+GRAIN_SHARE = 0.1  # of a row's (column's) pixels, where the picture runs
+
+
+def grain_box(luma: np.ndarray) -> PixelBox | None:
+    """The rectangle of a still where its pixels have grain: a dark picture in chrome.
+
+    A night frame or asphalt inside a player or a page is too flat for its blocks to count
+    as textured and too close to dark chrome for its borders to be edges, but its sensor
+    grain sets neighbouring pixels 2 levels or more apart along 40-55% of each row and
+    column, where a fill has none (1-3%, its text). The longest run of such rows, then of
+    such columns inside it, to the pixel. None when that is the whole image or too small.
+    """
+    pixels = luma.astype(np.int16)
+    height, width = pixels.shape
+    grain = np.zeros((height, width), dtype=bool)
+    grain[:, 1:] |= np.abs(np.diff(pixels, axis=1)) >= GRAIN_STEP
+    grain[1:, :] |= np.abs(np.diff(pixels, axis=0)) >= GRAIN_STEP
+    rows = _longest_run(grain.mean(axis=1), GRAIN_SHARE)
+    if rows is None:
+        return None
+    cols = _longest_run(grain[rows[0] : rows[1]].mean(axis=0), GRAIN_SHARE)
+    if cols is None:
+        return None
+    box = (cols[0], rows[0], cols[1], rows[1])
+    if _is_whole(box, width, height):
+        return None
+    if (box[2] - box[0]) < MIN_SIDE * width or (box[3] - box[1]) < MIN_SIDE * height:
+        return None
+    return box
+
+
 INNER_SIDE = 0.894  # the central region kept as a second hash: 80% of the area
 
 
@@ -172,6 +204,14 @@ def crop(luma: np.ndarray, box: PixelBox | None) -> np.ndarray:
         return luma
     left, top, right, bottom = box
     return luma[top:bottom, left:right]
+
+
+def trim_fill(luma: np.ndarray) -> PixelBox:
+    """`trim_uniform`, but a side is cut only as far as it is one flat fill (chrome, a
+    bar). A dark or low-texture picture's edge rows are flat too (a night room's floor, a
+    car park's asphalt: 3-5 levels, against 0.0-0.8 for a screenshot's plain chrome), and
+    trimming them hashed another picture than the stored frame."""
+    return _one_fill(luma[None].astype(np.float32), np.ones(1), trim_uniform(luma))
 
 
 def frame_weights(times: np.ndarray | list[float]) -> np.ndarray:
@@ -214,6 +254,51 @@ def _unchanging_lines(pixels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarr
     return rows, cols
 
 
+BAR_FILL = 1.0  # luma levels: a bar is one fill; its pixels spread less than this in all
+RINGING = 2  # lines of a bar next to the picture that the encoder may smear
+
+
+def _fill_extent(lines: np.ndarray, cut: int, weights: np.ndarray) -> int:
+    """How many of the first `cut` lines of frames [n, lines, length] (from the frame's
+    edge) are bar: all of them when they are one flat fill for half the video's time (the
+    RINGING lines next to the picture let off), else those before the first line from
+    which they no longer are."""
+    if cut <= RINGING:
+        return cut
+    strip = lines[:, :cut].astype(np.float64)
+    count = np.arange(1, cut + 1) * strip.shape[2]
+    total = np.cumsum(strip.sum(axis=2), axis=1)
+    squares = np.cumsum((strip**2).sum(axis=2), axis=1)
+    # spread[f, k]: how far the pixels of lines 0..k of frame f spread about their mean
+    spread = np.sqrt(np.maximum(squares / count - (total / count) ** 2, 0.0))
+    one_fill = weights @ (spread <= BAR_FILL) >= 0.5
+    if one_fill[cut - RINGING - 1]:
+        return cut
+    return int(np.flatnonzero(~one_fill)[0])
+
+
+def _one_fill(pixels: np.ndarray, weights: np.ndarray, box: PixelBox) -> PixelBox:
+    """The bars of `box` cut back to what is one flat fill in the frames [n, h, w].
+
+    A letterbox bar is a fill the encoder reproduces exactly (its pixels, but for the
+    lines it smears next to the picture, spread 0.0 levels on the benchmark's copies).
+    Re-encoded at CRF 23, asphalt loses its sensor noise and its columns become as flat
+    and still as a bar's, one by one; but together they spread 2.4-2.9 levels (grain, bay
+    lines), and the copies of a car park were cut to the half its car crossed (while the
+    original, whose noise flickers, is stored whole). A bar beside such footage (a
+    letterboxed car park) ends where the fill does. Judged frame by frame, for half the
+    video's time, as the bars themselves are.
+    """
+    _, height, width = pixels.shape
+    left, top, right, bottom = box
+    columns = pixels.transpose(0, 2, 1)
+    left = _fill_extent(columns, left, weights)
+    right = width - _fill_extent(columns[:, ::-1], width - right, weights)
+    top = _fill_extent(pixels, top, weights)
+    bottom = height - _fill_extent(pixels[:, ::-1], height - bottom, weights)
+    return (left, top, right, bottom)
+
+
 def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox | None:
     """Where the footage is in a video's frames [n, h, w] kept at `times`; None when whole.
 
@@ -230,7 +315,7 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
     cols = _picture_span(busy_cols, 0.05, round(FRAME_GAP * width))
     bars = (0, 0, width, height)
     if rows is not None and cols is not None:
-        bars = (cols[0], rows[0], cols[1], rows[1])
+        bars = _one_fill(pixels, weights, (cols[0], rows[0], cols[1], rows[1]))
     moving = moving_box(thumbs)
     if moving is not None:
         framed = framed_box(thumbs[sampled(len(thumbs))], moving, bars)
@@ -244,7 +329,7 @@ def video_box(thumbs: np.ndarray, times: np.ndarray | list[float]) -> PixelBox |
 EDGE_STEP = 12  # luma difference between neighbours that counts as an edge pixel
 EDGE_LINES = 4  # strongest candidate lines kept per direction
 EDGE_BOXES = 6  # best-supported candidate boxes returned
-BUSY_STD = 12.0  # a candidate box must hold a picture, not a flat fill
+BUSY_STD = 4.0  # a candidate box must hold a picture, not a flat fill
 
 
 def _peaks(score: np.ndarray, count: int, floor: float) -> list[int]:
@@ -411,26 +496,50 @@ def static_band(thumbs: np.ndarray, box: PixelBox | None) -> int | None:
 
     The band's rows stay still in nearly every pixel while the picture above moves; it is
     textured (text, graphics), so it is not a bar. Looked for within the picture's columns
-    over the whole height (the picture region may already stop above the band). None when
-    there is no such band.
+    over the whole height (the picture region may already stop above the band). Where the
+    picture does not move either, or too few frames were kept to tell (a short still
+    shot), the band is told by its top edge instead (`_edge_band`). None when there is no
+    such band.
     """
     n, height, width = thumbs.shape
-    if n < BAND_FRAMES:
-        return None
     left, _, right, _ = box if box is not None else (0, 0, width, height)
     pixels = thumbs[sampled(n), :, left:right].astype(np.float32)
     static = (pixels.std(axis=0) < STATIC_STD).mean(axis=1)
     top = height
     while top > 0 and static[top - 1] >= STATIC_ROW:
         top -= 1
+    if n < BAND_FRAMES or top == 0 or np.median(static[:top]) >= 0.5:
+        # Nothing to tell the band by its stillness: the picture above does not move.
+        top = _edge_band(pixels.mean(axis=0))
+        if top is None:
+            return None
     band = height - top
     if not BAND_MIN * height <= band <= BAND_MAX * height:
         return None
-    if np.median(static[:top]) >= 0.5:
-        return None  # the picture above does not move: nothing to tell the band by
     if pixels[:, top:].mean(axis=0).std() <= UNIFORM_STD:
         return None  # a flat bar, handled by the picture region
     return top
+
+
+BAND_EDGE = 0.9  # share of the width along which a still band's top edge must show
+
+
+def _edge_band(mean: np.ndarray) -> int | None:
+    """First row of a band pasted across the bottom of a still picture [h, w], or None.
+
+    In a still shot (a night room, asphalt: nothing moves but a dim figure) every row is
+    as still as a banner's, so the band is told by its top edge: a straight line across
+    (nearly) the whole width, as a scene seldom draws one (the floor line of the
+    benchmark's rooms shows along 78-82% of the width, a pasted ticker's top along 99-100%).
+    The highest such line in the bottom BAND_MAX of the picture is taken.
+    """
+    height = mean.shape[0]
+    edge = (np.abs(np.diff(mean, axis=0)) > EDGE_STEP).mean(axis=1)  # [y]: rows y and y+1
+    low, high = int(height * (1 - BAND_MAX)), int(height * (1 - BAND_MIN))
+    lines = [y for y in range(low, min(high, len(edge))) if edge[y] >= BAND_EDGE]
+    if not lines or np.median(edge[: lines[0]]) >= BAND_EDGE / 2:
+        return None  # edges everywhere (fine texture): no line stands out as a band's
+    return lines[0] + 1
 
 
 def fill_band(luma: np.ndarray, top: int) -> np.ndarray:

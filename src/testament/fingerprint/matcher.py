@@ -11,7 +11,7 @@ still gets every interval of the asset it fits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,13 +34,12 @@ from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_sc
 from testament.fingerprint.reframe import (
     CLOSE,
     SAMPLES,
-    STILL_SHIFTS,
     best_shift,
     lines_up_better,
     nearest,
-    reshaped_hashes,
     shifted_hashes,
     spread,
+    still_shapes,
 )
 
 FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
@@ -266,25 +265,55 @@ def _video_hits(query: Query, index: HashIndex) -> Hits:
     return _joined(hits, tried, _search_rows(index, query, mirrored[~sampled]))
 
 
-def _still_hits(query: Query, index: HashIndex) -> Hits:
+def _still_hits(
+    query: Query, index: HashIndex, flat_asset: Callable[[np.ndarray], np.ndarray]
+) -> Hits:
     """Hits of an image query; of its reshaped picture too if none of its own came close.
 
     A cropped screenshot of footage is cut unevenly more often than not, and the picture
     found in a player screenshot often stops short of the controls. The reshaped pictures
     (48 hashes for each of up to three, 10-35 ms) are only looked up when needed, so a
     clean still costs no more than its own dozen hashes. Being many tries, they must come closer
-    (RESHAPED_DISTANCE), and they only speak for assets the still's own hashes did not
-    find: a shifted picture of a panning shot can meet the frame of another moment.
+    (RESHAPED_DISTANCE), and they only speak for assets where they come clearly closer
+    (by BETTER) than the still's own hashes did: a shifted picture of a panning shot can
+    meet the frame of another moment. (Counted only for assets the own hashes had not
+    found at all, a car park's player screenshot whose grain box came within 54 bits, too
+    far to count, kept its reshaped picture at 20 out.)
+
+    The still's flat rows (`Query.low`: a dark picture inside crisp chrome) count within
+    LOOSE_FLAT on flat assets (`flat_asset`), whose frames are as flat, and within
+    LOW_DISTANCE on detailed ones: a dark still of another night take came back as
+    `still_from` a lit office at 46-52 bits on its whole picture (quality 42-44).
     """
     hits = index.search(query.hashes, STILL_NEIGHBOURS, _still_limit(query))
     if query.low is not None:  # a flat picture (a dark frame in crisp chrome): closely
-        hits = _subset(hits, ~query.low[hits.query] | (hits.distance <= LOOSE_FLAT))
+        limit = np.where(flat_asset(hits.asset_id), LOOSE_FLAT, LOW_DISTANCE)
+        hits = _subset(hits, ~query.low[hits.query] | (hits.distance <= limit))
     if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
         return hits
-    pictures = [reshaped_hashes(picture, STILL_SHIFTS) for _, picture in query.reframing.samples]
-    reshaped = index.search(np.concatenate(pictures), STILL_NEIGHBOURS, RESHAPED_DISTANCE)
-    new = ~np.isin(reshaped.asset_id, hits.asset_id)
+    reframing = query.reframing
+    pictures = [
+        still_shapes(picture, reframing.aspect(i), index)
+        for i, (_, picture) in enumerate(reframing.samples)
+    ]
+    flat = np.concatenate([low for _, low in pictures])
+    reshaped = index.search(
+        np.concatenate([hashes for hashes, _ in pictures]), STILL_NEIGHBOURS, RESHAPED_DISTANCE
+    )
+    new = lines_up_better(reshaped.distance, _own_best(hits, reshaped.asset_id), BITS)
+    new &= ~flat[reshaped.query] | (reshaped.distance <= LOW_DISTANCE)  # flat: closely
     return _joined(hits, _subset(reshaped, new))
+
+
+def _own_best(hits: Hits, assets: np.ndarray) -> np.ndarray:
+    """Per entry of `assets`, the closest of `hits` on that asset (a large number if none)."""
+    if len(hits.asset_id) == 0:
+        return np.full(len(assets), 1 << 10, dtype=np.int32)
+    ids, where = np.unique(hits.asset_id, return_inverse=True)
+    best = np.full(len(ids), 1 << 10, dtype=np.int32)
+    np.minimum.at(best, where, hits.distance)
+    at = np.clip(np.searchsorted(ids, assets), 0, len(ids) - 1)
+    return np.where(ids[at] == assets, best[at], 1 << 10)
 
 
 def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
@@ -293,11 +322,11 @@ def _reframed(query: Query, hits: Hits, index: HashIndex) -> tuple[Query, Hits]:
     shift = best_shift(query.reframing, _nearest(query, hits), index, FRAME_DISTANCE)
     if shift is None:
         return query, hits
-    frames, hashes = shifted_hashes(query.reframing, shift)
+    frames, hashes, low = shifted_hashes(query.reframing, shift)
     extra = index.search(hashes, VIDEO_NEIGHBOURS, FRAME_DISTANCE)
     rows = len(query.hashes)
     shifted = Hits(extra.query + rows, extra.asset_id, extra.time, extra.distance)
-    return query.with_rows(frames, hashes), _joined(hits, shifted)
+    return query.with_rows(frames, hashes, low), _joined(hits, shifted)
 
 
 def match(
@@ -318,7 +347,12 @@ def match(
     elif not isinstance(query, Query):
         query = analyze_file(Path(query))
     still = query.kind == "image"
-    hits = _still_hits(query, index) if still else _video_hits(query, index)
+
+    def flat_asset(assets: np.ndarray) -> np.ndarray:
+        floors = {int(a): quality_floor(fingerprints[int(a)].quality) for a in np.unique(assets)}
+        return np.array([floors[int(a)] < MIN_QUALITY for a in assets], dtype=bool)
+
+    hits = _still_hits(query, index, flat_asset) if still else _video_hits(query, index)
     if not still and query.reframing is not None:
         query, hits = _reframed(query, hits, index)
     found: list[FootageMatch] = []

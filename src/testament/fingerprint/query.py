@@ -9,6 +9,7 @@ treat a mirrored copy as a copy of its own.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,11 +24,13 @@ from testament.fingerprint.borders import (
     crop,
     edge_boxes,
     fill_band,
+    grain_box,
     moving_box,
     sampled,
     static_band,
     static_mask,
     textured_box,
+    trim_fill,
     trim_uniform,
     video_box,
 )
@@ -69,15 +72,23 @@ class Query:
     # crisp chrome): kept, but their hits count only closely. None: no such rows.
     low: np.ndarray | None = field(default=None, compare=False)
 
-    def with_rows(self, frames: np.ndarray, hashes: np.ndarray) -> Query:
-        """This query with more (unmirrored) hash rows for the given frames."""
+    def with_rows(
+        self, frames: np.ndarray, hashes: np.ndarray, low: np.ndarray | None = None
+    ) -> Query:
+        """This query with more (unmirrored) hash rows for the given frames; `low` marks
+        those below MIN_QUALITY (kept as flat rows only where the query has sharp ones)."""
         added = np.zeros(len(frames), dtype=bool)
+        flat = added if low is None or self.floor < MIN_QUALITY else low.astype(bool)
+        marked = None
+        if self.low is not None or flat.any():
+            own = self.low if self.low is not None else np.zeros(len(self.frame), dtype=bool)
+            marked = np.concatenate([own, flat])
         return replace(
             self,
             hashes=np.concatenate([self.hashes, hashes]),
             frame=np.concatenate([self.frame, frames.astype(np.int32)]),
             mirrored=np.concatenate([self.mirrored, added]),
-            low=None if self.low is None else np.concatenate([self.low, added]),
+            low=marked,
         )
 
 
@@ -183,14 +194,17 @@ def still_boxes(luma: np.ndarray, edges: list[PixelBox]) -> list[PixelBox | None
     this and for reshaping.
     """
     height, width = luma.shape
-    trimmed = trim_uniform(luma)
     boxes: list[PixelBox | None] = [None]
-    if trimmed != (0, 0, width, height):
-        boxes.append(trimmed)
+    for trimmed in dict.fromkeys([trim_uniform(luma), trim_fill(luma)]):
+        if trimmed != (0, 0, width, height):
+            boxes.append(trimmed)
     inner = textured_box(luma)
     if inner is not None:
         boxes.append(inner)
         boxes.append(_trimmed(luma, inner))
+    grain = grain_box(luma)
+    if grain is not None:
+        boxes.append(grain)
     for box in edges:
         boxes.append(box)
         # An edge box often runs on into flat chrome (a player's bottom bar under its
@@ -213,9 +227,22 @@ def _still_query(luma: np.ndarray) -> Query:
     boxes = still_boxes(luma, edges)
     rows = _Rows()
     rows.add(0, luma, boxes)
-    reshaped = dict.fromkeys([trim_uniform(luma), *edges[:RESHAPED_BOXES]])
-    samples = [(0, _thumb(crop(luma, box))) for box in reshaped]
-    return rows.query("image", None, np.zeros(1), Reframing(samples, lambda: iter(samples)))
+    grain = [] if (box := grain_box(luma)) is None else [box]
+    candidates = [trim_uniform(luma), trim_fill(luma), *edges[:RESHAPED_BOXES], *grain]
+    reshaped = [crop(luma, box) for box in dict.fromkeys(candidates)]
+    samples = [(0, _thumb(picture)) for picture in reshaped]
+    aspects = tuple(picture.shape[1] / max(1, picture.shape[0]) for picture in reshaped)
+    reframing = Reframing(samples, lambda: iter(samples), aspects)
+    return rows.query("image", None, np.zeros(1), reframing)
+
+
+def _aspect(size: tuple[int, int], box: PixelBox | None) -> float:
+    """Width over height, in the video, of a picture region given in thumbnail pixels."""
+    width, height = size
+    if box is not None:
+        left, top, right, bottom = box
+        width, height = width * (right - left), height * (bottom - top)
+    return width / max(1, height)
 
 
 def _thumb(picture: np.ndarray) -> np.ndarray:
@@ -241,8 +268,10 @@ def analyze_file(path: Path) -> Query:
     box = video_box(thumbs, times)
     unveil = _overlay_remover(thumbs, box)
     # The moving region is a query variant even where nothing frames it as a window: a
-    # phone's interface around a screen recording is seldom a plain fill all round.
-    boxes = list(dict.fromkeys([box, None, moving_box(thumbs)]))
+    # phone's interface around a screen recording is seldom a plain fill all round. So is
+    # the region with grain, where it holds still: a figure walking in a still room moves
+    # far from the window's edges, but the room's grain fills the window.
+    boxes = list(dict.fromkeys([box, None, moving_box(thumbs), _grain_window(thumbs)]))
     rows = _Rows()
     for number, thumb in enumerate(thumbs):
         rows.add(number, thumb, boxes)
@@ -253,8 +282,28 @@ def analyze_file(path: Path) -> Query:
         return ((number, crop(thumb, box)) for number, thumb in enumerate(thumbs))
 
     samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
-    query = rows.query("video", sampler.duration, times, Reframing(samples, pictures))
+    reframing = Reframing(samples, pictures, (_aspect(sampler.size, box),))
+    query = rows.query("video", sampler.duration, times, reframing)
     return replace(query, source=path)
+
+
+GRAIN_SAMPLES = 8  # kept frames a video's grain box is looked for on
+
+
+def _grain_window(thumbs: np.ndarray) -> PixelBox | None:
+    """The box where a video's frames have grain, when it is the same on most frames.
+
+    In a phone's screen recording the interface and the letterbox fill around the picture
+    are flat; the picture (a room, asphalt) has grain to its edges (borders.grain_box).
+    Looked for on a few frames spread over the video; None unless one box comes back on at
+    least half of them (a frame's flat sky or dark corner moves a box about).
+    """
+    found = [grain_box(thumbs[i]) for i in spread(len(thumbs), GRAIN_SAMPLES)]
+    counts = Counter(box for box in found if box is not None)
+    if not counts:
+        return None
+    box, count = counts.most_common(1)[0]
+    return box if 2 * count >= len(found) else None
 
 
 def _overlay_remover(
@@ -331,7 +380,8 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
         inner.append(centre)
         quality.append(q)
     fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
-    reframing = Reframing(samples.result(), lambda: _pictures_again(path))
+    aspect = _aspect(sampler.size, box)
+    reframing = Reframing(samples.result(), lambda: _pictures_again(path), (aspect,))
     query = rows.query("video", sampler.duration, fingerprint.times, reframing)
     return fingerprint, replace(query, source=path)
 

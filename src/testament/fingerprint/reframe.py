@@ -13,7 +13,15 @@ own. Both are lined up by hashing the query on reshaped pictures, assuming the u
   stopped at the edge lost 70-80 bits to the scale difference; reflected, about 30).
 - "cut": the query with the cut taken away (an uncut query of a cut copy).
 
-Eight directions of each, besides the centred ones the query already has. Hashing and
+Eight directions of each, besides the centred ones the query already has, and a tilt:
+
+- "tilt": a copy turned by a few degrees and cut to the largest upright rectangle (a phone
+  held askew, a re-framed upload) shows the stored picture rotated; turned back by -3 or +3
+  degrees (with the picture's true aspect ratio) and cut to the stored centre, it lies
+  13-22 bits from its frame where as it is it lies 48-68 (the tuning half's dark places);
+  a tilt of 2 or 4 degrees comes back within 22-40.
+
+Hashing and
 looking up sixteen more hashes per frame would cost more than the rest of a query, so
 they are first tried on a few frames spread over the video. Only one that lines up
 clearly better than the query's own hashes on several of them is then hashed on every
@@ -24,15 +32,15 @@ nothing close.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+from PIL import Image
 
 from testament.fingerprint.borders import INNER_SIDE
-from testament.fingerprint.index import MIN_QUALITY, HashIndex
+from testament.fingerprint.index import LOW_DISTANCE, LOW_QUALITY, MIN_QUALITY, HashIndex
 from testament.fingerprint.pdq import hash_many
 
 CUT = 0.1  # the share of each side an uneven crop is assumed to have taken, in all
@@ -53,10 +61,19 @@ class Reframing:
 
     `samples` are (query frame, picture) pairs spread over the video; `pictures` yields
     every query frame's picture in order (from memory, or by decoding the file again).
+    Pictures are square thumbnails; `aspects` gives each sample's width over height in
+    the file (one value: every picture's), for turning a tilt back (empty: square).
     """
 
     samples: list[tuple[int, np.ndarray]]
     pictures: Pictures
+    aspects: tuple[float, ...] = ()
+
+    def aspect(self, sample: int = 0) -> float:
+        """Width over height, in the file, of one sample's picture (of every picture)."""
+        if not self.aspects:
+            return 1.0
+        return self.aspects[min(sample, len(self.aspects) - 1)]
 
 
 # Per axis: where the cut was taken (-1 all from the start, 1 all from the end, 0 half
@@ -75,9 +92,12 @@ def shifts(positions: tuple[float, ...]) -> tuple[Shift, ...]:
     )
 
 
-SHIFTS = shifts((-1, 0, 1))  # a video's: tried on sample frames, one hashed on every frame
+TILT = 3.0  # degrees a tilted copy is assumed turned by, either way
+TILTS: tuple[Shift, ...] = ((TILT, 0.0, "tilt"), (-TILT, 0.0, "tilt"))
+# A video's: tried on sample frames, one hashed on every frame.
+SHIFTS = shifts((-1, 0, 1)) + TILTS
 # A still's: one picture to hash, so the cut a quarter of the way along is tried too.
-STILL_SHIFTS = shifts((-1, -0.5, 0, 0.5, 1))
+STILL_SHIFTS = shifts((-1, -0.5, 0, 0.5, 1)) + TILTS
 
 
 def _span(size: int, end: float, kind: str) -> tuple[int, int]:
@@ -91,8 +111,33 @@ def _span(size: int, end: float, kind: str) -> tuple[int, int]:
     return round((margin - before) * original), round((1 - margin - before) * original)
 
 
-def shifted_picture(picture: np.ndarray, shift: Shift) -> np.ndarray:
-    """The picture reshaped for one shift, reflected at the edges where it falls short."""
+def untilted(picture: np.ndarray, degrees: float, aspect: float) -> np.ndarray:
+    """A tilted copy's picture turned back and cut to the stored centre.
+
+    The copy is taken to show the largest upright rectangle of the original turned by
+    `degrees`: with the copy w x h (at its true aspect), the original was
+    (w cos + h sin) x (w sin + h cos), and the stored centre is INNER_SIDE of that, about
+    the same middle. The corners the turn leaves empty get the picture's median.
+    """
+    height = picture.shape[0]
+    width = max(1, round(height * aspect))
+    image = Image.fromarray(picture).resize((width, height), Image.Resampling.BILINEAR)
+    image = image.rotate(
+        -degrees, resample=Image.Resampling.BILINEAR, fillcolor=int(np.median(picture))
+    )
+    angle = np.radians(abs(degrees))
+    cos, sin = float(np.cos(angle)), float(np.sin(angle))
+    side_w = INNER_SIDE * (width * cos + height * sin)
+    side_h = INNER_SIDE * (width * sin + height * cos)
+    box = ((width - side_w) / 2, (height - side_h) / 2, (width + side_w) / 2, (height + side_h) / 2)
+    return np.asarray(image.crop(tuple(round(v) for v in box)))
+
+
+def shifted_picture(picture: np.ndarray, shift: Shift, aspect: float = 1.0) -> np.ndarray:
+    """The picture reshaped for one shift, reflected at the edges where it falls short
+    (`aspect`: the picture's width over height in the file, for a tilt)."""
+    if shift[2] == "tilt":
+        return untilted(picture, shift[0], aspect)
     height, width = picture.shape
     left, right = _span(width, shift[0], shift[2])
     top, bottom = _span(height, shift[1], shift[2])
@@ -144,6 +189,62 @@ def lines_up_better(distance: np.ndarray, own: np.ndarray, max_distance: int) ->
     return (distance <= max_distance) & (distance + BETTER <= own)
 
 
+def _tally(
+    reframing: Reframing,
+    own: np.ndarray,
+    index: HashIndex,
+    max_distance: int,
+    candidates: Iterable[Shift],
+) -> dict[Shift, tuple[int, float]]:
+    """Per shift tried on the sample frames not already close: on how many it lines up
+    clearly better than the frame's own hashes, and its median distance (a flat picture
+    counting only within LOW_DISTANCE as a win)."""
+    tried, hashes, low = _usable_hashes(
+        ((frame, shift), shifted_picture(picture, shift, reframing.aspect(i)))
+        for i, (frame, picture) in enumerate(reframing.samples)
+        if own[frame] > CLOSE
+        for shift in candidates
+    )
+    if not tried:
+        return {}
+    found = index.search(hashes, NEIGHBOURS, max(max_distance, RANKED))
+    closest = nearest(found.query, found.distance, len(hashes))
+    counted = np.where(low & (closest > LOW_DISTANCE), 1 << 10, closest)
+    frames = np.asarray([frame for frame, _ in tried])
+    better = lines_up_better(counted, own[frames], max_distance)
+    result: dict[Shift, tuple[int, float]] = {}
+    for shift in dict.fromkeys(shift for _, shift in tried):
+        mine = np.asarray([key[1] == shift for key in tried])
+        result[shift] = (int(better[mine].sum()), float(np.median(closest[mine])))
+    return result
+
+
+def _finer(shift: Shift, step: float) -> list[Shift]:
+    """The cut positions around `shift`, `step` further each way along each axis."""
+    x, y, kind = shift
+    around = (
+        (min(1.0, max(-1.0, x + dx)), min(1.0, max(-1.0, y + dy)), kind)
+        for dx in (-step, 0.0, step)
+        for dy in (-step, 0.0, step)
+    )
+    return [s for s in dict.fromkeys(around) if s[:2] != (0, 0) and s != shift]
+
+
+REFINE = (0.5, 0.25)  # steps by which the best cut position is narrowed down
+GAIN = 6  # bits (median) by which a finer cut position must line up better to be taken
+
+
+def _clearly_better(new: tuple[int, float], old: tuple[int, float]) -> bool:
+    """Whether a shape's (wins, median distance) beat another's: more wins, or as many
+    and a median GAIN closer (a copy cut all from one side stays at that side)."""
+    return new[0] > old[0] or (new[0] == old[0] and new[1] + GAIN <= old[1])
+
+
+RANKED = 96  # bits: shapes are ranked by distances up to this (a win needs far less)
+# The centred shapes (the query's own hashes already hold them) as starting points only.
+CENTRED: tuple[Shift, ...] = ((0.0, 0.0, "centre"), (0.0, 0.0, "cut"))
+
+
 def best_shift(
     reframing: Reframing, own: np.ndarray, index: HashIndex, max_distance: int
 ) -> Shift | None:
@@ -151,43 +252,95 @@ def best_shift(
 
     `own` is the closest distance each query frame already reached with its own hashes;
     frames that already found a close match (a copy's usual case) are not tried again.
+    The cut is first tried at either end or half each side; the best of those is then
+    narrowed down a half and a quarter step each way. A copy's cut falls anywhere: on
+    fine texture (asphalt, a dim room) a cut a quarter of the way off costs 20-40 bits
+    (a car park 30 bits at the right place, 44 or more at the nearest of the first nine).
     """
-    tried, hashes = _usable_hashes(
-        ((frame, shift), shifted_picture(picture, shift))
-        for frame, picture in reframing.samples
-        if own[frame] > CLOSE
-        for shift in SHIFTS
-    )
-    if not tried:
+    scores = _tally(reframing, own, index, max_distance, SHIFTS + CENTRED)
+    if not scores:
         return None
-    found = index.search(hashes, NEIGHBOURS, max_distance)
-    closest = nearest(found.query, found.distance, len(hashes))
-    frames = np.asarray([frame for frame, _ in tried])
-    better = lines_up_better(closest, own[frames], max_distance)
-    wins = Counter(shift for (_, shift), ok in zip(tried, better, strict=True) if ok)
-    if not wins:
-        return None
-    best, count = wins.most_common(1)[0]
-    return best if count >= max(MIN_WINS, WIN_SHARE * len(np.unique(frames))) else None
+
+    def rank(shift: Shift) -> tuple[int, float]:
+        return (-scores[shift][0], scores[shift][1])
+
+    cuts = [s for s in scores if s[2] != "tilt"]
+    start = min(cuts, key=rank) if cuts else None
+    for step in REFINE if start is not None else ():
+        finer = _tally(reframing, own, index, max_distance, _finer(start, step))
+        scores |= finer
+        if finer and _clearly_better(finer[candidate := min(finer, key=rank)], scores[start]):
+            start = candidate
+    best = min([s for s in scores if s[2] == "tilt" or s == start], key=rank)
+    if best in CENTRED:
+        return None  # the query's own hashes are these
+    wins = scores[best][0]
+    samples = len({frame for frame, _ in reframing.samples if own[frame] > CLOSE})
+    return best if wins >= max(MIN_WINS, WIN_SHARE * samples) else None
 
 
-def reshaped_hashes(picture: np.ndarray, every: tuple[Shift, ...]) -> np.ndarray:
-    """One picture reshaped for every shift and hashed (usable hashes only)."""
-    return _usable_hashes((shift, shifted_picture(picture, shift)) for shift in every)[1]
-
-
-def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray]:
-    """Every query frame reshaped for one shift and hashed: (frames, hashes), usable only."""
-    frames, hashes = _usable_hashes(
-        (frame, shifted_picture(picture, shift)) for frame, picture in reframing.pictures()
+def reshaped_hashes(
+    picture: np.ndarray, every: tuple[Shift, ...], aspect: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One picture reshaped for every shift and hashed: hashes (usable ones) and which of
+    them are flat (below MIN_QUALITY: they count only closely)."""
+    _, hashes, low = _usable_hashes(
+        (shift, shifted_picture(picture, shift, aspect)) for shift in every
     )
-    return np.asarray(frames, dtype=np.int32), hashes
+    return hashes, low
 
 
-def _usable_hashes(pictures: Iterable[tuple[Key, np.ndarray]]) -> tuple[list[Key], np.ndarray]:
-    """PDQ hashes of the pictures of usable quality, with the keys of those pictures
-    (hashed together: a still's 48 shapes of a picture cost a third as much so)."""
+STILL_STEP = 0.25  # a still's best cut position is narrowed down this far each way
+
+
+def still_shapes(
+    picture: np.ndarray, aspect: float, index: HashIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """A still's picture reshaped for every STILL_SHIFTS shape and, around the one that
+    comes closest to anything indexed, for the cut positions a quarter step each way:
+    hashes, and which are flat.
+
+    A cropped screenshot's cut falls anywhere, and on a dark or finely textured frame a
+    cut an eighth of the way off the nearest tried position leaves it 40-100 bits away (a
+    night room's JPEG cut 52 of 64 columns from the left, 44 of 48 rows from the top: 104
+    bits as it is, 10 with the cut where it was). Eight more shapes, not 110 more.
+    """
+    keys, hashes, low = _usable_hashes(
+        (shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
+    )
+    cuts = np.flatnonzero([shift[2] != "tilt" for shift in keys])
+    found = index.search(hashes[cuts], 1, RANKED) if len(cuts) else None
+    if found is None or len(found.query) == 0:
+        return hashes, low
+    best = keys[int(cuts[found.query[np.argmin(found.distance)]])]
+    finer, finer_low = reshaped_hashes(picture, tuple(_finer(best, STILL_STEP)), aspect)
+    return np.concatenate([hashes, finer]), np.concatenate([low, finer_low])
+
+
+def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every query frame reshaped for one shift and hashed: (frames, hashes, flat), usable
+    ones only."""
+    aspect = reframing.aspect()
+    frames, hashes, low = _usable_hashes(
+        (frame, shifted_picture(picture, shift, aspect)) for frame, picture in reframing.pictures()
+    )
+    return np.asarray(frames, dtype=np.int32), hashes, low
+
+
+def _usable_hashes(
+    pictures: Iterable[tuple[Key, np.ndarray]],
+) -> tuple[list[Key], np.ndarray, np.ndarray]:
+    """PDQ hashes of the pictures of usable quality, with the keys of those pictures and
+    which are flat (hashed together: a still's 48 shapes of a picture cost a third as
+    much so).
+
+    Usable is LOW_QUALITY, not MIN_QUALITY: a night scene, asphalt or smoke has no picture
+    of quality 50, and its reshaped pictures were all dropped (the tuning half's dark
+    rotate_3, crop_10 and player-screenshot misses); the flat ones are marked, and count
+    only closely.
+    """
     pairs = list(pictures)
     hashes, _, quality = hash_many([picture for _, picture in pairs])
-    usable = quality >= MIN_QUALITY
-    return [key for (key, _), ok in zip(pairs, usable, strict=True) if ok], hashes[usable]
+    usable = quality >= LOW_QUALITY
+    keys = [key for (key, _), ok in zip(pairs, usable, strict=True) if ok]
+    return keys, hashes[usable], quality[usable] < MIN_QUALITY

@@ -16,9 +16,10 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
-# On-screen text (testament.enrich.ocr): Tesseract's data for Armenian, Azerbaijani (Latin
-# and Cyrillic), Russian, Turkish and English; DejaVu fonts for the tests' burned-in text.
-for lang in hye aze aze-cyrl rus tur eng; do
+# On-screen text (testament.enrich.ocr): Tesseract's data for Armenian, Azerbaijani (Latin),
+# Russian, Turkish and English, and its Cyrillic script model (script-cyrl), which reads
+# Azerbaijani in Cyrillic; DejaVu fonts for the tests' burned-in text.
+for lang in hye aze rus tur eng script-cyrl; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || missing+=("tesseract-ocr-$lang")
 done
 dpkg -s tesseract-ocr >/dev/null 2>&1 || missing+=(tesseract-ocr)

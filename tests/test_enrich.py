@@ -11,7 +11,14 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import update
 
 from testament.enrich.models import Analysis
-from testament.enrich.ocr import DEFAULT_LANGS, Line, OnScreenText, track, watermark_channel
+from testament.enrich.ocr import (
+    DEFAULT_LANGS,
+    Line,
+    OnScreenText,
+    package,
+    track,
+    watermark_channel,
+)
 from testament.store import Store
 from tests.media import make_corrupt_video, scene_frame, write_frames
 from tests.system import need
@@ -27,7 +34,7 @@ def _need_ocr() -> None:
     need(
         OnScreenText().missing() is None,
         f"{OnScreenText().missing()}; install: apt-get install tesseract-ocr "
-        + " ".join(f"tesseract-ocr-{lang.replace('_', '-')}" for lang in DEFAULT_LANGS.split("+")),
+        + " ".join(package(lang) for lang in DEFAULT_LANGS.split("+")),
     )
 
 

@@ -52,8 +52,37 @@ def glyph_mask(gray: np.ndarray, line_height: float | None = None) -> np.ndarray
     if line_height is not None:
         keep &= (heights <= 1.15 * line_height) & (half_width <= 0.12 * line_height + 1.0)
         keep &= widths <= 3 * line_height
+        keep &= ~_touches_edge(stats, gray.shape)
+        keep[_in_holes(light, labels, keep)] = False
     keep[0] = False
     return keep[labels]
+
+
+def _in_holes(light: np.ndarray, labels: np.ndarray, keep: np.ndarray) -> list[int]:
+    """Components inside a hole of a kept letter: the picture seen through the counter of
+    an `о`, light where the footage is light and dark-rimmed by the letter's outline."""
+    import cv2
+
+    contours, hierarchy = cv2.findContours(light, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    parents = hierarchy[0][:, 3]
+    owner = [int(labels[contour[0][0][1], contour[0][0][0]]) for contour in contours]
+    # An outer edge whose parent is a hole, whose parent is a kept letter's outer edge.
+    return [
+        owner[index]
+        for index, hole in enumerate(parents)
+        if hole >= 0 and parents[hole] >= 0 and keep[owner[parents[hole]]]
+    ]
+
+
+def _touches_edge(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which components reach the edge of a line's crop: its margin keeps every letter
+    clear of the edge, so what reaches it goes on beyond the line (a road's lane marking,
+    a light streak with dark sides) and is picture, not a letter."""
+    x, y = stats[:, 0], stats[:, 1]
+    right, bottom = x + stats[:, 2], y + stats[:, 3]
+    return (x == 0) | (y == 0) | (right >= shape[1]) | (bottom >= shape[0])
 
 
 def glyph_lines(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], bool]]:

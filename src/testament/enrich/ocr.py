@@ -26,8 +26,13 @@ from testament.enrich.analyser import AnalysisError, Found
 from testament.enrich.glyphs import glyph_lines, line_crops, overlap
 
 LANGS_ENV = "TESTAMENT_OCR_LANGUAGES"
-# Armenian, Azerbaijani (Latin and Cyrillic), Russian, Turkish, English.
-DEFAULT_LANGS = "hye+aze+aze_cyrl+rus+tur+eng"
+# Armenian, Azerbaijani (Latin), Russian, Turkish, English, and Tesseract's model of the
+# Cyrillic script for Azerbaijani in Cyrillic: Debian's `aze_cyrl` model was trained on a
+# letter-for-letter transliteration of Latin Azerbaijani, without ү, ө, ғ, ш or ч (ӱ, ӧ,
+# ҝ̆, с̧, ҹ̧ instead), so it reads `Мүлки` as `Мулки`; the script model has them all.
+DEFAULT_LANGS = "hye+aze+rus+tur+eng+Cyrillic"
+# Debian's packages of Tesseract's script models (the others are tesseract-ocr-<pack>).
+SCRIPT_PACKAGES = {"Cyrillic": "tesseract-ocr-script-cyrl", "Armenian": "tesseract-ocr-script-armn"}
 INTERVAL = 1.0  # seconds between keyframes read
 # Tesseract's confidence (0-100) in a word kept, and in a line's words on average: a true
 # word crossed by a streak of the picture reads with low confidence inside a confident line.
@@ -35,8 +40,10 @@ MIN_CONFIDENCE = 25.0
 LINE_CONFIDENCE = 50.0
 SCRIPTS = {
     "hye": "Armenian",
+    "Armenian": "Armenian",
     "rus": "Cyrillic",
     "aze_cyrl": "Cyrillic",
+    "Cyrillic": "Cyrillic",
     "aze": "Latin",
     "tur": "Latin",
     "eng": "Latin",
@@ -210,13 +217,14 @@ class Reader:
     def __init__(self, languages: str) -> None:
         import tesserocr
 
+        self.scripts = engine_groups(languages)  # each engine's packs, and their script
         self.engines = {
-            script: tesserocr.PyTessBaseAPI(
+            packs: tesserocr.PyTessBaseAPI(
                 path=tessdata(), lang=packs, psm=tesserocr.PSM.SINGLE_LINE
             )
-            for script, packs in by_script(languages).items()
+            for packs in self.scripts
         }
-        self.seen: list[tuple[Box, str]] = []  # the last keyframe's regions and their script
+        self.seen: list[tuple[Box, str]] = []  # the last keyframe's regions and their engine
         self.single_line, self.raw_line = tesserocr.PSM.SINGLE_LINE, tesserocr.PSM.RAW_LINE
 
     def close(self) -> None:
@@ -235,33 +243,33 @@ class Reader:
         for (x, y, w, h), light in regions(gray):
             box = (x / width, y / height, w / width, h / height)
             letters, plain = line_crops(gray, (x, y, w, h), light)
-            script = self._script(box)
-            if script is None:
-                script, words = max(
-                    ((s, self._read(s, letters)) for s in self.engines),
-                    key=lambda read: _mean(read[1]) * in_script(read[1], read[0]),
+            engine = self._engine(box)
+            if engine is None:
+                engine, words = max(
+                    ((e, self._read(e, letters)) for e in self.engines),
+                    key=lambda read: _mean(read[1]) * in_script(read[1], self.scripts[read[0]]),
                 )
             else:
-                words = self._read(script, letters)
+                words = self._read(engine, letters)
             # A line of short letters only (`новости из`) is read in capitals where
             # Tesseract judges case by the line's height; read raw, it is not.
-            raw = self._read(script, letters, self.raw_line)
-            words = max(words, raw, self._read(script, plain), key=_mean)
+            raw = self._read(engine, letters, self.raw_line)
+            words = max(words, raw, self._read(engine, plain), key=_mean)
             text = " ".join(word for word, confidence in words if confidence >= MIN_CONFIDENCE)
-            seen.append((box, script))
+            seen.append((box, engine))
             if sum(c.isalnum() for c in text) < 2 or _mean(words) < LINE_CONFIDENCE:
                 continue
             found.append(Line(text, box, _mean(words)))
         self.seen = seen
         return found
 
-    def _script(self, box: Box) -> str | None:
-        """The script read in the same place on the keyframe before, if any."""
+    def _engine(self, box: Box) -> str | None:
+        """The engine that read the same place on the keyframe before, if any."""
         matches = [(s, _iou(box, b)) for b, s in self.seen if _iou(box, b) >= SAME_PLACE]
         return max(matches, key=lambda m: m[1])[0] if matches else None
 
-    def _read(self, script: str, crop: Any, mode: int | None = None) -> list[tuple[str, float]]:
-        engine = self.engines[script]
+    def _read(self, packs: str, crop: Any, mode: int | None = None) -> list[tuple[str, float]]:
+        engine = self.engines[packs]
         engine.SetPageSegMode(self.single_line if mode is None else mode)
         engine.SetImage(crop)
         return list(
@@ -269,16 +277,25 @@ class Reader:
         )
 
 
-def by_script(languages: str) -> dict[str, str]:
-    """Tesseract's language packs grouped by the script they read ("hye+rus+tur+eng" →
-    Armenian: hye, Cyrillic: rus, Latin: eng+tur); a pack of unknown script reads alone.
+def engine_groups(languages: str) -> dict[str, str]:
+    """Tesseract's language packs grouped into one engine per script, each engine's packs
+    with the script they read ("hye+rus+tur+eng" → hye: Armenian, rus: Cyrillic, eng+tur:
+    Latin). A pack of unknown script reads alone, and so does a script model (named after
+    its script, `Cyrillic`): in one engine with a language's model, that model's dictionary
+    wins the words (Russian's `у` for Azerbaijani's `ү`).
     English and Russian lead their groups: English reads the `@`, `_` and `/` of handles
     and addresses that the Turkish and Azerbaijani models drop, and Azerbaijani's letters
     (ә, ҹ) creep into Russian words where its Cyrillic model leads."""
     groups: dict[str, list[str]] = {}
     for pack in sorted(languages.split("+"), key=lambda pack: pack not in LEADING):
-        groups.setdefault(SCRIPTS.get(pack, pack), []).append(pack)
-    return {script: "+".join(packs) for script, packs in groups.items()}
+        alone = SCRIPTS.get(pack, pack) == pack
+        groups.setdefault(pack if alone else SCRIPTS[pack] + "+", []).append(pack)
+    return {"+".join(packs): SCRIPTS.get(packs[0], packs[0]) for packs in groups.values()}
+
+
+def package(pack: str) -> str:
+    """The Debian package with a Tesseract language or script pack."""
+    return SCRIPT_PACKAGES.get(pack, f"tesseract-ocr-{pack.replace('_', '-').lower()}")
 
 
 def regions(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], bool | None]]:
@@ -361,7 +378,7 @@ class OnScreenText:
         _, have = tesserocr.get_languages(tessdata())
         lacking = [lang for lang in self.languages.split("+") if lang not in have]
         if lacking:
-            packages = " ".join(f"tesseract-ocr-{lang.replace('_', '-')}" for lang in lacking)
+            packages = " ".join(package(lang) for lang in lacking)
             names = ", ".join(lacking)
             return f"ocr: Tesseract lacks language data {names} (apt-get install {packages})"
         return None

@@ -1,7 +1,7 @@
 """Ingest of short videos with 1 and with 2 workers (PostgreSQL, Redis, SeaweedFS), and embedded.
 
     python -m benchmarks.workers [--videos 200] [--seconds 10] [--workers 1 2] [--work DIR]
-                                 [--blobs s3|local]
+                                 [--blobs s3|local] [--no-embedded]
 
 Makes N videos (640×360, H.264, a seeded moving scene each, cached in the work folder),
 then times `testament ingest FOLDER` in the embedded default (SQLite, local folder, every
@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--blobs", choices=["s3", "local"], default="s3")
     parser.add_argument("--work", type=Path, help="scratch folder (videos are kept there)")
+    parser.add_argument(
+        "--no-embedded", action="store_true", help="skip the embedded default's run"
+    )
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="testament-workers-"))
     made = time.perf_counter()
@@ -147,19 +150,20 @@ def main() -> None:
     base = os.environ | {"TESTAMENT_ACTOR": "bench"}
     rates: dict[str, float] = {}
 
-    home = work / "home-embedded"
-    shutil.rmtree(home, ignore_errors=True)
-    env = base | {"TESTAMENT_HOME": str(home)}
-    env.pop("TESTAMENT_QUEUE_URL", None)
-    run(["init"], env)
-    seconds = timed_ingest(folder, env, wait=False)
-    rates["embedded"] = args.videos / seconds * 60
-    print(
-        f"embedded default (SQLite, local folder)    {seconds:8.1f} s  "
-        f"{rates['embedded']:7.1f} items/min",
-        flush=True,
-    )
-    run(["verify"], env)
+    if not args.no_embedded:
+        home = work / "home-embedded"
+        shutil.rmtree(home, ignore_errors=True)
+        env = base | {"TESTAMENT_HOME": str(home)}
+        env.pop("TESTAMENT_QUEUE_URL", None)
+        run(["init"], env)
+        seconds = timed_ingest(folder, env, wait=False)
+        rates["embedded"] = args.videos / seconds * 60
+        print(
+            f"embedded default (SQLite, local folder)    {seconds:8.1f} s  "
+            f"{rates['embedded']:7.1f} items/min",
+            flush=True,
+        )
+        run(["verify"], env)
 
     server = None
     if args.blobs == "s3":

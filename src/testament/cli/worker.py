@@ -25,7 +25,7 @@ def worker(
     """Run queued tasks (TESTAMENT_QUEUE_URL), on as many machines as needed."""
     from testament import config
     from testament.jobs.dispatch import celery_app, safe_url
-    from testament.jobs.registry import QUEUES
+    from testament.jobs.registry import QUEUES, preload
     from testament.store import StoreError, open_store
 
     chosen = [name.strip() for name in queues.split(",") if name.strip()]
@@ -47,6 +47,7 @@ def worker(
     os.environ[config.HOME_ENV] = str(resolved.home)
     os.environ[config.DATABASE_ENV] = resolved.database_url
     app = celery_app(resolved)
+    preload(chosen)
     print(f"worker on {safe_url(resolved.queue_url)}, queues {', '.join(chosen)}", flush=True)
     argv = [
         "worker",

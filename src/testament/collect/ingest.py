@@ -187,15 +187,23 @@ def _is_catalogued(store: Store, sha256: str) -> bool:
         return session.execute(select(Asset.id).where(Asset.sha256 == sha256)).first() is not None
 
 
-def probe_blob(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult | None:
-    """Probe the preserved copy (not the source) of an asset the catalog does not know yet."""
+def probe_blob(
+    store: Store, blob: StoredBlob, filename: str | None, source: Path | None = None
+) -> ProbeResult | None:
+    """Probe the preserved bytes (not the source) of an asset the catalog does not know yet.
+
+    `source`, the file just stored, stands in for a download from object storage when a
+    copy of it still hashes to the blob's digest: the same bytes, without a round trip.
+    """
     if _is_catalogued(store, blob.digests.sha256):
         return None
-    return _probe_stored(store, blob, filename)
+    return _probe_stored(store, blob, filename, source)
 
 
-def _probe_stored(store: Store, blob: StoredBlob, filename: str | None) -> ProbeResult:
-    with local_file(store.blobs, blob.digests.sha256) as path:
+def _probe_stored(
+    store: Store, blob: StoredBlob, filename: str | None, source: Path | None = None
+) -> ProbeResult:
+    with local_file(store.blobs, blob.digests.sha256, source) as path:
         return probe_file(path, filename)
 
 
@@ -406,7 +414,7 @@ class Ingest:
             return Result(label, Outcome.FAILED, message=f"cannot read ({exc.strerror or exc})")
         except BlobStoreError as exc:
             return Result(label, Outcome.FAILED, message=str(exc))
-        return _Stored(label, blob, sighting, probe_blob(self.store, blob, sighting.filename))
+        return _Stored(label, blob, sighting, probe_blob(self.store, blob, sighting.filename, path))
 
 
 def _outcome(label: str, asset: Asset, created: bool, new_capture: bool) -> Result:

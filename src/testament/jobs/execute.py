@@ -72,39 +72,41 @@ def run_job(task: Task, job_id: int, worker: str) -> None:
     process = _process(worker)
     store = process.store
     with store.read() as session, session.begin():
-        attempt = state.start(session, job_id, worker)
-        if attempt is None:
+        started = state.start(session, job_id, worker)
+        if started is None:
             return  # done already: a message delivered again after it was acknowledged late
-        if attempt > MAX_ATTEMPTS:
+        if started.attempt > MAX_ATTEMPTS:
             # Each earlier attempt's process died before it could record anything (killed,
             # out of memory, a crash in a decoder): a message that kills its worker is not
             # delivered for ever.
             state.fail(
                 session,
                 job_id,
-                f"WorkerLost: the worker running it stopped {attempt - 1} times before it "
-                "finished (killed, out of memory, or a crash decoding the original)",
+                f"WorkerLost: the worker running it stopped {started.attempt - 1} times before "
+                "it finished (killed, out of memory, or a crash decoding the original)",
                 final=True,
             )
             _given_up(process, task, session, job_id)
             return
-        asset_id, subject = session.execute(
-            select(TaskRecord.asset_id, TaskRecord.subject).where(TaskRecord.id == job_id)
-        ).one()
+        # The asset is read in the transaction that marks the job running: one round trip
+        # to the catalog fewer for every task.
+        asset = None
+        if task.subject != "post" and started.asset_id is not None:
+            asset = session.get(Asset, started.asset_id)
     if task.subject == "post":
-        process.step(task)(int(subject.removeprefix("post:")))
+        process.step(task)(int(started.subject.removeprefix("post:")))
     else:
-        _run_on_asset(process, task, job_id, asset_id)
+        _run_on_asset(process, task, job_id, started.asset_id, asset)
     with store.read() as session, session.begin():
         state.finish(session, job_id)
     if time.monotonic() - process.saved_at > SAVE_EVERY_S:
         process.save()
 
 
-def _run_on_asset(process: _Process, task: Task, job_id: int, asset_id: int | None) -> None:
+def _run_on_asset(
+    process: _Process, task: Task, job_id: int, asset_id: int | None, asset: Asset | None
+) -> None:
     store = process.store
-    with store.read() as session:
-        asset = session.get(Asset, asset_id)
     if asset is None:
         raise LookupError(f"job {job_id}: asset #{asset_id} is not in the catalog")
     if not store.blobs.exists(asset.sha256):

@@ -12,6 +12,7 @@ watcher queues the capture of a post's page, which may have no asset at all.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,18 @@ def register(name: str, queue: str, step: str, subject: str = "asset") -> Task:
 
 def tasks() -> list[Task]:
     return list(_TASKS.values())
+
+
+def preload(queues: Iterable[str]) -> None:
+    """Import the steps of the tasks on these queues (NumPy, FAISS, PyAV, Pillow, ...).
+
+    Called in a worker's main process before its pool forks: every pool process then
+    starts with them loaded, instead of each importing them on its first task.
+    """
+    wanted = set(queues)
+    for task in _TASKS.values():
+        if task.queue in wanted:
+            importlib.import_module(task.step.partition(":")[0])
 
 
 def named(name: str) -> Task | None:

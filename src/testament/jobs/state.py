@@ -59,10 +59,19 @@ def queue_subject(
     return record.id
 
 
-def start(session: Session, job_id: int, worker: str) -> int | None:
-    """Mark a job running; its attempt number, or None if it is done (a redelivered
-    message) or gone."""
-    changed = session.execute(
+@dataclass(frozen=True)
+class Started:
+    """A job just marked running: its attempt number and what it is to run on."""
+
+    attempt: int
+    asset_id: int | None
+    subject: str
+
+
+def start(session: Session, job_id: int, worker: str) -> Started | None:
+    """Mark a job running, in one statement; None if it is done (a redelivered message)
+    or gone."""
+    row = session.execute(
         update(TaskRecord)
         .where(TaskRecord.id == job_id, TaskRecord.state != DONE)
         .values(
@@ -71,10 +80,9 @@ def start(session: Session, job_id: int, worker: str) -> int | None:
             started_at=datetime.now(UTC),
             worker=worker[:200],
         )
-    ).rowcount
-    if not changed:
-        return None
-    return session.execute(select(TaskRecord.attempts).where(TaskRecord.id == job_id)).scalar_one()
+        .returning(TaskRecord.attempts, TaskRecord.asset_id, TaskRecord.subject)
+    ).one_or_none()
+    return None if row is None else Started(row.attempts, row.asset_id, row.subject)
 
 
 def finish(session: Session, job_id: int) -> None:

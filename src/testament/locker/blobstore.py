@@ -82,12 +82,14 @@ class BlobStore(Protocol):
 
 
 @contextlib.contextmanager
-def local_file(blobs: BlobStore, sha256: str) -> Iterator[Path]:
+def local_file(blobs: BlobStore, sha256: str, source: Path | None = None) -> Iterator[Path]:
     """A path to the blob's bytes for as long as the block runs.
 
     The store's own file where it has one; otherwise a private temporary copy, checked
-    against its digest on the way down so that nothing is derived from altered bytes,
-    and deleted afterwards.
+    against its digest on the way so that nothing is derived from altered bytes, and
+    deleted afterwards. `source`, a local file the blob was just stored from, is copied
+    instead of downloading the blob when it still hashes to the digest (ingest probing
+    what it has just uploaded to object storage).
     """
     path = blobs.local_path(sha256)
     if path is not None:
@@ -95,16 +97,25 @@ def local_file(blobs: BlobStore, sha256: str) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="testament-blob-") as folder:
         copy = Path(folder) / sha256
-        digest = hashlib.sha256()
-        with blobs.open(sha256) as source, copy.open("xb") as out:
-            while chunk := source.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256:
-            raise BlobStoreError(
-                f"blob {sha256} in {blobs.url}: its bytes now hash to {digest.hexdigest()}"
-            )
+        if source is None or _copy_hashed(source, copy) != sha256:
+            copy.unlink(missing_ok=True)
+            with blobs.open(sha256) as stored:
+                found = _copy_hashed(stored, copy)
+            if found != sha256:
+                raise BlobStoreError(f"blob {sha256} in {blobs.url}: its bytes now hash to {found}")
         yield copy
+
+
+def _copy_hashed(source: Path | BinaryIO, copy: Path) -> str:
+    """Copy `source` to the new file `copy`; the SHA-256 of what was copied."""
+    digest = hashlib.sha256()
+    with contextlib.ExitStack() as stack:
+        reader = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
+        out = stack.enter_context(copy.open("xb"))
+        while chunk := reader.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 def _pid_alive(pid: int) -> bool:

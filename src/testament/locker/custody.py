@@ -144,9 +144,11 @@ class CustodyLog:
         payload = signed_bytes(event)
         event.hash = hashlib.sha256(payload).hexdigest()
         event.signature = self.signer.sign(payload)
+        # Not flushed here: the events of a transaction go to the catalog together, in
+        # the order appended, with one update of the head row (at the next query or the
+        # commit), instead of a round trip each while the write lock is held.
         session.add(event)
         self._set_catalog_head(session, event.seq, event.hash)
-        session.flush()
         session.info[LAST_APPENDED] = (event.seq, event.hash)
         session.info[_TAIL] = (session.get_transaction(), event.seq, event.hash)
         return event

@@ -20,7 +20,7 @@ from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from testament.catalog.models import Asset, Derivative
+from testament.catalog.models import Asset, Derivative, utcnow
 from testament.locker.attest import derived_details
 from testament.locker.blobstore import StoredBlob, local_file
 from testament.store import Store
@@ -123,7 +123,11 @@ def _record(
     asset: Asset,
     blobs: list[tuple[str, float | None, StoredBlob]],
 ) -> None:
-    """The Derivative rows and their custody events, in the caller's transaction."""
+    """The Derivative rows and their custody events, in the caller's transaction.
+
+    Nothing is flushed here: the rows and events of an asset's previews go to the catalog
+    together at the commit, not a round trip each while the write lock is held.
+    """
     for kind, t, blob in blobs:
         params = {"max_size": SIZE} | ({} if t is None else {"time": round(t, 3)})
         derivative = Derivative(
@@ -134,9 +138,9 @@ def _record(
             tool=TOOL,
             tool_version=TOOL_VERSION,
             params=params,
+            created_at=utcnow(),  # its event names the time, before the row is flushed
         )
         session.add(derivative)
-        session.flush()
         store.custody.append(
             session, "derived", f"asset:{asset.sha256}", derived_details(derivative)
         )

@@ -96,6 +96,11 @@ class Runner:
                 outcomes.append(
                     Outcome(asset.sha256, analyser.name, "ok", analyser.summary(found.result))
                 )
+        if any(outcome.status == "ok" for outcome in outcomes):
+            # Once per asset and run, after every analyser: language reads the text the
+            # others found, and each rebuild reads all of the asset's analyses.
+            with self.store.write() as session:
+                index_asset(session, asset.id)
         return done + outcomes
 
     def _existing(self, session: object, asset: Asset, analyser: Analyser) -> Analysis | None:
@@ -140,7 +145,6 @@ class Runner:
                 _link(session, asset.id, link)
             if found is not None and found.keep is not None:
                 found.keep(self.store, session, row)
-            index_asset(session, asset.id)
             self.store.custody.append(
                 session, "analysed", f"asset:{asset.sha256}", analysed_details(row, asset.sha256)
             )

@@ -7,8 +7,8 @@ stems each row with its language's text-search configuration (Russian, Turkish,
 English, and Armenian where the server has it, PostgreSQL 16 and later) and keeps the
 others ('simple': Azerbaijani, and text whose language is not known) as plain words.
 SQLite's FTS5 (unicode61, diacritics removed) treats every script alike and stems none.
-An asset's rows are rebuilt in the transaction that records any of its analyses, so a
-language identified after the text was read reaches the index then.
+An asset's rows are rebuilt once per run of its analysers, after the last is recorded,
+so a language identified after the text was read reaches the index then.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from testament.locker.attest import derived_details
 from testament.store import Store
 
 THRESHOLD = 0.6
+CHUNK = 10_000  # clustered faces' descriptors compared at a time (5 MB)
 TOOL = "testament.faces.detect"
 LEAD = (
     "A cluster is a lead, never an identification: faces a model finds alike, "
@@ -92,27 +93,51 @@ def record(
 
 
 def assign(session: Session, faces: Sequence[Face]) -> None:
-    """Each face into the cluster of its nearest clustered face, or a new cluster."""
-    known = session.execute(
-        select(Face.cluster_id, Face.descriptor).where(Face.cluster_id.is_not(None))
-    ).all()
-    clusters = [cluster for cluster, _ in known]
-    matrix = _descriptors([descriptor for _, descriptor in known])
-    for face in faces:
-        mine = _descriptors([face.descriptor])
-        if len(matrix):
-            distances = np.linalg.norm(matrix - mine, axis=1)
-            nearest = int(np.argmin(distances))
-        if len(matrix) and distances[nearest] < THRESHOLD:
-            face.cluster_id, face.distance = clusters[nearest], round(float(distances[nearest]), 3)
+    """Each face into the cluster of its nearest clustered face (those already in the
+    locker, or one of these placed before it), or a new cluster."""
+    mine = _descriptors([face.descriptor for face in faces])
+    known_cluster, known_distance = _nearest_clustered(session, mine)
+    for index, face in enumerate(faces):
+        cluster, distance = int(known_cluster[index]), float(known_distance[index])
+        if index:
+            earlier = np.linalg.norm(mine[:index] - mine[index], axis=1)
+            nearest = int(np.argmin(earlier))
+            if earlier[nearest] < distance:
+                cluster, distance = faces[nearest].cluster_id, float(earlier[nearest])
+        if distance < THRESHOLD:
+            face.cluster_id, face.distance = cluster, round(distance, 3)
         else:
-            cluster = FaceCluster()
-            session.add(cluster)
+            new = FaceCluster()
+            session.add(new)
             session.flush()
-            face.cluster_id, face.distance = cluster.id, None
-        clusters.append(face.cluster_id)
-        matrix = np.vstack([matrix, mine])
+            face.cluster_id, face.distance = new.id, None
     session.flush()
+
+
+def _nearest_clustered(session: Session, mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each descriptor, the cluster of the nearest face already clustered and its
+    distance (infinite where none is): read CHUNK faces at a time, so that the locker's
+    faces are never all in memory at once."""
+    cluster = np.zeros(len(mine), dtype=np.int64)
+    best = np.full(len(mine), np.inf)
+    if not len(mine):
+        return cluster, best
+    mine64 = mine.astype(np.float64)
+    query = select(Face.cluster_id, Face.descriptor).where(Face.cluster_id.is_not(None))
+    for part in session.execute(query.execution_options(yield_per=CHUNK)).partitions():
+        ids = np.array([row[0] for row in part], dtype=np.int64)
+        matrix = _descriptors([row[1] for row in part]).astype(np.float64)
+        squared = (
+            (mine64**2).sum(axis=1)[:, None]
+            + (matrix**2).sum(axis=1)[None, :]
+            - 2 * mine64 @ matrix.T
+        )
+        distances = np.sqrt(np.maximum(squared, 0.0))
+        nearest = distances.argmin(axis=1)
+        closer = distances[np.arange(len(mine)), nearest] < best
+        best[closer] = distances[np.arange(len(mine)), nearest][closer]
+        cluster[closer] = ids[nearest[closer]]
+    return cluster, best
 
 
 def _member(face: Face, sha256: str) -> dict[str, Any]:

@@ -38,6 +38,15 @@ def _is_whole(box: PixelBox, width: int, height: int) -> bool:
     return (right - left) >= WHOLE * width and (bottom - top) >= WHOLE * height
 
 
+def _inner_box(box: PixelBox, width: int, height: int) -> PixelBox | None:
+    """`box` when it is a real region inside the frame: not the whole frame, not a sliver."""
+    if _is_whole(box, width, height):
+        return None
+    if (box[2] - box[0]) < MIN_SIDE * width or (box[3] - box[1]) < MIN_SIDE * height:
+        return None
+    return box
+
+
 def _span(mask: np.ndarray, min_share: float) -> tuple[int, int] | None:
     """First and one-past-last index where `mask` (a share per row/column) passes."""
     hits = np.flatnonzero(mask >= min_share)
@@ -106,12 +115,7 @@ def moving_box(thumbs: np.ndarray) -> PixelBox | None:
     cols = _span(moving.mean(axis=0), 0.1)
     if rows is None or cols is None:
         return None
-    box = (cols[0], rows[0], cols[1], rows[1])
-    if _is_whole(box, width, height):
-        return None
-    if (box[2] - box[0]) < MIN_SIDE * width or (box[3] - box[1]) < MIN_SIDE * height:
-        return None
-    return box
+    return _inner_box((cols[0], rows[0], cols[1], rows[1]), width, height)
 
 
 def textured_box(luma: np.ndarray, block: int = 8) -> PixelBox | None:
@@ -150,11 +154,7 @@ def textured_box(luma: np.ndarray, block: int = 8) -> PixelBox | None:
         min(width, cols[1] * block),
         min(height, rows[1] * block),
     )
-    if _is_whole(box, width, height):
-        return None
-    if (box[2] - box[0]) < MIN_SIDE * width or (box[3] - box[1]) < MIN_SIDE * height:
-        return None
-    return box
+    return _inner_box(box, width, height)
 
 
 GRAIN_STEP = 2  # luma levels between neighbours that a picture's grain shows, a fill not
@@ -181,12 +181,7 @@ def grain_box(luma: np.ndarray) -> PixelBox | None:
     cols = _longest_run(grain[rows[0] : rows[1]].mean(axis=0), GRAIN_SHARE)
     if cols is None:
         return None
-    box = (cols[0], rows[0], cols[1], rows[1])
-    if _is_whole(box, width, height):
-        return None
-    if (box[2] - box[0]) < MIN_SIDE * width or (box[3] - box[1]) < MIN_SIDE * height:
-        return None
-    return box
+    return _inner_box((cols[0], rows[0], cols[1], rows[1]), width, height)
 
 
 INNER_SIDE = 0.894  # the central region kept as a second hash: 80% of the area

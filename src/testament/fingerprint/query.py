@@ -187,22 +187,28 @@ class _Rows:
         )
 
 
-def still_boxes(luma: np.ndarray, edges: list[PixelBox]) -> list[PixelBox | None]:
-    """Candidate picture regions of a still: whole, bars trimmed, textured rectangle, edges.
+def still_boxes(
+    luma: np.ndarray,
+    edges: list[PixelBox],
+    trims: list[PixelBox],
+    grain: PixelBox | None,
+) -> list[PixelBox | None]:
+    """Candidate picture regions of a still: whole, bars trimmed, textured rectangle,
+    grain, edges.
 
-    `edges` are its boxes bounded by straight edges (`borders.edge_boxes`), found once for
-    this and for reshaping.
+    `edges` (boxes bounded by straight edges, `borders.edge_boxes`), `trims` (the picture
+    with flat or one-fill borders trimmed) and `grain` (`borders.grain_box`) are found
+    once, for this and for reshaping.
     """
     height, width = luma.shape
     boxes: list[PixelBox | None] = [None]
-    for trimmed in dict.fromkeys([trim_uniform(luma), trim_fill(luma)]):
+    for trimmed in dict.fromkeys(trims):
         if trimmed != (0, 0, width, height):
             boxes.append(trimmed)
     inner = textured_box(luma)
     if inner is not None:
         boxes.append(inner)
         boxes.append(_trimmed(luma, inner))
-    grain = grain_box(luma)
     if grain is not None:
         boxes.append(grain)
     for box in edges:
@@ -224,11 +230,11 @@ def _still_query(luma: np.ndarray) -> Query:
     the image's own hashes find nothing close (see reframe.py).
     """
     edges = edge_boxes(luma)
-    boxes = still_boxes(luma, edges)
+    trims = [trim_uniform(luma), trim_fill(luma)]
+    grain = grain_box(luma)
     rows = _Rows()
-    rows.add(0, luma, boxes)
-    grain = [] if (box := grain_box(luma)) is None else [box]
-    candidates = [trim_uniform(luma), trim_fill(luma), *edges[:RESHAPED_BOXES], *grain]
+    rows.add(0, luma, still_boxes(luma, edges, trims, grain))
+    candidates = [*trims, *edges[:RESHAPED_BOXES], *([] if grain is None else [grain])]
     reshaped = [crop(luma, box) for box in dict.fromkeys(candidates)]
     samples = [(0, _thumb(picture)) for picture in reshaped]
     aspects = tuple(picture.shape[1] / max(1, picture.shape[0]) for picture in reshaped)

@@ -263,6 +263,8 @@ def test_a_channel_is_polled_at_the_rate_limit(store: Store, site: Site) -> None
     Scheduler(store, watcher).poll_due()
     assert len([path for _, path in site.requests if path == "/s/paced"]) == 3
     # When each request was let go, on the client: the server's arrival times also carry
-    # the machine's scheduling jitter, which says nothing about the limiter.
+    # the machine's scheduling jitter, which says nothing about the limiter. The limiter
+    # stamps its own release a moment before this wrapper does, so a thread pre-empted
+    # between the two can shift a stamp by a few milliseconds on a loaded machine.
     assert len(released) == 3
-    assert min(b - a for a, b in itertools.pairwise(released)) >= 0.099
+    assert min(b - a for a, b in itertools.pairwise(released)) >= 0.095

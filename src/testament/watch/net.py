@@ -60,20 +60,29 @@ def rate_from_env() -> float:
 
 
 class HostLimiter:
-    """At most `rate` requests a second to each host, across the threads of one process."""
+    """At most `rate` requests a second to each host, across the threads of one process.
+
+    Requests to one host are let go one at a time, each at least `1/rate` seconds after the
+    last was let go: a thread that wakes late from its sleep delays the next one rather than
+    letting two go closer together than the host was promised.
+    """
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
-        self._next: dict[str, float] = {}
+        self._released: dict[str, float] = {}
+        self._hosts: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def wait(self, host: str) -> None:
         with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + self.interval
-        if start > now:
-            time.sleep(start - now)
+            host_lock = self._hosts.setdefault(host, threading.Lock())
+        with host_lock:
+            last = self._released.get(host)
+            if last is not None:
+                delay = last + self.interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            self._released[host] = time.monotonic()
 
 
 def retry_after(value: str | None) -> float | None:

@@ -77,6 +77,58 @@ TEXTS = {
         "Breaking news from the front line",
     ],
 }
+# Written for split 2 (2026-12-02 20:00 UTC), before any of them was read: captions, signs,
+# placards, dates and numbers. Dealt between the halves by `split_texts`.
+NEW_TEXTS = {
+    "hy": [
+        "Ստեփանակերտ, 2023 թ. սեպտեմբերի 19, ժամը 13:05",
+        "Ուշադրություն! Ականապատ տարածք, մուտքն արգելված է",
+        "Օգնության կետ՝ Աբովյան փողոց 12",
+        "Բաժանորդագրվեք մեր ալիքին՝ վերջին լուրերի համար",
+        "Գյումրի, 07.12.1988, ժամը 11:41",
+        "Խաղաղություն մեր երկրին",
+    ],
+    "az": [
+        "Bakı, 9 noyabr 2023-cü il, saat 10:45",
+        "Qarabağ Azərbaycandır! Göyçay, 28.09.2020",
+        "Füzuli rayonu: 12 kənd işğaldan azad edildi",
+        "Ağdam körpüsü bağlıdır, şəhərə giriş qadağandır",
+        "Ermənistan silahlı qüvvələri atəşkəsi pozub",
+        "Şuşa, 8 noyabr: Zəfər Günü qeyd olunur",
+    ],
+    "az-Cyrl": [
+        "Ҝәнҹә шәһәри, 17 октјабр 2020-ҹи ил, саат 02:15",
+        "Диггәт! Миналанмыш әрази, кечид гадағандыр",
+        "Шәһидләримизин руһу шад олсун",
+        "Өлкәмизин һөрмәтли сакинләри, көмәк үчүн 112-јә зәнҝ един",
+        "Јаралананлар хәстәханаја чатдырылыб",
+        "Тәртәр рајону, 28.09.2020, саат 07:10",
+    ],
+    "ru": [
+        "Белгород, 14 мая 2024 г., 06:20 по московскому времени",
+        "Внимание! Проход запрещён, ведутся работы",
+        "Сбор гуманитарной помощи: ул. Ленина, 25",
+        "Подписывайтесь на наш канал, чтобы не пропустить главное",
+        "Эвакуация жителей продолжится до 20:00",
+        "Горячая линия: 8-800-100-12-34, круглосуточно",
+    ],
+    "tr": [
+        "İstanbul, 3 Şubat 2023 Cuma, saat 09:40",
+        "Dikkat! Bu bölgeye giriş yasaktır",
+        "Yardım toplama noktası: Atatürk Caddesi No 12",
+        "Kahramanmaraş'ta arama kurtarma çalışmaları sürüyor",
+        "Hatay'da 6 Şubat'tan beri elektrik yok",
+        "Gönüllü doktorlar aranıyor, iletişim: 0532 111 22 33",
+    ],
+    "en": [
+        "Kharkiv, 24 February 2022, 05:47 local time",
+        "WARNING: Mines! Do not leave the road",
+        "Aid distribution point, Gate 3, open 08:00-16:00",
+        "Follow our channel for live updates from the ground",
+        "Shelter open 24/7 — water, food, first aid",
+        "Road closed until 6 June 2022 by order of the mayor",
+    ],
+}
 # Post-like sentences for language identification (windows of 3-30 words are taken).
 POSTS = {
     "hy": (

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from testament.enrich.glyphs import glyph_mask
 from testament.enrich.ocr import DEFAULT_LANGS, Line, OnScreenText, Reader, engine_groups
 from tests.system import need
 
@@ -105,7 +106,7 @@ def _left(line: Line) -> float:
 
 def test_languages_are_grouped_by_script_with_english_and_russian_leading() -> None:
     assert engine_groups(DEFAULT_LANGS) == {
-        "eng+aze+tur": "Latin",
+        "Latin+eng+aze+tur": "Latin",
         "rus": "Cyrillic",
         "Cyrillic": "Cyrillic",
         "hye": "Armenian",
@@ -126,3 +127,25 @@ def test_azerbaijani_in_cyrillic_is_read_with_its_letters(reader: Reader) -> Non
     read = " ".join(line.text for line in sorted(lines, key=_left) if line.box[1] > 0.6)
     assert _edit_distance(read, text) <= 2, read
     assert {"ү", "ө", "ғ", "ш"} <= set(read), read
+
+
+def test_azerbaijani_in_latin_is_read_with_its_letters(reader: Reader) -> None:
+    """English lacks ə and ş and, leading its engine, read `mexanikləşdirilmiş` as
+    `mexaniklasdirilmis`; the Latin script model leading it reads them."""
+    text = "5-ci mexanikləşdirilmiş briqada"
+    reader.forget()
+    lines = reader.lines(_caption(_busy_background(0), text, 32))
+    read = " ".join(line.text for line in sorted(lines, key=_left) if line.box[1] > 0.6)
+    assert "mexanikləşdirilmiş" in read, read
+
+
+def test_light_picture_between_outlines_is_not_a_letter() -> None:
+    """Within a line, picture left light between letters' dark outlines passes every shape
+    test of a letter, but does not reach the letters' fill: it is not kept."""
+    part = np.full((60, 200), 40, np.uint8)
+    for x in range(10, 150, 20):
+        part[15:43, x : x + 4] = 255  # strokes of white letters
+    part[20:38, 160:168] = 215  # light picture seen between two outlines
+    mask = glyph_mask(part, 40)
+    assert mask[15:43, 10:14].all() and mask[15:43, 130:134].all()
+    assert not mask[20:38, 160:168].any()

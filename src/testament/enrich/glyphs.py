@@ -19,6 +19,7 @@ DARK = 110  # its outline or band
 RIM_DARK = 0.5  # share of a letter's rim that is dark
 LINE_HEIGHT = 40  # pixels a line's letters are scaled to before reading
 PAD = 0.3  # margin around a line, as a share of its height
+FILL_SPREAD = 12  # grey levels a letter's brightest pixel may lie below the line's letters'
 THIN = 0.3  # a stroke's half-width is at most this share of the letter's length, plus 1.5 px
 
 
@@ -54,8 +55,29 @@ def glyph_mask(gray: np.ndarray, line_height: float | None = None) -> np.ndarray
         keep &= widths <= 3 * line_height
         keep &= ~_touches_edge(stats, gray.shape)
         keep[_in_holes(light, labels, keep)] = False
+        keep &= _as_bright_as_letters(gray, labels, stats, keep)
     keep[0] = False
     return keep[labels]
+
+
+def _as_bright_as_letters(
+    gray: np.ndarray, labels: np.ndarray, stats: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """Which components reach the brightness of the line's letters: a caption's letters are
+    filled with one colour, and picture left light between two letters' outlines (or
+    beside one) is light without reaching it. The letters' brightness is the brightest
+    pixel of the components kept, taken as the median over their area."""
+    import cv2
+
+    brightest = np.zeros(len(stats), np.int32)
+    np.maximum.at(brightest, labels.ravel(), gray.ravel())
+    kept = np.flatnonzero(keep)
+    if not len(kept):
+        return keep
+    order = kept[np.argsort(brightest[kept])]
+    area = np.cumsum(stats[order, cv2.CC_STAT_AREA])
+    letters = brightest[order[np.searchsorted(area, area[-1] / 2)]]
+    return brightest >= letters - FILL_SPREAD
 
 
 def _in_holes(light: np.ndarray, labels: np.ndarray, keep: np.ndarray) -> list[int]:

@@ -17,9 +17,10 @@ command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 # On-screen text (testament.enrich.ocr): Tesseract's data for Armenian, Azerbaijani (Latin),
-# Russian, Turkish and English, and its Cyrillic script model (script-cyrl), which reads
-# Azerbaijani in Cyrillic; DejaVu fonts for the tests' burned-in text.
-for lang in hye aze rus tur eng script-cyrl; do
+# Russian, Turkish and English, and its Cyrillic and Latin script models (script-cyrl,
+# script-latn), which read the letters of Azerbaijani in Cyrillic and in Latin that the
+# language models lack or lose; DejaVu fonts for the tests' burned-in text.
+for lang in hye aze rus tur eng script-cyrl script-latn; do
   dpkg -s "tesseract-ocr-$lang" >/dev/null 2>&1 || missing+=("tesseract-ocr-$lang")
 done
 dpkg -s tesseract-ocr >/dev/null 2>&1 || missing+=(tesseract-ocr)

@@ -26,13 +26,19 @@ from testament.enrich.analyser import AnalysisError, Found
 from testament.enrich.glyphs import glyph_lines, line_crops, overlap
 
 LANGS_ENV = "TESTAMENT_OCR_LANGUAGES"
-# Armenian, Azerbaijani (Latin), Russian, Turkish, English, and Tesseract's model of the
-# Cyrillic script for Azerbaijani in Cyrillic: Debian's `aze_cyrl` model was trained on a
-# letter-for-letter transliteration of Latin Azerbaijani, without ү, ө, ғ, ш or ч (ӱ, ӧ,
-# ҝ̆, с̧, ҹ̧ instead), so it reads `Мүлки` as `Мулки`; the script model has them all.
-DEFAULT_LANGS = "hye+aze+rus+tur+eng+Cyrillic"
+# Armenian, Azerbaijani (Latin), Russian, Turkish, English, and Tesseract's models of the
+# Cyrillic and Latin scripts. Debian's `aze_cyrl` model was trained on a letter-for-letter
+# transliteration of Latin Azerbaijani, without ү, ө, ғ, ш or ч (ӱ, ӧ, ҝ̆, с̧, ҹ̧ instead),
+# so it reads `Мүлки` as `Мулки`; the Cyrillic script model has them all. English, which
+# lacks ə, ş, ğ and ı, wins Azerbaijani and Turkish words from their own models with the
+# letters stripped (`mexaniklasdirilmis`); the Latin script model has them all.
+DEFAULT_LANGS = "hye+aze+rus+tur+eng+Cyrillic+Latin"
 # Debian's packages of Tesseract's script models (the others are tesseract-ocr-<pack>).
-SCRIPT_PACKAGES = {"Cyrillic": "tesseract-ocr-script-cyrl", "Armenian": "tesseract-ocr-script-armn"}
+SCRIPT_PACKAGES = {
+    "Cyrillic": "tesseract-ocr-script-cyrl",
+    "Latin": "tesseract-ocr-script-latn",
+    "Armenian": "tesseract-ocr-script-armn",
+}
 INTERVAL = 1.0  # seconds between keyframes read
 # Tesseract's confidence (0-100) in a word kept, and in a line's words on average: a true
 # word crossed by a streak of the picture reads with low confidence inside a confident line.
@@ -44,11 +50,13 @@ SCRIPTS = {
     "rus": "Cyrillic",
     "aze_cyrl": "Cyrillic",
     "Cyrillic": "Cyrillic",
+    "Latin": "Latin",
     "aze": "Latin",
     "tur": "Latin",
     "eng": "Latin",
 }
 LEADING = ("eng", "rus")
+GROUP_LEADERS = ("Latin",)  # script models that lead their script's engine
 SAME_TEXT = 0.75  # similarity of a line's words to the region it continues
 SAME_PLACE = 0.3  # overlap (IoU) of its box with the region's
 CORNER = 0.3  # a watermark's centre lies within this fraction of two edges
@@ -280,15 +288,23 @@ class Reader:
 def engine_groups(languages: str) -> dict[str, str]:
     """Tesseract's language packs grouped into one engine per script, each engine's packs
     with the script they read ("hye+rus+tur+eng" → hye: Armenian, rus: Cyrillic, eng+tur:
-    Latin). A pack of unknown script reads alone, and so does a script model (named after
-    its script, `Cyrillic`): in one engine with a language's model, that model's dictionary
-    wins the words (Russian's `у` for Azerbaijani's `ү`).
-    English and Russian lead their groups: English reads the `@`, `_` and `/` of handles
-    and addresses that the Turkish and Azerbaijani models drop, and Azerbaijani's letters
-    (ә, ҹ) creep into Russian words where its Cyrillic model leads."""
+    Latin). Within an engine, Tesseract reads each word with its first pack and tries the
+    others only where that reading is poor, so the first pack wins every word it reads
+    well. English and Russian lead their languages' groups: English reads the `@`, `_`
+    and `/` of handles and addresses that the Turkish and Azerbaijani models drop, and
+    Azerbaijani's letters (ә, ҹ) creep into Russian words where its Cyrillic model leads.
+    The Latin script model leads them all (GROUP_LEADERS): it reads the letters that one
+    language has and another lacks (ə, ş, ğ, ı, ü), where English leading strips them.
+    A pack of unknown script reads alone, and so does any other script model (the
+    Cyrillic one): in one engine with a language's model, that model's dictionary wins
+    the words (Russian's `у` for Azerbaijani's `ү`)."""
     groups: dict[str, list[str]] = {}
-    for pack in sorted(languages.split("+"), key=lambda pack: pack not in LEADING):
-        alone = SCRIPTS.get(pack, pack) == pack
+    ordered = sorted(
+        languages.split("+"),
+        key=lambda pack: (pack not in GROUP_LEADERS, pack not in LEADING),
+    )
+    for pack in ordered:
+        alone = SCRIPTS.get(pack, pack) == pack and pack not in GROUP_LEADERS
         groups.setdefault(pack if alone else SCRIPTS[pack] + "+", []).append(pack)
     return {"+".join(packs): SCRIPTS.get(packs[0], packs[0]) for packs in groups.values()}
 

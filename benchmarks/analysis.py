@@ -257,31 +257,41 @@ def wrapped(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return lines
 
 
-def burned(background: Image.Image, text: str, size: int) -> tuple[Image.Image, tuple[int, int]]:
+def burned(
+    background: Image.Image, text: str, size: int
+) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
     """The text at the foot of the frame, white with a thin dark outline, JPEG quality 70,
-    and the rows (top, bottom) it covers."""
+    and the box (left, top, right, bottom) of each of its lines."""
     image = background.copy()
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(FONT, size)
     lines = wrapped(text, font, image.width - 80)
-    rows = []
+    boxes = []
     for row, line in enumerate(lines):
         y = image.height - int((len(lines) - row + 1.5) * 1.3 * size)
         outline = max(1, size // 12)
         draw.text((40, y), line, font=font, fill="white", stroke_width=outline, stroke_fill="black")
-        rows.append(draw.textbbox((40, y), line, font=font, stroke_width=outline))
+        boxes.append(draw.textbbox((40, y), line, font=font, stroke_width=outline))
     encoded = io.BytesIO()
     image.save(encoded, "JPEG", quality=70)
-    return Image.open(encoded).convert("RGB"), (rows[0][1], rows[-1][3])
+    return Image.open(encoded).convert("RGB"), boxes
 
 
-def reading(lines: list[Line], rows: tuple[int, int], height: int) -> str:
-    """The lines read where the text was burned in, in reading order: top to bottom, then
-    left to right within a row (other text in the footage is not the benchmark's)."""
-    top, bottom = rows[0] / height, rows[1] / height
-    inside = [line for line in lines if top <= line.box[1] + line.box[3] / 2 <= bottom]
+def reading(
+    lines: list[Line], boxes: list[tuple[int, int, int, int]], size: tuple[int, int]
+) -> str:
+    """The lines read where the text was burned in (their centre inside one of its lines'
+    boxes), in reading order: top to bottom, then left to right within a row (other text in
+    the footage, such as a clip's own small timecode beside the caption, is not the
+    benchmark's)."""
+    width, height = size
+
+    def inside(line: Line) -> bool:
+        x, y = (line.box[0] + line.box[2] / 2) * width, (line.box[1] + line.box[3] / 2) * height
+        return any(left <= x <= right and top <= y <= bottom for left, top, right, bottom in boxes)
+
     rows_read: list[list[Line]] = []
-    for line in sorted(inside, key=lambda line: line.box[1]):
+    for line in sorted(filter(inside, lines), key=lambda line: line.box[1]):
         if rows_read and line.box[1] < rows_read[-1][0].box[1] + rows_read[-1][0].box[3] / 2:
             rows_read[-1].append(line)
         else:
@@ -325,8 +335,8 @@ def _error_rate(
     for path, frame in frames:
         for text in texts:
             reader.forget()
-            image, rows = burned(frame, text, size)
-            read = reading(reader.lines(image), rows, image.height)
+            image, boxes = burned(frame, text, size)
+            read = reading(reader.lines(image), boxes, image.size)
             wrong = min(edit_distance(read, text), len(text))
             if wrong and size >= 24:
                 missed.append(f"{path.stem} {size}px {wrong}: {text!r} -> {read!r}")

@@ -15,15 +15,23 @@ a second video of the face, scaled, over another photo, with the transform appli
 frame, and a video of another person's face; each set goes through `testament analyse
 --only faces` in a fresh store. The check: the second video's faces join the first's
 cluster, and the other person's do not.
+
+Memory (`--only memory`, `--clustered N`): N faces already clustered (random 128-d
+descriptors, three to a cluster) in a SQLite catalog, and one asset's 50 new faces assigned
+to clusters by `testament.faces.clusters.assign` in a fresh process: its peak resident
+memory before and after, and the peak of Python's and numpy's allocations while assigning.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
+import resource
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -40,7 +48,8 @@ from testament.collect.ingest import Ingest, default_steps
 from testament.collect.items import Item, Sighting
 from testament.enrich.run import Runner, analysers
 from testament.faces import detect
-from testament.faces.clusters import cluster_list
+from testament.faces.clusters import assign, cluster_list, descriptor_bytes
+from testament.faces.models import Face, FaceCluster
 from testament.faces.setting import set_enabled
 from testament.store import init_store
 
@@ -230,11 +239,82 @@ def _cluster_check(home: Path, videos: list[Path]) -> dict[str, object]:
     }
 
 
+def memory(clustered: int, new: int = 50) -> dict[str, object]:
+    """Peak memory of assigning `new` faces against `clustered` faces in the catalog."""
+    from sqlalchemy import create_engine, insert
+    from sqlalchemy.orm import Session
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = config.resolve(home=Path(folder), actor="benchmark")
+        store, _ = init_store(settings)  # the catalog's schema, as migrations make it
+        store.close()
+        url = settings.database_url
+        engine = create_engine(url)  # no foreign keys enforced: the faces name no asset
+        with Session(engine) as session:
+            clusters = (clustered + 2) // 3
+            session.execute(insert(FaceCluster), [{"id": i + 1} for i in range(clusters)])
+            for start in range(0, clustered, 10_000):
+                rows = [
+                    {
+                        "analysis_id": 1,
+                        "asset_id": 1,
+                        "box": [0.1, 0.1, 0.2, 0.2],
+                        "score": 1.0,
+                        "descriptor": descriptor_bytes(rng.normal(0, 0.1, 128)),
+                        "cluster_id": i // 3 + 1,
+                    }
+                    for i in range(start, min(start + 10_000, clustered))
+                ]
+                session.execute(insert(Face), rows)
+            session.commit()
+        engine.dispose()
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            return pool.apply(_assign_peak, (url, new))
+
+
+def _assign_peak(url: str, new: int) -> dict[str, object]:
+    """In a fresh process: peak RSS (MiB) before and after assigning, allocation peak."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    rng = np.random.default_rng(1)
+    with Session(create_engine(url)) as session:
+        faces = [
+            Face(
+                analysis_id=2,
+                asset_id=2,
+                box=[0.1, 0.1, 0.2, 0.2],
+                score=1.0,
+                descriptor=descriptor_bytes(rng.normal(0, 0.1, 128)),
+            )
+            for _ in range(new)
+        ]
+        session.add_all(faces)
+        session.flush()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tracemalloc.start()
+        start = time.perf_counter()
+        assign(session, faces)
+        seconds = time.perf_counter() - start
+        allocated = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "new_faces": new,
+        "peak_rss_before_mib": round(before, 1),
+        "peak_rss_after_mib": round(after, 1),
+        "allocation_peak_mib": round(allocated, 1),
+        "seconds": round(seconds, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lfw", type=int, default=100, help="LFW face crops to use (≤100)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--only", default="detection,clustering")
+    parser.add_argument("--clustered", type=int, default=100_000, help="memory: faces in store")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     found: dict[str, object] = {"versions": detect.versions()}
@@ -244,6 +324,9 @@ def main() -> None:
     if "clustering" in args.only:
         print("clustering (second video joins the first's cluster; the other stays out):")
         found["clustering"] = clustering(args.seed)
+    if "memory" in args.only:
+        print(f"memory (50 new faces against {args.clustered} clustered):", flush=True)
+        found["memory"] = {"clustered": args.clustered, **memory(args.clustered)}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(found, indent=2) + "\n")

@@ -5,10 +5,11 @@
 Builds a store of short synthetic videos once (`testament init` + `testament ingest`), takes a
 JPEG still from one of them, then runs `python -c pass`, `testament --help` and
 `testament match still.jpg --json` in turn, N rounds, each a whole new process with its
-bytecode cached as an installed package has it. Prints each command's median wall and CPU
-time, the wall time's ratio to `python -c pass` measured in the same rounds, and whether the
-targets hold; exits 1 when one does not. `--against` times `--help` and the query of another
-checkout's `src` folder in the same rounds: a before and after at the same load.
+bytecode cached as an installed package has it. Prints the load average, each command's
+median wall and CPU time, the wall time's ratio to `python -c pass` measured in the same
+rounds, and whether the targets hold; exits 1 when one does not. `--against` times `--help`
+and the query of another checkout's `src` folder in the same rounds: a before and after at
+the same load.
 """
 
 from __future__ import annotations
@@ -145,10 +146,19 @@ def measure(timed: Commands, runs: int) -> dict[str, tuple[float, float]]:
     }
 
 
-def report(medians: dict[str, tuple[float, float]], runs: int, assets: int) -> bool:
-    """Print the table; True when every target holds both absolutely and as a ratio."""
+def report(
+    medians: dict[str, tuple[float, float]], runs: int, assets: int, loads: tuple[float, float]
+) -> bool:
+    """Print the table; True when every target holds both absolutely and as a ratio.
+
+    `loads` is the load average at the start and end of the rounds: wall times stretch
+    with it, and a figure means little without it.
+    """
     base = medians["python -c pass"][0]
-    print(f"CLI startup: median of {runs} rounds, {assets} assets, {os.cpu_count()} cores")
+    print(
+        f"CLI startup: median of {runs} rounds, {assets} assets, {os.cpu_count()} cores, "
+        f"load {loads[0]:.1f} at the start, {loads[1]:.1f} at the end"
+    )
     print(
         f"{'command':<24}{'wall s':>8}{'cpu s':>8}{'ratio':>7}{'target s':>9}{'ratio ≤':>8}  holds"
     )
@@ -188,8 +198,9 @@ def main() -> None:
         if not home.exists():
             build_store(env, work / "videos")
         against = None if args.against is None else child_env(work, home, args.against)
+        started = os.getloadavg()[0]
         medians = measure(commands(still, env, against), args.runs)
-        holds = report(medians, args.runs, args.assets)
+        holds = report(medians, args.runs, args.assets, (started, os.getloadavg()[0]))
     finally:
         if args.work is None:
             shutil.rmtree(work)

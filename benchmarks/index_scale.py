@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -170,6 +171,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     target = 500_000 if args.quick else args.hashes
+    started = os.getloadavg()[0]
     built = build(target)
     n = len(built.index)
     print(f"built {n:,} hashes ({built.assets:,} assets) in {built.seconds:.1f} s")
@@ -195,6 +197,7 @@ def main() -> None:
     print(
         f"| planted near-duplicates found (10-30 bits flipped) | {recall:.1%} of {args.queries} |"
     )
+    print(f"| load average at the start, at the end | {started:.1f}, {os.getloadavg()[0]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--filler", type=int, default=1_000_000, help="hashes in the index")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    started = os.getloadavg()[0]
     master, query = make_videos(args.work)
     decode = best_of(args.runs, lambda: decode_all(master))
     hashing = best_of(args.runs, lambda: fingerprint_file(master))
@@ -122,6 +124,7 @@ def main() -> None:
     print(f"| decode the 60 s 480p query, 1 thread | {query_decode:.2f} s |")
     print(f"| match(query) | {matching:.2f} s, {matching - query_decode:+.2f} s beyond decoding |")
     print(f"| the master, as matched | {master_match} ({len(found)} assets matched) |")
+    print(f"| load average at the start, at the end | {started:.1f}, {os.getloadavg()[0]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def _left(line: Line) -> float:
 
 def test_languages_are_grouped_by_script_with_english_and_russian_leading() -> None:
     assert engine_groups(DEFAULT_LANGS) == {
-        "Latin+eng+aze+tur": "Latin",
+        "Latin+aze+tur+eng": "Latin",
         "rus": "Cyrillic",
         "Cyrillic": "Cyrillic",
         "hye": "Armenian",

@@ -294,18 +294,19 @@ def engine_groups(languages: str) -> dict[str, str]:
     and `/` of handles and addresses that the Turkish and Azerbaijani models drop, and
     Azerbaijani's letters (ә, ҹ) creep into Russian words where its Cyrillic model leads.
     The Latin script model leads them all (GROUP_LEADERS): it reads the letters that one
-    language has and another lacks (ə, ş, ğ, ı, ü), where English leading strips them.
+    language has and another lacks (ə, ş, ğ, ı, ü), where English leading strips them;
+    behind it English comes last, so that a word it reads poorly goes to Azerbaijani and
+    Turkish first (with English second, Azerbaijani at 24 px read 1.4% wrong, not 0.8%).
     A pack of unknown script reads alone, and so does any other script model (the
     Cyrillic one): in one engine with a language's model, that model's dictionary wins
     the words (Russian's `у` for Azerbaijani's `ү`)."""
     groups: dict[str, list[str]] = {}
-    ordered = sorted(
-        languages.split("+"),
-        key=lambda pack: (pack not in GROUP_LEADERS, pack not in LEADING),
-    )
-    for pack in ordered:
+    for pack in sorted(languages.split("+"), key=lambda pack: pack not in LEADING):
         alone = SCRIPTS.get(pack, pack) == pack and pack not in GROUP_LEADERS
         groups.setdefault(pack if alone else SCRIPTS[pack] + "+", []).append(pack)
+    for packs in groups.values():
+        if leader := next((pack for pack in packs if pack in GROUP_LEADERS), None):
+            packs.sort(key=lambda pack: (pack != leader, pack in LEADING))
     return {"+".join(packs): SCRIPTS.get(packs[0], packs[0]) for packs in groups.values()}
 
 

@@ -280,15 +280,18 @@ def burned(
 def reading(
     lines: list[Line], boxes: list[tuple[int, int, int, int]], size: tuple[int, int]
 ) -> str:
-    """The lines read where the text was burned in (their centre inside one of its lines'
-    boxes), in reading order: top to bottom, then left to right within a row (other text in
-    the footage, such as a clip's own small timecode beside the caption, is not the
-    benchmark's)."""
+    """The lines read where the text was burned in (their middle row within one of its
+    lines, and some of their width across it), in reading order: top to bottom, then left
+    to right within a row (other text in the footage, such as a clip's own small timecode
+    beside the caption, is not the benchmark's)."""
     width, height = size
 
     def inside(line: Line) -> bool:
-        x, y = (line.box[0] + line.box[2] / 2) * width, (line.box[1] + line.box[3] / 2) * height
-        return any(left <= x <= right and top <= y <= bottom for left, top, right, bottom in boxes)
+        left, right = line.box[0] * width, (line.box[0] + line.box[2]) * width
+        y = (line.box[1] + line.box[3] / 2) * height
+        return any(
+            top <= y <= bottom and left < end and right > start for start, top, end, bottom in boxes
+        )
 
     rows_read: list[list[Line]] = []
     for line in sorted(filter(inside, lines), key=lambda line: line.box[1]):

@@ -45,17 +45,27 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def _video_frames(path: str, duration: float | None) -> Iterator[tuple[float, Image.Image]]:
-    """Frames at evenly spaced times (the first a little after the start)."""
+    """Frames at evenly spaced times (the first a little after the start), in one forward pass.
+
+    Seeking to each time would decode again from the keyframe before it, and short clips
+    often have one keyframe only; decoding on from the last wanted frame gives the same
+    frames, each the first whose time reaches its wanted time (within 0.05 s).
+    """
     with av.open(path) as container:
         stream = container.streams.video[0]
         length = duration or (float(container.duration) / av.time_base if container.duration else 0)
         times = [length * (i + 0.1) / KEYFRAMES for i in range(KEYFRAMES)] if length else [0.0]
-        for wanted in times:
-            container.seek(int(wanted * av.time_base), any_frame=False, backward=True)
-            for frame in container.decode(stream):
-                if frame.time is None or frame.time >= wanted - 0.05:
-                    yield (frame.time if frame.time is not None else wanted), frame.to_image()
-                    break
+        wanted = iter(times)
+        due = next(wanted)
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time < due - 0.05:
+                continue
+            image = frame.to_image()
+            while due is not None and (frame.time is None or frame.time >= due - 0.05):
+                yield (frame.time if frame.time is not None else due), image
+                due = next(wanted, None)
+            if due is None:
+                return
 
 
 def make_previews(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from testament.catalog.models import Asset, CustodyEvent, Derivative
 from testament.collect.files import collect_path
 from testament.collect.ingest import Ingest
 from testament.collect.items import Sighting
+from testament.media import thumbnails
+from testament.media.thumbnails import make_previews
 from testament.store import Store
 from testament.web.jobs import acting_as
 from tests import web_support as ws
@@ -61,3 +65,18 @@ def test_ingesting_again_makes_no_second_previews(store: Store, tmp_path: Path) 
     for _ in range(2):
         Ingest(store).run(collect_path(path, Sighting(method="file")))
     assert _derivatives(store) == {"still.png": ["thumbnail"]}
+
+
+def test_a_long_video_is_sought_and_a_short_one_decoded_through_to_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(make_video(tmp_path / "long.mp4", seconds=62, fps=2, width=64, height=36))
+    sought = make_previews(path, "video", 62.0)
+    monkeypatch.setattr(thumbnails, "FORWARD_UP_TO", 1000.0)
+    forward = make_previews(path, "video", 62.0)
+    assert [kind for kind, _, _ in sought] == ["thumbnail"] + ["keyframe"] * 6
+    assert [t for _, t, _ in sought] == [t for _, t, _ in forward]
+    assert [t for _, t, _ in sought][1:] == pytest.approx(
+        [62 * (i + 0.1) / 6 for i in range(6)], abs=0.5
+    )
+    assert [data for _, _, data in sought] == [data for _, _, data in forward]

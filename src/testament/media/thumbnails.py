@@ -44,28 +44,44 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _video_frames(path: str, duration: float | None) -> Iterator[tuple[float, Image.Image]]:
-    """Frames at evenly spaced times (the first a little after the start), in one forward pass.
+FORWARD_UP_TO = 60.0  # seconds: a video this short is decoded through once, a longer one sought
 
-    Seeking to each time would decode again from the keyframe before it, and short clips
-    often have one keyframe only; decoding on from the last wanted frame gives the same
-    frames, each the first whose time reaches its wanted time (within 0.05 s).
+
+def _video_frames(path: str, duration: float | None) -> Iterator[tuple[float, Image.Image]]:
+    """Frames at evenly spaced times (the first a little after the start), each the first
+    whose time reaches its wanted time (within 0.05 s).
+
+    Seeking decodes again from the keyframe before each time, and short clips often have
+    one keyframe only, so a short video is decoded in one forward pass; in a long one,
+    decoding everything between the times would cost far more than the seeks.
     """
     with av.open(path) as container:
         stream = container.streams.video[0]
         length = duration or (float(container.duration) / av.time_base if container.duration else 0)
         times = [length * (i + 0.1) / KEYFRAMES for i in range(KEYFRAMES)] if length else [0.0]
-        wanted = iter(times)
-        due = next(wanted)
-        for frame in container.decode(stream):
-            if frame.time is not None and frame.time < due - 0.05:
-                continue
-            image = frame.to_image()
-            while due is not None and (frame.time is None or frame.time >= due - 0.05):
-                yield (frame.time if frame.time is not None else due), image
-                due = next(wanted, None)
-            if due is None:
-                return
+        if length <= FORWARD_UP_TO:
+            yield from _decoded_forward(container, stream, times)
+            return
+        for wanted in times:
+            container.seek(int(wanted * av.time_base), any_frame=False, backward=True)
+            yield from _decoded_forward(container, stream, [wanted])
+
+
+def _decoded_forward(
+    container: av.container.InputContainer, stream: av.VideoStream, times: list[float]
+) -> Iterator[tuple[float, Image.Image]]:
+    """Decoding on from where the container is: the first frame reaching each time."""
+    wanted = iter(times)
+    due = next(wanted)
+    for frame in container.decode(stream):
+        if frame.time is not None and frame.time < due - 0.05:
+            continue
+        image = frame.to_image()
+        while due is not None and (frame.time is None or frame.time >= due - 0.05):
+            yield (frame.time if frame.time is not None else due), image
+            due = next(wanted, None)
+        if due is None:
+            return
 
 
 def make_previews(

@@ -9,7 +9,9 @@ step in the ingest process) and `testament ingest FOLDER --wait` against a fresh
 PostgreSQL database, a Redis broker (a database of its own) and a SeaweedFS bucket (the
 `weed` of the test extra; `--blobs local` uses a local folder instead) with one
 `testament worker --concurrency K` for each K. Prints items per minute and the speed-up
-of each K over the first. Every run starts from an empty store, and ends with `verify`.
+of each K over the first, the load average, and the CPU time a video took in the
+workers, the ingest and the services (robust to load, unlike the times). Every run starts
+from an empty store and an empty Redis database (emptied again after), and ends with `verify`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -97,14 +100,49 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def redis_url() -> str:
-    """A Redis database with no keys in it (this run's broker)."""
+@contextmanager
+def redis_database() -> Iterator[str]:
+    """A Redis database with no keys in it (this run's broker), emptied again afterwards.
+
+    A run leaves the broker's bindings and results behind; emptying its database at the
+    end keeps the 15 from running out over many runs.
+    """
     import redis
 
     for db in random.sample(range(1, 16), 15):
-        if redis.Redis(host="127.0.0.1", port=6379, db=db).dbsize() == 0:
-            return f"redis://127.0.0.1:6379/{db}"
-    raise SystemExit("no empty Redis database to use")
+        client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+        if client.dbsize() == 0:
+            try:
+                yield f"redis://127.0.0.1:6379/{db}"
+            finally:
+                client.flushdb()
+            return
+    raise SystemExit("no empty Redis database to use: all 15 (1-15) hold keys")
+
+
+def children_cpu() -> float:
+    """CPU seconds used by this script's finished child processes (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def services_cpu(pids: list[int]) -> float:
+    """CPU seconds so far of PostgreSQL (with its finished backends), Redis and `pids`.
+
+    PostgreSQL and Redis serve the whole machine: their figure includes other work's use.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+        except OSError:
+            continue
+        name, _, after = rest.rpartition(") ")
+        if name in ("postgres", "redis-server") or int(pid) in pids:
+            used = after.split()[11:15]  # utime, stime, and those of reaped children
+            total += sum(int(value) for value in used) / tick
+    return total
 
 
 @contextmanager
@@ -156,11 +194,14 @@ def main() -> None:
         env = base | {"TESTAMENT_HOME": str(home)}
         env.pop("TESTAMENT_QUEUE_URL", None)
         run(["init"], env)
+        before = children_cpu()
         seconds = timed_ingest(folder, env, wait=False)
+        used = (children_cpu() - before) / args.videos * 1000
         rates["embedded"] = args.videos / seconds * 60
         print(
             f"embedded default (SQLite, local folder)    {seconds:8.1f} s  "
-            f"{rates['embedded']:7.1f} items/min",
+            f"{rates['embedded']:7.1f} items/min  {os.getloadavg()[0]:.1f} load  "
+            f"CPU a video {used:.0f} ms",
             flush=True,
         )
         run(["verify"], env)
@@ -171,15 +212,16 @@ def main() -> None:
 
         (work / "seaweedfs").mkdir(exist_ok=True)
         server = start_seaweedfs(work / "seaweedfs")
+    weed = [server.process.pid] if server is not None else []
     try:
         for count in args.workers:
             home = work / f"home-{count}"
             shutil.rmtree(home, ignore_errors=True)
-            with postgres_database() as database:
+            with postgres_database() as database, redis_database() as queue:
                 env = base | {
                     "TESTAMENT_HOME": str(home),
                     "TESTAMENT_DATABASE_URL": database,
-                    "TESTAMENT_QUEUE_URL": redis_url(),
+                    "TESTAMENT_QUEUE_URL": queue,
                 }
                 if server is not None:
                     server.client().create_bucket(Bucket=f"bench-{count}-{server.bucket}")
@@ -187,14 +229,26 @@ def main() -> None:
                         "TESTAMENT_BLOB_URL": f"s3://bench-{count}-{server.bucket}/originals"
                     }
                 run(["init"], env)
+                before, services = children_cpu(), services_cpu(weed)
                 with worker(env, count, work / f"worker-{count}.log"):
                     seconds = timed_ingest(folder, env, wait=True)
+                    ingest = children_cpu() - before
+                    services = services_cpu(weed) - services
+                workers = children_cpu() - before - ingest
                 rates[str(count)] = args.videos / seconds * 60
                 speedup = rates[str(count)] / rates[str(args.workers[0])]
                 store = "SeaweedFS" if server else "local folder"
                 print(
                     f"PostgreSQL + Redis + {store}, {count} worker(s) {seconds:8.1f} s  "
-                    f"{rates[str(count)]:7.1f} items/min  speed-up {speedup:4.2f}x",
+                    f"{rates[str(count)]:7.1f} items/min  speed-up {speedup:4.2f}x  "
+                    f"{os.getloadavg()[0]:.1f} load",
+                    flush=True,
+                )
+                print(
+                    f"  CPU a video: worker {workers / args.videos * 1000:.0f} ms (with its "
+                    f"start), ingest {ingest / args.videos * 1000:.0f} ms, services "
+                    f"{services / args.videos * 1000:.0f} ms (PostgreSQL, Redis"
+                    f"{', SeaweedFS' if weed else ''}: all their use on this machine)",
                     flush=True,
                 )
                 run(["verify"], env)

@@ -33,7 +33,7 @@ def test_flat_index_finds_near_hashes_and_skips_low_quality(tmp_path: Path) -> N
     index = HashIndex()
     index.add(1, fingerprint(codes[:200]))
     index.add(2, fingerprint(codes[200:]))
-    index.add(3, fingerprint(codes[:50], quality=10))  # flat frames are not evidence
+    index.add(3, fingerprint(codes[:50], quality=5))  # flat frames are not evidence
     assert len(index) == 300 and not index.is_ivf
     hits = index.search(near(codes[[10, 250]], 20, rng), k=4, max_distance=40)
     assert list(hits.asset_id) == [1, 2]
@@ -99,7 +99,7 @@ def test_bulk_build_trains_once_and_finds_what_add_finds(monkeypatch) -> None:
     hits = built.search(near(codes[[5, 4_321]], 12, rng), k=4, max_distance=40)
     assert list(hits.asset_id) == [1, 44] and list(hits.time) == [2.5, 10.5]
     assert np.array_equal(built.asset_times(44), times[:100])
-    pairs = [(1, fingerprint(codes[:100])), (2, fingerprint(codes[100:150], quality=10))]
+    pairs = [(1, fingerprint(codes[:100])), (2, fingerprint(codes[100:150], quality=5))]
     small = HashIndex.build(pairs)
     assert len(small) == 100 and not small.is_ivf  # low-quality frames are left out
 

@@ -17,6 +17,7 @@ from PIL import Image
 
 from testament.fingerprint import HashIndex, analyze_file, fingerprint_file, match
 from testament.fingerprint.borders import grain_box, static_band, trim_fill, video_box
+from testament.fingerprint.index import FAINT_QUALITY, LOW_QUALITY, quality_floor
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.reframe import Reframing, best_shift, untilted
 from tests.media import room_frame, write_frames
@@ -197,3 +198,36 @@ def test_a_phone_recording_of_a_still_room_is_found_by_the_grain_of_its_window(
     [found] = match(copy, index, {1: fingerprint})
     assert found.relation == "same_footage"
     assert found.offset == pytest.approx(0.0, abs=0.5)
+
+
+def hazy_sky(seed: int, t: float, gain: float = 1.0, width: int = 320) -> np.ndarray:
+    """A soft blue sky with faint clouds drifting: PDQ quality under 20 at every frame."""
+    height = width * 3 // 4
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.normal(0, 1, (12, 16)).astype(np.float32), mode="F")
+    layer = np.asarray(coarse.resize((width * 2, height * 2), Image.Resampling.BICUBIC))
+    left = int(width / 2 + 12 * t)
+    patch = layer[height // 2 : height // 2 + height, left : left + width]
+    clouds = np.clip(patch * 0.2 + 0.3, 0, 1)
+    ramp = np.linspace(0, 1, height)[:, None, None]
+    top, bottom = np.array([90, 140, 210]), np.array([180, 210, 240])
+    sky = (top + (bottom - top) * ramp) * (1 - clouds[..., None]) + 245 * clouds[..., None]
+    noise = np.random.default_rng(int(t * 100) + seed).normal(0, 1.5, (height, width, 1))
+    return (sky * gain + noise).clip(0, 255).astype(np.uint8)
+
+
+def test_footage_fainter_than_low_quality_is_matched_on_what_it_has(tmp_path) -> None:
+    """A hazy sky has no frame of quality 20 and its dimmed copy none of 15: both are
+    hashed on their faint frames (before, nothing was indexed and the copy matched
+    nothing), and another sky is still not that footage."""
+    sky = write_frames(tmp_path / "sky.mp4", (hazy_sky(1, i / FPS) for i in range(75)))
+    dimmed = write_frames(tmp_path / "dim.mp4", (hazy_sky(1, i / FPS, 0.8) for i in range(75)))
+    other = write_frames(tmp_path / "other.mp4", (hazy_sky(2, i / FPS) for i in range(75)))
+    fingerprint = fingerprint_file(sky)
+    assert fingerprint.quality.max() < LOW_QUALITY
+    assert quality_floor(fingerprint.quality) == FAINT_QUALITY
+    index = HashIndex.build([(1, fingerprint)])
+    [found] = match(dimmed, index, {1: fingerprint})
+    assert found.relation == "same_footage"
+    assert found.offset == pytest.approx(0.0, abs=0.5)
+    assert match(other, index, {1: fingerprint}) == []

@@ -6,6 +6,7 @@ mostly is; these tests generate such scenes (tests.media.room_frame).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,11 @@ from PIL import Image
 
 from testament.fingerprint import HashIndex, fingerprint_file, match
 from testament.fingerprint.borders import video_box
-from testament.fingerprint.index import LOW_DISTANCE
 from testament.fingerprint.local import SAME_MOMENT, frames_at, luma, moment_ratio
-from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.query import Query, _Rows, query_from_fingerprint
-from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_scene
+from testament.fingerprint.localcheck import other_moments, video_is_that_footage
+from testament.fingerprint.model import Fingerprint, FootageMatch
+from testament.fingerprint.query import Query, _Rows, analyze_file, query_from_fingerprint
+from testament.fingerprint.recheck import FLAT_FLOOR, LOOSE_FLAT, flat_limit, hashes_tell
 from tests.media import make_room_video, room_background, room_frame, write_frames
 
 ROOM, W, H = 3, 640, 480
@@ -225,20 +226,22 @@ def _flat_fingerprint(hashes: np.ndarray) -> Fingerprint:
 
 def test_low_quality_hashes_count_further_where_the_asset_s_moments_differ() -> None:
     """Asphalt with a car crossing: every moment lies far (90+ bits) from the others, so a
-    re-encoded copy's hashes may lie further than LOW_DISTANCE from theirs; a dim room
-    whose moments are alike (a few bits apart) keeps LOW_DISTANCE."""
+    re-encoded copy's hashes may lie as far as LOOSE_FLAT from theirs; a dim room whose
+    moments are alike (a few bits apart) gets FLAT_FLOOR, still far nearer than another
+    place."""
     rng = np.random.default_rng(7)
     apart = rng.integers(0, 256, (30, 32), dtype=np.uint8)
     assert flat_limit(_flat_fingerprint(apart)) == LOOSE_FLAT
     alike = np.repeat(apart[:1], 30, axis=0)
     alike[:, 0] = rng.integers(0, 256, 30)  # at most 8 bits between any two moments
-    assert flat_limit(_flat_fingerprint(alike)) == LOW_DISTANCE
+    assert flat_limit(_flat_fingerprint(alike)) == FLAT_FLOOR
 
 
 def test_a_view_that_hardly_changes_keeps_its_alignment() -> None:
     """A talking head that hardly moves: most moments lie within DISTINCT of the others,
     and the few that pass it by their own noise are what a re-encode smooths away. The
-    copy's alignment stands (before, it came back as only the place)."""
+    hashes have nothing to tell a copy from another take by (before, the copy came back as
+    only the place); the matcher then keeps its alignment, unless pixels tell."""
     rng = np.random.default_rng(3)
     hashes = np.repeat(rng.integers(0, 256, (1, 32), dtype=np.uint8), 16, axis=0)
     for moment in (2, 6, 10, 14):  # a blink, a nod: 24 bits off the still face, each its own
@@ -248,7 +251,7 @@ def test_a_view_that_hardly_changes_keeps_its_alignment() -> None:
     stored = Fingerprint("video", 8.0, times, hashes, quality, None, hashes)
     smoothed = np.repeat(hashes[:1], 16, axis=0)
     copy = Fingerprint("video", 8.0, times, smoothed, quality, None, smoothed)
-    assert footage_not_scene(query_from_fingerprint(copy), np.ones(16, bool), 0.0, stored)
+    assert hashes_tell(query_from_fingerprint(copy), np.ones(16, bool), 0.0, stored) is None
 
 
 def test_a_still_of_another_take_of_a_short_clip_is_checked_too(tmp_path) -> None:
@@ -284,7 +287,7 @@ def test_a_copy_of_detailed_footage_is_told_by_its_sharp_rows() -> None:
         mirrored=np.zeros(32, dtype=bool),
         low=np.arange(32) >= 16,
     )
-    assert footage_not_scene(query, np.ones(16, dtype=bool), 0.0, stored)
+    assert hashes_tell(query, np.ones(16, dtype=bool), 0.0, stored) is True
 
 
 BLUE, RED = (30, 40, 90), (82, 28, 38)  # clothes of one brightness (luma about 43)
@@ -327,3 +330,42 @@ def test_in_grey_the_figure_of_other_clothes_is_that_moment() -> None:
     coloured = moment_ratio(still, near, others)
     assert grey is not None and grey < SAME_MOMENT
     assert coloured is not None and coloured >= SAME_MOMENT
+
+
+def _high(t: float) -> np.ndarray:
+    """Another take of `_person`'s room: the same figure walking along the top of it."""
+    frame = room_background(ROOM, W, H)
+    left = int((0.1 + 0.3 * t) * W)
+    frame[: H // 5, left : left + W // 6] = BLUE
+    return frame
+
+
+def test_a_video_is_told_from_another_take_by_what_moved_at_its_moments(tmp_path) -> None:
+    """Where the hashes cannot tell (a dark room whose figure hardly moves them), the
+    pixels can: a copy shows the figure where the asset has it at each moment it lines up
+    with, another take shows the room there; without a file to read nothing is decided."""
+    take = write_frames(tmp_path / "take.mp4", (_person(i / 25) for i in range(63)))
+    copy = write_frames(tmp_path / "copy.mp4", (_person(i / 25) for i in range(63)))
+    other = write_frames(tmp_path / "other.mp4", (_high(i / 25) for i in range(63)))
+    stored = fingerprint_file(take)
+    frames = _frames_of(take)
+    lined_up = FootageMatch(1, "same_footage", 1.0, 1.0, 1.0, 0.0, None, ())
+    for path, expected in ((copy, True), (other, False)):
+        query = analyze_file(path)
+        agreeing = np.ones(len(query.frame_times), dtype=bool)
+        assert video_is_that_footage(query, agreeing, lined_up, stored, frames) is expected
+    unread = replace(analyze_file(copy), source=None)
+    agreeing = np.ones(len(unread.frame_times), dtype=bool)
+    assert video_is_that_footage(unread, agreeing, lined_up, stored, frames) is None
+
+
+def test_a_short_clip_with_few_kept_frames_is_compared_between_them() -> None:
+    """A 1.5 s take whose hashes hardly change keeps a frame every half second: a still
+    placed between them still gets two other moments to be told by (before: none, and
+    other takes' stills were `still_from` it)."""
+    hashes = np.zeros((3, 32), dtype=np.uint8)
+    quality = np.full(3, 100, dtype=np.uint8)
+    stored = Fingerprint("video", 1.52, np.array([0.0, 0.52, 1.04]), hashes, quality, None, hashes)
+    others = other_moments(stored, 0.78)
+    assert len(others) >= 2
+    assert all(abs(t - 0.78) >= 0.5 and 0.0 <= t <= 1.52 for t in others)

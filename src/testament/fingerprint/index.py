@@ -29,6 +29,7 @@ from testament.fingerprint.pdq import HASH_BYTES
 BITS = HASH_BYTES * 8
 MIN_QUALITY = 50  # PDQ's own advice: hashes of flatter pictures are not evidence...
 LOW_QUALITY = 20  # ... unless that is all the footage has (night, asphalt, sky, smoke)
+FAINT_QUALITY = 10  # ... or, where even those are too few, this (a hazy sky brightened)
 USABLE_SHARE = 0.25  # footage with fewer frames of MIN_QUALITY has its LOW_QUALITY ones too
 LOW_DISTANCE = 32  # a hash below MIN_QUALITY counts as a match only this close
 FLAT_LIMIT = 200_000
@@ -56,10 +57,16 @@ def quality_floor(quality: np.ndarray) -> int:
     above, a night scene or a smoky sky has no frame that reaches 50, and its hashes at
     20-50 still hold under re-encoding (a JPEG at quality 55 of a quality-32 frame: 8
     bits). Such footage is indexed on them, and matched only closely (LOW_DISTANCE).
+    A soft sky brightened until its highlights clip, or re-encoded, falls below 20
+    (quality 19, 12 bits from its frames; other skies lie 90 bits and more away): where
+    under a quarter of the frames reach 20, those of FAINT_QUALITY count (a flat or black
+    frame is 0-5; a smooth ramp 14).
     """
     if len(quality) and (quality >= MIN_QUALITY).mean() >= USABLE_SHARE:
         return MIN_QUALITY
-    return LOW_QUALITY
+    if len(quality) and (quality >= LOW_QUALITY).mean() >= USABLE_SHARE:
+        return LOW_QUALITY
+    return FAINT_QUALITY
 
 
 def indexable(fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray]:

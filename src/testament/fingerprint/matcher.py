@@ -27,10 +27,10 @@ from testament.fingerprint.index import (
     quality_floor,
 )
 from testament.fingerprint.local import FrameSource
-from testament.fingerprint.localcheck import still_is_that_moment
+from testament.fingerprint.localcheck import still_is_that_moment, video_is_that_footage
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
-from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, footage_not_scene, still_moments
+from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, hashes_tell, still_moments
 from testament.fingerprint.reframe import (
     CLOSE,
     SAMPLES,
@@ -152,7 +152,8 @@ def _usable_span(stored: np.ndarray) -> float:
 def _video_match(
     query: Query, hits: Hits, asset_id: int, duration: float, stored: np.ndarray
 ) -> tuple[FootageMatch, np.ndarray] | None:
-    """The best alignment's match, and which query frames agree at its offset."""
+    """The best alignment's match, and which query frames agree at its offset (a bool per
+    frame of the query, not only per frame with hashes)."""
     best: FootageMatch | None = None
     agreeing = np.zeros(0, dtype=bool)
     q_duration = query.duration or 0.0
@@ -205,21 +206,39 @@ def _video_match(
         best = FootageMatch(
             asset_id, _relation(q_cov, a_cov), score, q_cov, a_cov, offset, None, found
         )
-        agreeing = matched
+        agreeing = np.zeros(len(query.frame_times), dtype=bool)
+        agreeing[usable[matched]] = True
     return None if best is None else (best, agreeing)
 
 
 def _video_decision(
-    query: Query, hits: Hits, asset_id: int, stored: Fingerprint, index: HashIndex
+    query: Query,
+    hits: Hits,
+    asset_id: int,
+    stored: Fingerprint,
+    index: HashIndex,
+    frames: FrameSource | None,
 ) -> FootageMatch | None:
-    """A video query against a video asset: aligned, then told footage from place."""
+    """A video query against a video asset: aligned, then told footage from place, on its
+    hashes and, where they do not find it the footage and the pixels are at hand, on what
+    moved at the moments it lines up with (localcheck.py)."""
     assert stored.duration is not None
     times = index.asset_times(asset_id).astype(np.float64)
     aligned = _video_match(query, hits, asset_id, stored.duration, times)
     if aligned is None:
         return None
     found, agreeing = aligned
-    if found.offset is None or footage_not_scene(query, agreeing, found.offset, stored):
+    if found.offset is None:
+        return found
+    verdict = hashes_tell(query, agreeing, found.offset, stored)
+    if verdict is not True and frames is not None:
+        shown = video_is_that_footage(query, agreeing, found, stored, frames)
+        verdict = verdict if shown is None else shown
+    if verdict is None:
+        # Nothing told the takes apart: the alignment stands, but for flat footage
+        # (night, asphalt), whose takes look alike at every moment.
+        verdict = quality_floor(stored.quality) >= MIN_QUALITY
+    if verdict:
         return found
     return replace(found, relation="same_scene", offset=None, segments=())
 
@@ -340,7 +359,8 @@ def match(
     `fingerprints` gives the stored fingerprint of an indexed asset: candidates are
     re-checked on it, and it says whether the asset is a video or an image. `frames`, where
     given, reads an asset's frames at given seconds: a still placed at one moment of a
-    video is then re-checked on its pixels (localcheck.py).
+    video, and a video whose hashes cannot tell that footage from its place, are then
+    re-checked on pixels (localcheck.py).
     """
     if isinstance(query, Fingerprint):
         query = query_from_fingerprint(query)
@@ -374,7 +394,7 @@ def match(
         elif stored.kind != "video":
             result = _video_in_image(query, subset, int(asset_id))
         else:
-            result = _video_decision(query, subset, int(asset_id), stored, index)
+            result = _video_decision(query, subset, int(asset_id), stored, index, frames)
         if result is not None:
             found.append(result)
     return sorted(found, key=_rank)

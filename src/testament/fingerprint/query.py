@@ -42,7 +42,13 @@ from testament.fingerprint.extract import (
     video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
-from testament.fingerprint.index import LOW_QUALITY, MIN_QUALITY, USABLE_SHARE, quality_floor
+from testament.fingerprint.index import (
+    FAINT_QUALITY,
+    LOW_QUALITY,
+    MIN_QUALITY,
+    USABLE_SHARE,
+    quality_floor,
+)
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored, hash_many
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
@@ -138,7 +144,7 @@ class _Rows:
     def add_plain(self, frame: int, picture: np.ndarray) -> None:
         """One picture hashed as is only (an extra variant: half the cost of both ways)."""
         plain, quality = hash_luma(picture)
-        if quality >= LOW_QUALITY:
+        if quality >= FAINT_QUALITY:
             self.hashes.append(plain)
             self.frame.append(frame)
             self.mirrored.append(False)
@@ -147,7 +153,7 @@ class _Rows:
     def add_hashes(self, frame: int, hashed: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
         """Rows already hashed elsewhere: (plain, mirrored, quality) per picture."""
         for plain, mirror, quality in hashed:
-            if quality < LOW_QUALITY:
+            if quality < FAINT_QUALITY:
                 continue
             self.hashes += [plain, mirror]
             self.frame += [frame, frame]
@@ -161,7 +167,8 @@ class _Rows:
         frame_times: np.ndarray,
         reframing: Reframing | None = None,
     ) -> Query:
-        """The query, on hashes of MIN_QUALITY unless too few frames have any (flat footage).
+        """The query, on hashes of MIN_QUALITY unless too few frames have any (flat footage;
+        then LOW_QUALITY, or FAINT_QUALITY where even that is too rare, as in the index).
 
         Where enough have, the flatter rows are kept too, marked `low`: a dark frame's
         whole picture is often below MIN_QUALITY while the region its figure or car moves
@@ -169,9 +176,14 @@ class _Rows:
         """
         quality = np.asarray(self.quality, dtype=np.int32)
         frame = np.asarray(self.frame, dtype=np.int32)
-        usable = len(np.unique(frame[quality >= MIN_QUALITY]))
-        floor = MIN_QUALITY if usable >= max(1.0, USABLE_SHARE * len(frame_times)) else LOW_QUALITY
-        keep = quality >= LOW_QUALITY
+        enough = max(1.0, USABLE_SHARE * len(frame_times))
+
+        def reach(level: int) -> bool:
+            return len(np.unique(frame[quality >= level])) >= enough
+
+        least = LOW_QUALITY if reach(LOW_QUALITY) else FAINT_QUALITY
+        floor = MIN_QUALITY if reach(MIN_QUALITY) else least
+        keep = quality >= least
         low = quality[keep] < floor
         hashes = np.stack(self.hashes)[keep] if self.hashes else np.zeros((0, 32), np.uint8)
         return Query(

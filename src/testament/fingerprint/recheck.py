@@ -67,6 +67,9 @@ def distinctive(
 
 
 LOOSE_FLAT = 48  # bits: the most a low-quality hash may be off, where the asset's moments differ
+# ... and the least, where they hardly do: other places lie 82-106 bits from such footage
+# (night, sky, smoke, asphalt of the tuning half), its own copies 22-56 at their nearest
+FLAT_FLOOR = 40
 FLAT_SAMPLE = 128  # stored frames an asset's distinctiveness is measured on
 
 
@@ -88,12 +91,16 @@ def flat_limit(stored: Fingerprint) -> int:
     from its frame), yet where the asset's own moments lie far apart (asphalt with a car
     crossing: 90+ bits from every moment a second away) a hit within half that distance is
     still nearer its own moment than any other. Where they lie close (a night room whose
-    figure hardly shows: 8-30 bits) the limit stays LOW_DISTANCE.
+    figure hardly shows: 8-30 bits; clouds drifting over a sky: 22-29) the limit is
+    FLAT_FLOOR: a re-encode at CRF 40-45, a banner or a player moves a soft sky's hashes
+    38-76 bits at their moment, while other places stay 82 bits and more away. (It was
+    LOW_DISTANCE, 32: the tuning half's re-encoded, bannered and played skies came back
+    with nothing; at 44 re-encoded moments began to blur into `same_scene`.)
     """
     apart = apartness(stored)
     if len(apart) == 0:
         return LOW_DISTANCE
-    return int(np.clip(np.percentile(apart, 10) // 2, LOW_DISTANCE, LOOSE_FLAT))
+    return int(np.clip(np.percentile(apart, 10) // 2, FLAT_FLOOR, LOOSE_FLAT))
 
 
 SUPPORTING = 0.5  # share of telling frames on which a copy agrees clearly best at its offset
@@ -127,19 +134,20 @@ def _unchanging(stored: Fingerprint) -> bool:
     return len(apart) > 0 and float(np.median(apart)) < DISTINCT
 
 
-def footage_not_scene(
+def hashes_tell(
     query: Query, matched: np.ndarray, offset: float, stored: Fingerprint
-) -> bool:
-    """Whether a video that lines up with the asset at `offset` is its footage, not its place.
+) -> bool | None:
+    """Whether a video that lines up with the asset at `offset` is its footage (True) or
+    only its place (False), as far as the hashes can tell; None when they cannot.
 
-    `matched` are the query frames that agree at the offset. At those of them that meet a
-    distinctive moment of the asset (one at least DISTINCT from all its other moments), a
-    copy agrees clearly better than it does anywhere else in the asset: by half a MARGIN
-    in the median, and by a whole one on SUPPORTING of them; another take of the same
-    place agrees about as well everywhere, but for the odd moment that happens to look
-    alike. With no distinctive moment to go by
-    (an asset that shows one unchanging view), nothing tells the two apart, and the
-    alignment stands, unless the footage is flat: there it is only the place.
+    `matched` are the query frames that agree at the offset (a bool per query frame). At
+    those of them that meet a distinctive moment of the asset (one at least DISTINCT from
+    all its other moments), a copy agrees clearly better than it does anywhere else in the
+    asset: by half a MARGIN in the median, and by a whole one on SUPPORTING of them;
+    another take of the same place agrees about as well everywhere, but for the odd
+    moment that happens to look alike. An asset with no distinctive moment (one
+    unchanging view, or one whose moments hardly differ) gives the hashes nothing to tell
+    the two apart by.
     """
     times, hashes, inner = usable(stored)
     frames = np.flatnonzero(matched)
@@ -151,7 +159,7 @@ def footage_not_scene(
         frames = frames[np.isin(frames, query.frame[rows])]
     frames = frames[np.linspace(0, len(frames) - 1, min(len(frames), SAMPLED)).astype(int)]
     if len(times) < 2 or len(frames) == 0:
-        return True
+        return None
     frames = np.unique(frames)
     at = query.frame_times[frames] + offset
     table = _frame_distances(query, frames, hashes, inner, rows)
@@ -164,9 +172,7 @@ def footage_not_scene(
     telling &= (aligned < unknown) & (other < unknown)
     detailed = quality_floor(stored.quality) >= MIN_QUALITY
     if telling.sum() < 3 or (detailed and _unchanging(stored)):
-        # Nothing to tell takes apart by: the alignment stands, but for flat footage
-        # (night, asphalt), whose takes look alike at every moment.
-        return detailed
+        return None
     margin = float(np.median(other[telling]) - np.median(aligned[telling]))
     supporting = float(np.mean(aligned[telling] + MARGIN <= other[telling]))
     return margin >= MARGIN / 2 and supporting >= SUPPORTING

@@ -42,14 +42,16 @@ SHORT_AWAY = 0.5  # s: ... or this far, in a clip too short for two such moments
 APART = 0.5  # s: ... at least this far from each other (their movers in other places)
 GRID = 0.25  # s: between the kept frames of a short clip, times this far apart are read too
 # A video's frames are checked at this many of the moments it agrees at, each against the
-# asset's frames up to 0.28 s around: where the hashes hardly change from moment to moment
-# (a short take of one room, a talking head), the offset they line up at can be that far off.
+# asset's frames up to 0.32 s around, two frames apart (a decoded frame costs): where the
+# hashes hardly change from moment to moment (a short take of one room, a talking head),
+# the offset they line up at can be that far off.
 VIDEO_CHECKS = 4
-VIDEO_NEAR_STEPS = 7
+VIDEO_NEAR_STEP = 0.08
+VIDEO_NEAR_STEPS = 4
 SHOWN = 2 / 3  # share of the checked frames that must show what moved at their moment
 # Another take: every checked frame this far from its moment (other takes 8.7-57 on the
 # tuning half; a copy's frames 0.1-1.8, but for the odd one of a talking head that hardly
-# moves, 8-10, beside others under 1)
+# moves, 5-10, beside others under 1)
 ANOTHER_TAKE = 3.0
 
 
@@ -82,9 +84,9 @@ def other_moments(stored: Fingerprint, at: float) -> list[float]:
     return []
 
 
-def _near(stored: Fingerprint, at: float, steps: int) -> list[float]:
-    """Times around `at`, NEAR_STEP apart, inside the asset."""
-    near = [at + step * NEAR_STEP for step in range(-steps, steps + 1)]
+def _near(stored: Fingerprint, at: float, steps: int, step: float = NEAR_STEP) -> list[float]:
+    """Times around `at`, `step` apart, inside the asset."""
+    near = [at + i * step for i in range(-steps, steps + 1)]
     return [t for t in near if t >= 0 and (stored.duration is None or t <= stored.duration)]
 
 
@@ -140,7 +142,8 @@ def video_is_that_footage(
     plan = []
     for frame in picked:
         at = float(query.frame_times[frame]) + found.offset
-        near, others = _near(stored, at, VIDEO_NEAR_STEPS), other_moments(stored, at)
+        near = _near(stored, at, VIDEO_NEAR_STEPS, VIDEO_NEAR_STEP)
+        others = other_moments(stored, at)
         if near and others:
             plan.append((float(query.frame_times[frame]), near, others))
     if len(plan) < 2:

@@ -46,7 +46,6 @@ from testament.fingerprint.index import (
     FAINT_QUALITY,
     LOW_QUALITY,
     MIN_QUALITY,
-    USABLE_SHARE,
     quality_floor,
 )
 from testament.fingerprint.model import Fingerprint
@@ -176,13 +175,10 @@ class _Rows:
         """
         quality = np.asarray(self.quality, dtype=np.int32)
         frame = np.asarray(self.frame, dtype=np.int32)
-        enough = max(1.0, USABLE_SHARE * len(frame_times))
-
-        def reach(level: int) -> bool:
-            return len(np.unique(frame[quality >= level])) >= enough
-
-        least = LOW_QUALITY if reach(LOW_QUALITY) else FAINT_QUALITY
-        floor = MIN_QUALITY if reach(MIN_QUALITY) else least
+        best = np.zeros(len(frame_times), dtype=np.int32)  # per frame, its best picture
+        np.maximum.at(best, frame, quality)
+        floor = quality_floor(best)
+        least = min(floor, LOW_QUALITY)
         keep = quality >= least
         low = quality[keep] < floor
         hashes = np.stack(self.hashes)[keep] if self.hashes else np.zeros((0, 32), np.uint8)

@@ -166,3 +166,10 @@ def test_sound_that_cannot_be_decoded_is_an_analysis_error(tmp_path: Path, offli
     broken = make_corrupt_video(tmp_path / "broken.mp4")
     with pytest.raises(AnalysisError, match=r"cannot decode the sound of broken\.mp4"):
         Speech().analyse(None, broken, None)  # type: ignore[arg-type]
+
+
+def test_transcribing_again_gives_the_same_transcript(spoken: Path, offline: Path) -> None:
+    """Whisper's fallback to sampling once gave other words, or none, on each run."""
+    speech = Speech()
+    first, second = (speech.analyse(None, spoken / "spoken.mp4", None) for _ in range(2))  # type: ignore[arg-type]
+    assert first.result["segments"] and first.result == second.result

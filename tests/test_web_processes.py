@@ -35,6 +35,7 @@ from tests.media import make_image
 
 pytestmark = pytest.mark.postgres
 STARTUP_SECONDS = 60
+CONNECT_SECONDS = 60
 
 
 def _free_port() -> int:
@@ -118,8 +119,14 @@ class Served:
         return None
 
     def connect_to(self, worker: int) -> http.client.HTTPConnection:
-        """A kept-alive connection that `worker` has accepted and answered on."""
-        for _ in range(200):
+        """A kept-alive connection that `worker` has accepted and answered on.
+
+        Whichever process is awake first accepts: on a loaded machine one can take every
+        connection for a while, so this keeps trying, with a pause, until a deadline.
+        """
+        deadline, tries = time.monotonic() + CONNECT_SECONDS, 0
+        while time.monotonic() < deadline:
+            tries += 1
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             connection.request("GET", "/healthz")
             answer = connection.getresponse()
@@ -128,7 +135,8 @@ class Served:
             if self.owner(connection) == worker:
                 return connection
             connection.close()
-        raise AssertionError(f"no connection reached worker {worker} in 200 tries")
+            time.sleep(0.02 * min(tries, 10))
+        raise AssertionError(f"no connection reached worker {worker} in {CONNECT_SECONDS} s")
 
     def send(
         self,

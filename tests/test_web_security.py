@@ -135,6 +135,16 @@ def test_the_login_throttle_stays_small_whatever_is_sent(store) -> None:
     assert throttle.wait_seconds("bob", "192.0.2.7") == 0
 
 
+def test_a_name_and_its_address_never_share_a_slot(store) -> None:
+    """They once could: each failure overwrote the other and the name was never throttled."""
+    throttle = LoginThrottle(store.engine, max_keys=2)
+    for number in range(8):
+        name, address = f"name{number}", f"198.51.100.{number}"
+        for _ in range(5):
+            throttle.failed(name, address)
+        assert throttle.wait_seconds(name, "192.0.2.7") > 0, name
+
+
 def test_the_login_throttle_is_shared_and_keeps_no_names(store) -> None:
     """Two throttles on one catalog (two web processes) count the same failures."""
     first, second = LoginThrottle(store.engine), LoginThrottle(store.engine)

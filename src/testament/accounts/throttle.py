@@ -4,9 +4,10 @@ At most `limit` failed logins per name, and four times that per client address, 
 window that opens at a key's first failure. The table is bounded whatever is sent: it has
 `max_keys` slots, a key's slot is an HMAC of the key under a secret kept in the catalog
 (so nobody outside can aim a name at another key's slot), and a key takes its slot from
-whatever was there. Each attempt costs one indexed read, and each failure one upsert per
-key: constant work however many keys exist. Only failures are stored (asking stores
-nothing), and only digests, never the names tried.
+whatever was there. Names and addresses have slots of their own (the first half and the
+second), so one attempt's two keys never take each other's slot. Each attempt costs one
+indexed read, and each failure one upsert per key: constant work however many keys exist.
+Only failures are stored (asking stores nothing), and only digests, never the names tried.
 """
 
 from __future__ import annotations
@@ -66,13 +67,17 @@ class LoginThrottle:
     def _keys(self, username: str, client: str) -> list[tuple[int, str, int]]:
         """(slot, digest, limit) of the name's key and of the client address's key."""
         return [
-            (*self._place(f"user:{username}"), self.limit),
-            (*self._place(f"ip:{client}"), self.limit * 4),
+            (*self._place(f"user:{username}", names=True), self.limit),
+            (*self._place(f"ip:{client}", names=False), self.limit * 4),
         ]
 
-    def _place(self, key: str) -> tuple[int, str]:
+    def _place(self, key: str, names: bool) -> tuple[int, str]:
+        """The key's slot, among the names' slots or the addresses', and its digest."""
         digest = hmac.new(self._key(), key.encode("utf-8"), hashlib.sha256).hexdigest()
-        return int(digest[:15], 16) % self.max_keys, digest
+        names_slots = self.max_keys // 2
+        if names:
+            return int(digest[:15], 16) % names_slots, digest
+        return names_slots + int(digest[:15], 16) % (self.max_keys - names_slots), digest
 
     def _key(self) -> bytes:
         """The catalog's secret, made by the first process that asks; it never changes."""
@@ -144,7 +149,7 @@ class LoginThrottle:
 
     def succeeded(self, username: str) -> None:
         """A correct password clears the name's failures (not the address's)."""
-        slot, digest = self._place(f"user:{username}")
+        slot, digest = self._place(f"user:{username}", names=True)
         with self._writer().begin() as connection:
             connection.execute(
                 delete(LoginFailure).where(

@@ -121,7 +121,10 @@ class Speech:
         if not len(sound):
             raise AnalysisError(f"{path.name} has no sound to transcribe")
         duration = round(len(sound) / SAMPLE_RATE, 2)
-        pieces, info = self._model().transcribe(sound, vad_filter=True)
+        # Beam search at temperature 0 only: Whisper's fallback to sampling at higher
+        # temperatures gives another transcript on every run, and a transcript cited as
+        # evidence must come out the same when anyone runs it again.
+        pieces, info = self._model().transcribe(sound, vad_filter=True, temperature=0.0)
         spoken = [
             {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
             for s in pieces

@@ -146,8 +146,8 @@ def hashes_tell(
     asset: by half a MARGIN in the median, and by a whole one on SUPPORTING of them;
     another take of the same place agrees about as well everywhere, but for the odd
     moment that happens to look alike. An asset with no distinctive moment (one
-    unchanging view, or one whose moments hardly differ) gives the hashes nothing to tell
-    the two apart by.
+    unchanging view, or one whose moments hardly differ), with a single usable moment,
+    or met only by flat query frames gives the hashes nothing to tell the two apart by.
     """
     times, hashes, inner = usable(stored)
     frames = np.flatnonzero(matched)

@@ -9,6 +9,7 @@ and a static surround are still seen reliably.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from testament.fingerprint.borders import PixelBox, central, crop, trim_uniform, video_box
 from testament.fingerprint.frames import THUMB, VideoSampler
 from testament.fingerprint.model import Box, Fingerprint
-from testament.fingerprint.pdq import hash_luma
+from testament.fingerprint.pdq import hash_luma, hash_many
 
 CROP_FRAMES = 512
+HASH_BATCH = 64  # kept frames hashed at once: hash_many, bit for bit, at a third of the cost
 IMAGE_SIDE = 512  # images are reduced to at most this before looking for the picture
 
 
@@ -96,39 +98,72 @@ def stored_hashes(picture: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     return digest, quality, hash_luma(central(picture))[0]
 
 
-def video_fingerprint(
-    duration: float,
-    times: list[float],
-    hashes: list[np.ndarray],
-    quality: list[int],
-    inner: list[np.ndarray],
-    box: PixelBox | None,
-) -> Fingerprint:
+@dataclass(frozen=True)
+class HashedFrames:
+    """Kept frames hashed together: what a fingerprint stores of each (the picture region's
+    hash and quality, its centre's hash) and, for queries, both mirrored."""
+
+    numbers: range  # the frames' places among the video's kept frames
+    times: list[float]
+    thumbs: list[np.ndarray]
+    box: PixelBox | None
+    plain: np.ndarray
+    mirror: np.ndarray
+    quality: np.ndarray
+    centre: np.ndarray
+    centre_mirror: np.ndarray
+    centre_quality: np.ndarray
+
+
+def _hashed(first: int, held: list[tuple[float, np.ndarray, PixelBox | None]]) -> HashedFrames:
+    box = held[0][2]
+    pictures = [crop(thumb, box) for _, thumb, _ in held]
+    plain, mirror, quality = hash_many([*pictures, *(central(p) for p in pictures)])
+    count = len(held)
+    return HashedFrames(
+        range(first, first + count),
+        [t for t, _, _ in held],
+        [thumb for _, thumb, _ in held],
+        box,
+        plain[:count],
+        mirror[:count],
+        quality[:count],
+        plain[count:],
+        mirror[count:],
+        quality[count:],
+    )
+
+
+def hashed_frames(sampler: VideoSampler) -> Iterator[HashedFrames]:
+    """A video's kept frames (cropped_frames), hashed HASH_BATCH at a time."""
+    held: list[tuple[float, np.ndarray, PixelBox | None]] = []
+    first = 0
+    for item in cropped_frames(sampler):
+        held.append(item)
+        if len(held) == HASH_BATCH:
+            yield _hashed(first, held)
+            first, held = first + len(held), []
+    if held:
+        yield _hashed(first, held)
+
+
+def video_fingerprint(duration: float, batches: list[HashedFrames]) -> Fingerprint:
+    """The stored fingerprint of a video whose kept frames were hashed in `batches`."""
     return Fingerprint(
         kind="video",
         duration=duration,
-        times=np.asarray(times, dtype=np.float64),
-        hashes=np.stack(hashes),
-        quality=np.asarray(quality, dtype=np.uint8),
-        crop=fraction_box(box, THUMB, THUMB),
-        inner=np.stack(inner),
+        times=np.asarray([t for batch in batches for t in batch.times], dtype=np.float64),
+        hashes=np.concatenate([batch.plain for batch in batches]),
+        quality=np.concatenate([batch.quality for batch in batches]).astype(np.uint8),
+        crop=fraction_box(batches[-1].box, THUMB, THUMB),
+        inner=np.concatenate([batch.centre for batch in batches]),
     )
 
 
 def _fingerprint_video(path: Path) -> Fingerprint:
     sampler = VideoSampler(path)
-    times: list[float] = []
-    hashes: list[np.ndarray] = []
-    inner: list[np.ndarray] = []
-    quality: list[int] = []
-    box: PixelBox | None = None
-    for t, thumb, box in cropped_frames(sampler):
-        digest, q, centre = stored_hashes(crop(thumb, box))
-        times.append(t)
-        hashes.append(digest)
-        quality.append(q)
-        inner.append(centre)
-    return video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
+    batches = list(hashed_frames(sampler))
+    return video_fingerprint(sampler.duration, batches)
 
 
 def fingerprint_file(path: Path) -> Fingerprint:

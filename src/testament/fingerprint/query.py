@@ -35,10 +35,11 @@ from testament.fingerprint.borders import (
     video_box,
 )
 from testament.fingerprint.extract import (
+    HashedFrames,
     cropped_frames,
     fingerprint_image,
+    hashed_frames,
     open_luma,
-    stored_hashes,
     video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
@@ -49,7 +50,7 @@ from testament.fingerprint.index import (
     quality_floor,
 )
 from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.pdq import hash_luma, hash_luma_mirrored, hash_many
+from testament.fingerprint.pdq import hash_luma, hash_many
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread
 
 RESHAPED_BOXES = 2  # edge-bounded boxes of a still reshaped, besides its trimmed picture
@@ -375,42 +376,36 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
         return fingerprint_image(luma), replace(_still_query(luma), source=path)
     sampler = VideoSampler(path)
     rows = _Rows()
-    times: list[float] = []
-    hashes: list[np.ndarray] = []
-    inner: list[np.ndarray] = []
-    quality: list[int] = []
-    box: PixelBox | None = None
     samples = SpreadSample()
     queried = _QuerySpacing()
-    for number, (t, thumb, box) in enumerate(cropped_frames(sampler)):
-        picture = crop(thumb, box)
-        if queried(t):
-            samples.offer(number, picture)
-            plain, q, centre = _stored_and_queried(rows, number, thumb, box)
-        else:
-            plain, q, centre = stored_hashes(picture)
-        times.append(t)
-        hashes.append(plain)
-        inner.append(centre)
-        quality.append(q)
-    fingerprint = video_fingerprint(sampler.duration, times, hashes, quality, inner, box)
+    batches = []
+    for batch in hashed_frames(sampler):
+        batches.append(batch)
+        for i, t in enumerate(batch.times):
+            if queried(t):
+                samples.offer(batch.numbers[i], crop(batch.thumbs[i], batch.box))
+                _add_stored_rows(rows, batch, i)
+    fingerprint = video_fingerprint(sampler.duration, batches)
+    box = batches[-1].box
     aspect = _aspect(sampler.size, box)
     reframing = Reframing(samples.result(), lambda: _pictures_again(path), (aspect,))
     query = rows.query("video", sampler.duration, fingerprint.times, reframing)
     return fingerprint, replace(query, source=path)
 
 
-def _stored_and_queried(
-    rows: _Rows, number: int, thumb: np.ndarray, box: PixelBox | None
-) -> tuple[np.ndarray, int, np.ndarray]:
-    """A frame's stored hash, quality and centre hash, its query rows added on the way."""
-    picture = crop(thumb, box)
-    plain, mirror, quality = hash_luma_mirrored(picture)
-    centre, centre_mirror, centre_quality = hash_luma_mirrored(central(picture))
-    rows.add_hashes(number, [(plain, mirror, quality), (centre, centre_mirror, centre_quality)])
-    if box is not None:
-        rows.add(number, thumb, [None], inner=False)
-    return plain, quality, centre
+def _add_stored_rows(rows: _Rows, batch: HashedFrames, i: int) -> None:
+    """Query rows of a batch's `i`th frame: its stored hashes, each also mirrored, and the
+    whole frame's where the picture region is not all of it."""
+    number = batch.numbers[i]
+    rows.add_hashes(
+        number,
+        [
+            (batch.plain[i], batch.mirror[i], int(batch.quality[i])),
+            (batch.centre[i], batch.centre_mirror[i], int(batch.centre_quality[i])),
+        ],
+    )
+    if batch.box is not None:
+        rows.add(number, batch.thumbs[i], [None], inner=False)
 
 
 class _QuerySpacing:

@@ -1,8 +1,9 @@
-"""Work done in batches and chunks gives what one frame, or the whole stack, at a time gives.
+"""Work done in batches, chunks or one pass gives what it gives done one piece at a time.
 
 Fingerprinting hashes kept frames HASH_BATCH at a time and takes the border statistics a
 chunk of frames at a time (for speed and memory); a stored fingerprint must not depend on
-that: an asset fingerprinted again, by any release, must come out the same.
+that: an asset fingerprinted again, by any release, must come out the same. The pixel
+check reads an asset's frames in one pass forward; each must still be the nearest.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from testament.fingerprint.borders import (
 )
 from testament.fingerprint.extract import HASH_BATCH, cropped_frames, stored_hashes
 from testament.fingerprint.frames import VideoSampler
+from testament.fingerprint.local import frames_at
 from testament.fingerprint.query import analyze_file_for_ingest
 from tests.media import make_video
 
@@ -101,3 +103,38 @@ def test_a_median_frame_and_a_bars_extent_are_the_whole_stacks(count: int) -> No
     one_fill = weights @ (spread <= 1.0) >= 0.5
     whole = 12 if one_fill[9] else int(np.flatnonzero(~one_fill)[0])
     assert _fill_extent(frames, 12, weights) == whole == 5
+
+
+def _keyframes_every(path: Path, seconds: float, out: Path) -> Path:
+    """The video encoded again with a keyframe every `seconds` (phones: 1 s; web re-encodes
+    with FFmpeg's defaults: up to 10 s)."""
+    import av
+
+    with av.open(str(path)) as source, av.open(str(out), "w") as sink:
+        stream = sink.add_stream("libx264", rate=25, options={"g": str(round(25 * seconds))})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for frame in source.decode(video=0):
+            for packet in stream.encode(frame.reformat(format="yuv420p")):
+                sink.mux(packet)
+        for packet in stream.encode():
+            sink.mux(packet)
+    return out
+
+
+@pytest.mark.parametrize("keyframes", [0.5, 6.0])
+def test_frames_at_times_are_the_nearest_decoded_in_one_pass(
+    letterboxed: Path, keyframes: float
+) -> None:
+    """Frames are decoded on or sought to, by how far the next time is; either way each is
+    the nearest frame there is, as decoding the whole file shows."""
+    import av
+
+    path = _keyframes_every(letterboxed, keyframes, letterboxed.with_name(f"g{keyframes}.mp4"))
+    with av.open(str(path)) as container:
+        decoded = [(float(f.time), f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+    times = [0.0, 0.3, 0.31, 1.0, 2.2, 2.2, 5.5, 5.9, 9.04, 11.3, 11.99, 30.0]
+    found = frames_at(path, times, video=True)
+    assert found is not None and len(found) == len(times)
+    for t, frame in zip(times, found, strict=True):
+        nearest = min(decoded, key=lambda item: abs(item[0] - t))
+        assert np.array_equal(frame, nearest[1]), t

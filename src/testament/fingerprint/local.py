@@ -19,7 +19,7 @@ OpenCV is imported on first use: a query that PDQ decides never loads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -331,6 +331,9 @@ def read_picture(path: Path) -> np.ndarray | None:
 
 
 SEEK = 3.0  # s: a wanted frame further ahead than this is reached by seeking, not decoding
+# ... unless it is likely in the group of pictures being decoded: seeking there would only
+# start again from the keyframe already passed (footage encoded with keyframes 4-8 s apart
+# was decoded up to four times over, for a video's pixel check).
 
 
 def frames_at(
@@ -346,13 +349,9 @@ def frames_at(
         return [picture] * len(times)
     import av
 
-    found: dict[float, np.ndarray] = {}
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            for wanted in sorted(set(times)):
-                if wanted not in found:
-                    found |= _decode_near(container, stream, wanted, set(times) - set(found))
+            found = _decode_at(container, container.streams.video[0], sorted(set(times)))
     except (av.FFmpegError, OSError, ValueError, IndexError):
         return None
     if any(t not in found for t in times):
@@ -360,30 +359,58 @@ def frames_at(
     return [found[t] for t in times]
 
 
-def _decode_near(
-    container: Any, stream: Any, wanted: float, rest: set[float]
-) -> dict[float, np.ndarray]:
-    """Seek to the keyframe before `wanted` and decode on: the frame nearest to it, and to
-    any of `rest` met within SEEK seconds of it.
+def _time(frame: Any, index: int, origin: int, base: float, rate: float) -> float:
+    """A decoded frame's time in the stream, by its timestamp (by its number if none)."""
+    return float((frame.pts - origin) * base) if frame.pts is not None and base else index / rate
+
+
+def _decode_at(container: Any, stream: Any, wanted: list[float]) -> dict[float, np.ndarray]:
+    """The frame nearest to each of the sorted `wanted` times, in one pass forward: decoding
+    on to the next time where it is near (within SEEK, or likely within the group of
+    pictures being decoded: no longer after its keyframe than the longest stretch seen
+    without one), seeking to the keyframe before it otherwise.
 
     Only the nearest frames are turned into RGB, by one reformatter: `to_ndarray(format=...)`
     makes a new one for every frame, which took most of a still query's re-check."""
     from av.video.reformatter import VideoReformatter
 
     base = float(stream.time_base or 0)
-    start = stream.start_time or 0
+    origin = stream.start_time or 0
     rate = float(stream.average_rate or 25)
-    if base:
-        container.seek(start + int(max(0.0, wanted - 0.5) / base), stream=stream, backward=True)
     best: dict[float, tuple[float, Any]] = {}
-    targets = sorted(t for t in rest if wanted <= t <= wanted + SEEK)
-    for index, frame in enumerate(container.decode(stream)):
-        t = float((frame.pts - start) * base) if frame.pts is not None and base else index / rate
-        for target in targets:
-            gap = abs(t - target)
-            if target not in best or gap < best[target][0]:
-                best[target] = (gap, frame)
-        if t > targets[-1] + 1.0 / rate:
+    decoding: Iterator[tuple[int, Any]] | None = None
+    position = key = -np.inf  # the last decoded frame's time, and the last keyframe's
+    stretch = 0.0  # the longest time decoded past a keyframe without meeting another
+    settled = 0  # the wanted times before this one have met their nearest frame
+    frame = None
+    while settled < len(wanted):
+        target = wanted[settled]
+        if decoding is None or (target - position > SEEK and target - 0.5 >= key + stretch):
+            if base:
+                seek = origin + int(max(0.0, target - 0.5) / base)
+                container.seek(seek, stream=stream, backward=True)
+            decoding, key = enumerate(container.decode(stream)), -np.inf
+        for index, frame in decoding:
+            t = _time(frame, index, origin, base, rate)
+            if frame.key_frame:
+                key = t
+            position = t
+            if key > -np.inf:  # the first frame after a seek is its keyframe
+                stretch = max(stretch, t - key)
+            for later in wanted[settled:]:
+                if later - t > SEEK:
+                    break  # a nearer frame comes before it is settled
+                if later not in best or abs(t - later) < best[later][0]:
+                    best[later] = (abs(t - later), frame)
+            before = settled
+            while settled < len(wanted) and t > wanted[settled] + 1.0 / rate:
+                settled += 1
+            if settled != before:
+                break
+        else:  # the end of the file: its last frame is the nearest to any time past it
+            for later in wanted[settled:]:
+                if frame is not None and later not in best:
+                    best[later] = (abs(position - later), frame)
             break
     rgb = VideoReformatter()
     return {t: rgb.reformat(frame, format="rgb24").to_ndarray() for t, (_, frame) in best.items()}

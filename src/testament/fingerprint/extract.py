@@ -147,23 +147,39 @@ def hashed_frames(sampler: VideoSampler) -> Iterator[HashedFrames]:
         yield _hashed(first, held)
 
 
-def video_fingerprint(duration: float, batches: list[HashedFrames]) -> Fingerprint:
-    """The stored fingerprint of a video whose kept frames were hashed in `batches`."""
-    return Fingerprint(
-        kind="video",
-        duration=duration,
-        times=np.asarray([t for batch in batches for t in batch.times], dtype=np.float64),
-        hashes=np.concatenate([batch.plain for batch in batches]),
-        quality=np.concatenate([batch.quality for batch in batches]).astype(np.uint8),
-        crop=fraction_box(batches[-1].box, THUMB, THUMB),
-        inner=np.concatenate([batch.centre for batch in batches]),
-    )
+class VideoHashes:
+    """What a video's fingerprint keeps of its hashed frames, gathered a batch at a time
+    (the hashes, not the pictures: memory stays a batch of thumbnails, however long)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.box: PixelBox | None = None
+
+    def add(self, batch: HashedFrames) -> None:
+        self.times += batch.times
+        self.parts.append((batch.plain, batch.quality, batch.centre))
+        self.box = batch.box
+
+    def fingerprint(self, duration: float) -> Fingerprint:
+        hashes, quality, inner = (np.concatenate(part) for part in zip(*self.parts, strict=True))
+        return Fingerprint(
+            kind="video",
+            duration=duration,
+            times=np.asarray(self.times, dtype=np.float64),
+            hashes=hashes,
+            quality=quality.astype(np.uint8),
+            crop=fraction_box(self.box, THUMB, THUMB),
+            inner=inner,
+        )
 
 
 def _fingerprint_video(path: Path) -> Fingerprint:
     sampler = VideoSampler(path)
-    batches = list(hashed_frames(sampler))
-    return video_fingerprint(sampler.duration, batches)
+    kept = VideoHashes()
+    for batch in hashed_frames(sampler):
+        kept.add(batch)
+    return kept.fingerprint(sampler.duration)
 
 
 def fingerprint_file(path: Path) -> Fingerprint:

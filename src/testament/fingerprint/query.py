@@ -36,11 +36,11 @@ from testament.fingerprint.borders import (
 )
 from testament.fingerprint.extract import (
     HashedFrames,
+    VideoHashes,
     cropped_frames,
     fingerprint_image,
     hashed_frames,
     open_luma,
-    video_fingerprint,
 )
 from testament.fingerprint.frames import QUERY_MIN_GAP, THUMB, VideoSampler
 from testament.fingerprint.index import (
@@ -378,16 +378,15 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     rows = _Rows()
     samples = SpreadSample()
     queried = _QuerySpacing()
-    batches = []
+    kept = VideoHashes()
     for batch in hashed_frames(sampler):
-        batches.append(batch)
+        kept.add(batch)
         for i, t in enumerate(batch.times):
             if queried(t):
                 samples.offer(batch.numbers[i], crop(batch.thumbs[i], batch.box))
                 _add_stored_rows(rows, batch, i)
-    fingerprint = video_fingerprint(sampler.duration, batches)
-    box = batches[-1].box
-    aspect = _aspect(sampler.size, box)
+    fingerprint = kept.fingerprint(sampler.duration)
+    aspect = _aspect(sampler.size, kept.box)
     reframing = Reframing(samples.result(), lambda: _pictures_again(path), (aspect,))
     query = rows.query("video", sampler.duration, fingerprint.times, reframing)
     return fingerprint, replace(query, source=path)

@@ -91,6 +91,7 @@ def _check_record(cli, transcribed: str, offline: Path) -> None:
         assert segment["text"]
     assert len(result["language"]) in (2, 3) and 0 < result["language_probability"] <= 1
     assert result["text"] == "\n".join(s["text"] for s in result["segments"])
+    assert result["decoding"] == {"beam_size": 5, "temperature": 0.0, "vad_filter": True}
     assert found["tool"] == "faster-whisper"
     assert found["version"].startswith("1.2.1 ctranslate2 4.8.5 model ")
     assert found["model"].startswith("tiny-random-whisper (model.bin sha256 ")

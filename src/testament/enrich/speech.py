@@ -27,6 +27,10 @@ MODEL_ENV = "TESTAMENT_SPEECH_MODEL"
 DEVICE_ENV = "TESTAMENT_SPEECH_DEVICE"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 SAMPLE_RATE = 16000  # what Whisper models hear
+# Beam search at temperature 0 only: Whisper's fallback to sampling at higher temperatures
+# gives another transcript on every run, and a transcript cited as evidence must come out
+# the same when anyone runs it again. Recorded with each transcript.
+DECODING = {"beam_size": 5, "temperature": 0.0, "vad_filter": True}
 
 
 @cache
@@ -121,10 +125,7 @@ class Speech:
         if not len(sound):
             raise AnalysisError(f"{path.name} has no sound to transcribe")
         duration = round(len(sound) / SAMPLE_RATE, 2)
-        # Beam search at temperature 0 only: Whisper's fallback to sampling at higher
-        # temperatures gives another transcript on every run, and a transcript cited as
-        # evidence must come out the same when anyone runs it again.
-        pieces, info = self._model().transcribe(sound, vad_filter=True, temperature=0.0)
+        pieces, info = self._model().transcribe(sound, **DECODING)
         spoken = [
             {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
             for s in pieces
@@ -138,6 +139,7 @@ class Speech:
             "speech_seconds": round(info.duration_after_vad, 2),
             "segments": segments,
             "text": text,
+            "decoding": DECODING,
         }
         return Found(result, text)
 

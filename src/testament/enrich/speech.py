@@ -139,7 +139,7 @@ class Speech:
             "speech_seconds": round(info.duration_after_vad, 2),
             "segments": segments,
             "text": text,
-            "decoding": DECODING,
+            "decoding": dict(DECODING),
         }
         return Found(result, text)
 

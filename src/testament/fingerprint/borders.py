@@ -207,7 +207,7 @@ def trim_fill(luma: np.ndarray) -> PixelBox:
     bar). A dark or low-texture picture's edge rows are flat too (a night room's floor, a
     car park's asphalt: 3-5 levels, against 0.0-0.8 for a screenshot's plain chrome), and
     trimming them hashed another picture than the stored frame."""
-    return _one_fill(luma[None].astype(np.float32), np.ones(1), trim_uniform(luma))
+    return _one_fill(luma[None], np.ones(1), trim_uniform(luma))
 
 
 def frame_weights(times: np.ndarray | list[float]) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Ingest throughput against `sha256sum` + `cp` of the same data, measured in the same run.
 
-    python benchmarks/ingest.py [--size-mb 1024] [--images 1000] [--work DIR]
+    python benchmarks/ingest.py [--size-mb 1024] [--images 1000] [--photos 50] [--work DIR]
     python benchmarks/ingest.py --csv-rows 1500
 
 Prints wall times, the ratio to the baseline, and the ingest's peak RSS. The baseline
@@ -39,12 +39,15 @@ def make_large_file(path: Path, size_mb: int) -> None:
             remaining -= BLOCK
 
 
-def make_images(folder: Path, count: int) -> None:
+PHONE_PHOTO = (4032, 3024)  # a 12-megapixel phone camera's picture
+
+
+def make_images(folder: Path, count: int, size: tuple[int, int] = (640, 480)) -> None:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(7)
     for i in range(count):
         small = rng.integers(0, 256, size=(24, 32, 3), dtype=np.uint8)
-        image = Image.fromarray(small).resize((640, 480), Image.Resampling.BICUBIC)
+        image = Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
         image.save(folder / f"image{i:04}.jpg", quality=85)
 
 
@@ -115,6 +118,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="best of N runs for each side")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--photos", type=int, default=0, help="also N photos of a phone camera's 12 megapixels"
+    )
     parser.add_argument("--csv-rows", type=int, help="time a list of N rows naming one file")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="testament-bench-"))
@@ -131,6 +137,10 @@ def main() -> None:
         print(f"ingest benchmark: best of {args.repeats} runs, {os.cpu_count()} cores")
         measure(f"{args.size_mb} MiB file", large, work, args.repeats)
         measure(f"{args.images} small images", images, work, args.repeats)
+        if args.photos:
+            photos = work / "photos"
+            make_images(photos, args.photos, PHONE_PHOTO)
+            measure(f"{args.photos} 12 MP photos", photos, work, args.repeats)
     finally:
         if args.work is None:
             shutil.rmtree(work)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+from PIL.JpegImagePlugin import JpegImageFile
 
 from testament.catalog.models import Asset, CustodyEvent, Derivative
 from testament.collect.files import collect_path
@@ -80,3 +84,19 @@ def test_a_long_video_is_sought_and_a_short_one_decoded_through_to_the_same_fram
         [62 * (i + 0.1) / 6 for i in range(6)], abs=0.5
     )
     assert [data for _, _, data in sought] == [data for _, _, data in forward]
+
+
+def test_a_large_photo_is_decoded_small_turned_upright_and_looks_as_a_full_decode_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to show
+    path = make_image(tmp_path / "photo.jpg", seed=4, width=2400, height=1800, exif=exif)
+    [(kind, _, small)] = make_previews(str(path), "image", None)
+    monkeypatch.setattr(JpegImageFile, "draft", lambda self, mode, size: None)
+    [(_, _, full)] = make_previews(str(path), "image", None)
+    drafted, decoded = Image.open(io.BytesIO(small)), Image.open(io.BytesIO(full))
+    assert kind == "thumbnail"
+    assert drafted.size == decoded.size == (360, 480)
+    difference = np.abs(np.asarray(drafted, np.int16) - np.asarray(decoded, np.int16))
+    assert 0 < difference.mean() < 4

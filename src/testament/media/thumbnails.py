@@ -26,7 +26,8 @@ from testament.locker.blobstore import StoredBlob, local_file
 from testament.store import Store
 
 TOOL = "testament.media.thumbnails"
-TOOL_VERSION = f"1 (Pillow {Image.__version__}, PyAV {av.__version__})"
+# 2: a JPEG is decoded at the smallest scale that still covers the preview
+TOOL_VERSION = f"2 (Pillow {Image.__version__}, PyAV {av.__version__})"
 SIZE = 480
 KEYFRAMES = 6
 KINDS = ("thumbnail", "keyframe")
@@ -37,6 +38,10 @@ class PreviewError(Exception):
 
 
 def _jpeg(image: Image.Image) -> bytes:
+    # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still at least SIZE on each
+    # side: a phone's 12-megapixel photo then decodes a sixteenth of its pixels for a
+    # 480-pixel preview. The box is square, so the EXIF orientation does not change it.
+    image.draft(None, (SIZE, SIZE))
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((SIZE, SIZE))
     out = io.BytesIO()

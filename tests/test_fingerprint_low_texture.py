@@ -19,7 +19,7 @@ from testament.fingerprint import HashIndex, analyze_file, fingerprint_file, mat
 from testament.fingerprint.borders import grain_box, static_band, trim_fill, video_box
 from testament.fingerprint.index import FAINT_QUALITY, LOW_QUALITY, quality_floor
 from testament.fingerprint.model import Fingerprint
-from testament.fingerprint.reframe import Reframing, best_shift, untilted
+from testament.fingerprint.reframe import Reframing, best_shift, unlogoed, untilted
 from tests.media import room_frame, write_frames
 
 ROOM, W, H, FPS = 3, 640, 480, 25
@@ -77,6 +77,48 @@ def test_turning_back_undoes_a_tilt() -> None:
     wrong = untilted(copy, -3.0, copy.shape[1] / copy.shape[0])
     worse = np.asarray(Image.fromarray(wrong).resize(centre.shape[::-1]), np.float32)
     assert np.abs(small - centre).mean() < 0.5 * np.abs(worse - centre).mean()
+
+
+def logoed(frame: np.ndarray) -> np.ndarray:
+    """A bright channel logo covering 15% of the frame, pasted near its top-left corner."""
+    out = frame.copy()
+    side, pad = round((W * H * 0.15) ** 0.5), round(H / 30)
+    out[pad : pad + side, pad : pad + side] = (200, 170, 40)
+    out[pad + side // 3 : pad + 2 * side // 3, pad + side // 4 : pad + 3 * side // 4] = 255
+    return out
+
+
+def car_park(t: float) -> np.ndarray:
+    """Asphalt seen from above (static grain, sensor noise), a dark car crossing it."""
+    grain = np.random.default_rng(7).normal(0.0, 1.0, (H // 4, W // 4)).repeat(4, 0).repeat(4, 1)
+    frame = 100 + grain * 3 + np.random.default_rng(int(t * 1000)).normal(0.0, 2.0, (H, W))
+    left = round(60 + t * 150)
+    frame[200:290, left : left + 150] = 45
+    return np.repeat(frame.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def test_a_logo_over_low_texture_footage_is_painted_over(tmp_path: Path) -> None:
+    """Nothing but the car moves, so the logo cannot be told by its stillness, and its
+    tile lies far from every frame; with that corner painted over, the copy matches."""
+    times = [i / FPS for i in range(round(SECONDS * FPS))]
+    fingerprint = fingerprint_file(write_frames(tmp_path / "car-park.mp4", map(car_park, times)))
+    assert quality_floor(fingerprint.quality) < 50
+    copy = write_frames(tmp_path / "logo.mp4", (logoed(car_park(t)) for t in times))
+    [found] = match(copy, HashIndex.build([(1, fingerprint)]), {1: fingerprint})
+    assert found.relation in ("same_footage", "overlaps")  # the car's frames may stay apart
+    assert found.offset == pytest.approx(0.0, abs=0.5)
+
+
+def test_painting_over_a_corner_continues_the_light_of_the_rest() -> None:
+    """The corner is filled by the plane fitted to the rest (a gradient stays a gradient),
+    and the rest of the picture is untouched."""
+    y, x = np.mgrid[0:160, 0:160]
+    ramp = (40 + x * 0.5 + y * 0.25).astype(np.uint8)
+    pasted = ramp.copy()
+    pasted[:60, 100:] = 250
+    painted = unlogoed(pasted, 1, 0.16, 4 / 3)
+    assert np.abs(painted.astype(int) - ramp).max() <= 1
+    assert (painted[80:, :] == ramp[80:, :]).all()
 
 
 def bannered(frame: np.ndarray) -> np.ndarray:

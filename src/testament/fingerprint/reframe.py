@@ -21,6 +21,13 @@ Eight directions of each, besides the centred ones the query already has, and a 
   13-22 bits from its frame where as it is it lies 48-68 (the tuning half's dark places);
   a tilt of 2 or 4 degrees comes back within 22-40.
 
+- "mask": a channel's logo pasted into a corner. A copy of moving footage has its static
+  overlays painted over (query.py), but over a still or dark view the logo holds as still
+  as the picture, and its bright tile moves PDQ's low frequencies more than anything the
+  view has: a night room's, a car park's or a smoky sky's logo copy lay 74-104 bits from
+  its frames (median, tuning half). The corner is filled with the plane fitted to the
+  rest of the picture (the light's fall-off, not a flat grey), which brings them to 14-70.
+
 Hashing and
 looking up sixteen more hashes per frame would cost more than the rest of a query, so
 they are first tried on a few frames spread over the video. Only one that lines up
@@ -40,7 +47,13 @@ import numpy as np
 from PIL import Image
 
 from testament.fingerprint.borders import INNER_SIDE
-from testament.fingerprint.index import LOW_DISTANCE, LOW_QUALITY, MIN_QUALITY, HashIndex
+from testament.fingerprint.index import (
+    FAINT_QUALITY,
+    LOW_DISTANCE,
+    LOW_QUALITY,
+    MIN_QUALITY,
+    HashIndex,
+)
 from testament.fingerprint.pdq import hash_many
 
 CUT = 0.1  # the share of each side an uneven crop is assumed to have taken, in all
@@ -94,8 +107,14 @@ def shifts(positions: tuple[float, ...]) -> tuple[Shift, ...]:
 
 TILT = 3.0  # degrees a tilted copy is assumed turned by, either way
 TILTS: tuple[Shift, ...] = ((TILT, 0.0, "tilt"), (-TILT, 0.0, "tilt"))
+MASK_AREA = 0.16  # share of the frame a corner logo is assumed to cover, at most
+LOGO_MARGIN = 1 / 30  # ... and its usual distance from the frame's edges
+# Per corner (0 top left, 1 top right, 2 bottom left, 3 bottom right): a logo painted over.
+MASKS: tuple[Shift, ...] = tuple((float(corner), MASK_AREA, "mask") for corner in range(4))
+# Shapes not narrowed down further: each stands on its own.
+WHOLE = ("tilt", "mask")
 # A video's: tried on sample frames, one hashed on every frame.
-SHIFTS = shifts((-1, 0, 1)) + TILTS
+SHIFTS = shifts((-1, 0, 1)) + TILTS + MASKS
 # A still's: one picture to hash, so the cut a quarter of the way along is tried too.
 STILL_SHIFTS = shifts((-1, -0.5, 0, 0.5, 1)) + TILTS
 
@@ -133,11 +152,32 @@ def untilted(picture: np.ndarray, degrees: float, aspect: float) -> np.ndarray:
     return np.asarray(image.crop(tuple(round(v) for v in box)))
 
 
+def unlogoed(picture: np.ndarray, corner: int, area: float, aspect: float) -> np.ndarray:
+    """The picture with a square logo of up to `area` of the frame (in the file's pixels)
+    at one corner painted over by the plane that best fits the rest of the picture."""
+    height, width = picture.shape
+    box_w = round(width * min(0.6, (area / aspect) ** 0.5 + LOGO_MARGIN))
+    box_h = round(height * min(0.6, (area * aspect) ** 0.5 + LOGO_MARGIN))
+    columns = slice(0, box_w) if corner % 2 == 0 else slice(width - box_w, width)
+    rows = slice(0, box_h) if corner < 2 else slice(height - box_h, height)
+    covered = np.zeros(picture.shape, dtype=bool)
+    covered[rows, columns] = True
+    y, x = np.mgrid[0:height, 0:width]
+    terms = np.stack([np.ones(picture.size), x.ravel(), y.ravel()], axis=1)
+    rest = ~covered.ravel()
+    plane, *_ = np.linalg.lstsq(terms[rest], picture.ravel()[rest].astype(np.float64), rcond=None)
+    painted = picture.copy()
+    painted[covered] = (terms[covered.ravel()] @ plane).clip(0, 255).astype(np.uint8)
+    return painted
+
+
 def shifted_picture(picture: np.ndarray, shift: Shift, aspect: float = 1.0) -> np.ndarray:
     """The picture reshaped for one shift, reflected at the edges where it falls short
-    (`aspect`: the picture's width over height in the file, for a tilt)."""
+    (`aspect`: the picture's width over height in the file, for a tilt or a logo)."""
     if shift[2] == "tilt":
         return untilted(picture, shift[0], aspect)
+    if shift[2] == "mask":
+        return unlogoed(picture, int(shift[0]), shift[1], aspect)
     height, width = picture.shape
     left, right = _span(width, shift[0], shift[2])
     top, bottom = _span(height, shift[1], shift[2])
@@ -200,7 +240,7 @@ def _tally(
     clearly better than the frame's own hashes, and its median distance (a flat picture
     counting only within LOW_DISTANCE as a win)."""
     tried, hashes, low = _usable_hashes(
-        ((frame, shift), shifted_picture(picture, shift, reframing.aspect(i)))
+        ((frame, shift), shift, shifted_picture(picture, shift, reframing.aspect(i)))
         for i, (frame, picture) in enumerate(reframing.samples)
         if own[frame] > CLOSE
         for shift in candidates
@@ -264,14 +304,14 @@ def best_shift(
     def rank(shift: Shift) -> tuple[int, float]:
         return (-scores[shift][0], scores[shift][1])
 
-    cuts = [s for s in scores if s[2] != "tilt"]
+    cuts = [s for s in scores if s[2] not in WHOLE]
     start = min(cuts, key=rank) if cuts else None
     for step in REFINE if start is not None else ():
         finer = _tally(reframing, own, index, max_distance, _finer(start, step))
         scores |= finer
         if finer and _clearly_better(finer[candidate := min(finer, key=rank)], scores[start]):
             start = candidate
-    best = min([s for s in scores if s[2] == "tilt" or s == start], key=rank)
+    best = min([s for s in scores if s[2] in WHOLE or s == start], key=rank)
     if best in CENTRED:
         return None  # the query's own hashes are these
     wins = scores[best][0]
@@ -285,7 +325,7 @@ def reshaped_hashes(
     """One picture reshaped for every shift and hashed: hashes (usable ones) and which of
     them are flat (below MIN_QUALITY: they count only closely)."""
     _, hashes, low = _usable_hashes(
-        (shift, shifted_picture(picture, shift, aspect)) for shift in every
+        (shift, shift, shifted_picture(picture, shift, aspect)) for shift in every
     )
     return hashes, low
 
@@ -306,7 +346,7 @@ def still_shapes(
     bits as it is, 10 with the cut where it was). Eight more shapes, not 110 more.
     """
     keys, hashes, low = _usable_hashes(
-        (shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
+        (shift, shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
     )
     cuts = np.flatnonzero([shift[2] != "tilt" for shift in keys])
     found = index.search(hashes[cuts], 1, RANKED) if len(cuts) else None
@@ -322,25 +362,36 @@ def shifted_hashes(reframing: Reframing, shift: Shift) -> tuple[np.ndarray, np.n
     ones only."""
     aspect = reframing.aspect()
     frames, hashes, low = _usable_hashes(
-        (frame, shifted_picture(picture, shift, aspect)) for frame, picture in reframing.pictures()
+        (frame, shift, shifted_picture(picture, shift, aspect))
+        for frame, picture in reframing.pictures()
     )
     return np.asarray(frames, dtype=np.int32), hashes, low
 
 
+def _least_quality(shift: Shift) -> int:
+    """The PDQ quality a reshaped picture needs to be used.
+
+    A logo painted over leaves a dark or flat view as faint as it is under the logo's
+    tile (a car park's asphalt: quality 10-19 once its logo is gone, 14 bits from its
+    frames), so such pictures go as low as the index does for faint footage.
+    """
+    return FAINT_QUALITY if shift[2] == "mask" else LOW_QUALITY
+
+
 def _usable_hashes(
-    pictures: Iterable[tuple[Key, np.ndarray]],
+    pictures: Iterable[tuple[Key, Shift, np.ndarray]],
 ) -> tuple[list[Key], np.ndarray, np.ndarray]:
-    """PDQ hashes of the pictures of usable quality, with the keys of those pictures and
-    which are flat (hashed together: a still's 48 shapes of a picture cost a third as
-    much so).
+    """PDQ hashes of the pictures of usable quality (`_least_quality` of each one's shift),
+    with the keys of those pictures and which are flat (hashed together: a still's 48
+    shapes of a picture cost a third as much so).
 
     Usable is LOW_QUALITY, not MIN_QUALITY: a night scene, asphalt or smoke has no picture
     of quality 50, and its reshaped pictures were all dropped (the tuning half's dark
     rotate_3, crop_10 and player-screenshot misses); the flat ones are marked, and count
     only closely.
     """
-    pairs = list(pictures)
-    hashes, _, quality = hash_many([picture for _, picture in pairs])
-    usable = quality >= LOW_QUALITY
-    keys = [key for (key, _), ok in zip(pairs, usable, strict=True) if ok]
+    items = list(pictures)
+    hashes, _, quality = hash_many([picture for _, _, picture in items])
+    usable = quality >= np.asarray([_least_quality(shift) for _, shift, _ in items], dtype=int)
+    keys = [key for (key, _, _), ok in zip(items, usable, strict=True) if ok]
     return keys, hashes[usable], quality[usable] < MIN_QUALITY

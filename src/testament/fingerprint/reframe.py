@@ -13,14 +13,13 @@ own. Both are lined up by hashing the query on reshaped pictures, assuming the u
   stopped at the edge lost 70-80 bits to the scale difference; reflected, about 30).
 - "cut": the query with the cut taken away (an uncut query of a cut copy).
 
-Eight directions of each, besides the centred ones the query already has, and a tilt:
+Eight directions of each, besides the centred ones the query already has, a tilt and a logo:
 
 - "tilt": a copy turned by a few degrees and cut to the largest upright rectangle (a phone
   held askew, a re-framed upload) shows the stored picture rotated; turned back by -3 or +3
   degrees (with the picture's true aspect ratio) and cut to the stored centre, it lies
   13-22 bits from its frame where as it is it lies 48-68 (the tuning half's dark places);
   a tilt of 2 or 4 degrees comes back within 22-40.
-
 - "mask": a channel's logo pasted into a corner. A copy of moving footage has its static
   overlays painted over (query.py), but over a still or dark view the logo holds as still
   as the picture, and its bright tile moves PDQ's low frequencies more than anything the
@@ -28,9 +27,8 @@ Eight directions of each, besides the centred ones the query already has, and a 
   its frames (median, tuning half). The corner is filled with the plane fitted to the
   rest of the picture (the light's fall-off, not a flat grey), which brings them to 14-70.
 
-Hashing and
-looking up sixteen more hashes per frame would cost more than the rest of a query, so
-they are first tried on a few frames spread over the video. Only one that lines up
+Hashing and looking up twenty more hashes per frame would cost more than the rest of a
+query, so they are first tried on a few frames spread over the video. Only one that lines up
 clearly better than the query's own hashes on several of them is then hashed on every
 frame, as one extra variant. A still has one picture, so all its shapes are looked up,
 with the cut a quarter of the way along each axis too (48), when its own hashes found

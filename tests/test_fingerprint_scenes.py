@@ -16,7 +16,11 @@ from PIL import Image
 from testament.fingerprint import HashIndex, fingerprint_file, match
 from testament.fingerprint.borders import video_box
 from testament.fingerprint.local import SAME_MOMENT, frames_at, luma, moment_ratio
-from testament.fingerprint.localcheck import other_moments, video_is_that_footage
+from testament.fingerprint.localcheck import (
+    other_moments,
+    still_is_that_moment,
+    video_is_that_footage,
+)
 from testament.fingerprint.model import Fingerprint, FootageMatch
 from testament.fingerprint.query import Query, _Rows, analyze_file, query_from_fingerprint
 from testament.fingerprint.recheck import FLAT_FLOOR, LOOSE_FLAT, flat_limit, hashes_tell
@@ -369,3 +373,30 @@ def test_a_short_clip_with_few_kept_frames_is_compared_between_them() -> None:
     others = other_moments(stored, 0.78)
     assert len(others) >= 2
     assert all(abs(t - 0.78) >= 0.5 and 0.0 <= t <= 1.52 for t in others)
+
+
+def test_a_still_is_placed_at_the_moment_its_pixels_show_among_those_its_hashes_allow(
+    tmp_path,
+) -> None:
+    """A still room's hashes allow many seconds for a still (PDQ places it a second off,
+    or cannot choose and calls it the place only): every second they allow is tried on
+    the pixels, and the still goes where its figure stands. A still of another take,
+    tried as many times, stays the place."""
+    take = write_frames(tmp_path / "take.mp4", (_person(i / 25) for i in range(63)))
+    stored = fingerprint_file(take)
+    frames = _frames_of(take)
+    Image.fromarray(_person(1.6)).save(tmp_path / "still.jpg", quality=80)
+    Image.fromarray(_high(1.6)).save(tmp_path / "other.jpg", quality=80)
+    still, other = analyze_file(tmp_path / "still.jpg"), analyze_file(tmp_path / "other.jpg")
+    misplaced = FootageMatch(1, "still_from", 1.0, 1.0, 0.0, None, 0.4, (), ((0.0, 2.5),))
+    undecided = FootageMatch(
+        1, "same_scene", 1.0, 0.0, 0.0, None, None, (), ((0.0, 1.0), (1.3, 2.5))
+    )
+    for found in (misplaced, undecided):
+        placed = still_is_that_moment(still, found, stored, frames)
+        assert placed.relation == "still_from", found
+        assert abs(placed.asset_time - 1.6) <= 0.2, placed
+        assert any(start <= placed.asset_time <= end for start, end in placed.asset_times[:1])
+        place = still_is_that_moment(other, found, stored, frames)
+        assert place.relation == "same_scene", (found, place)
+        assert place.asset_time is None and place.asset_times == ()

@@ -224,8 +224,19 @@ def moment_ratio(
     lined up by keypoints. None when it cannot be, or nothing is unique to the moment (one
     unchanging view tells nothing).
     """
+    return moment_ratios(still, near, others)[0]
+
+
+def moment_ratios(
+    still: np.ndarray,
+    near: Sequence[np.ndarray],
+    others: Sequence[np.ndarray],
+    more: Sequence[np.ndarray] = (),
+) -> tuple[float | None, float | None]:
+    """`moment_ratio` against `others`, and against `others` and `more` together, the still
+    lined up on the frame once for both."""
     if not others or not near:
-        return None
+        return None, None
     shape = _check_shape(near[0])
     middle = _fit(near[len(near) // 2], shape)
     theirs = [_fit(other, shape) for other in others]
@@ -238,14 +249,20 @@ def moment_ratio(
     if not static.any() or _error(laid, middle, static) > LINED_UP:
         lined = _lined_up(still, near[len(near) // 2], shape)
         if lined is None:
-            return None
+            return None, None
         laid, covered = lined
     near_fitted = [_fit(frame, shape) for frame in near]
-    ratios = [_ratio(laid, near_fitted, theirs, covered, colour=False)]
-    if not (_is_grey(laid, covered) or _is_grey(middle, covered)):
-        ratios.append(_ratio(laid, near_fitted, theirs, covered, colour=True))
-    found = [r for r in ratios if r is not None]
-    return max(found) if found else None
+    colour = not (_is_grey(laid, covered) or _is_grey(middle, covered))
+
+    def ratio(against: list[np.ndarray]) -> float | None:
+        ratios = [_ratio(laid, near_fitted, against, covered, colour=False)]
+        if colour:
+            ratios.append(_ratio(laid, near_fitted, against, covered, colour=True))
+        found = [r for r in ratios if r is not None]
+        return max(found) if found else None
+
+    plain = ratio(theirs)
+    return plain, (ratio(theirs + [_fit(other, shape) for other in more]) if more else plain)
 
 
 def _ratio(

@@ -16,6 +16,7 @@ on a few of its frames at the offset it lined up at.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -25,9 +26,10 @@ from testament.fingerprint.local import (
     FrameSource,
     frames_at,
     moment_ratio,
+    moment_ratios,
     read_picture,
 )
-from testament.fingerprint.model import Fingerprint, FootageMatch
+from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query
 from testament.fingerprint.recheck import AWAY, usable
 from testament.fingerprint.reframe import spread
@@ -41,6 +43,14 @@ OTHER_AWAY = AWAY  # s: ... at least this far from the placed moment (0.6 s: wor
 SHORT_AWAY = 0.5  # s: ... or this far, in a clip too short for two such moments
 APART = 0.5  # s: ... at least this far from each other (their movers in other places)
 GRID = 0.25  # s: between the kept frames of a short clip, times this far apart are read too
+# A still is tried at moments this far apart (each with its near frames, ±0.12 s) over the
+# intervals its hashes allow, at most this many besides the one they placed it at.
+CANDIDATE_STEP = 0.24
+CANDIDATES = 12
+# ... and placed at the one it shows best when its ratio there is under this: on the
+# tuning half of split 7, stills of other takes came to 0.50 at best over their tries,
+# copies to under 0.4 at 185 of the 228 that any moment could tell (median 0.11).
+SEARCHED = 0.35
 # A video's frames are checked at this many of the moments it agrees at, each against the
 # asset's frames up to 0.32 s around, two frames apart (a decoded frame costs): where the
 # hashes hardly change from moment to moment (a short take of one room, a talking head),
@@ -93,26 +103,149 @@ def _near(stored: Fingerprint, at: float, steps: int, step: float = NEAR_STEP) -
 def still_is_that_moment(
     query: Query, found: FootageMatch, stored: Fingerprint, frames: FrameSource
 ) -> FootageMatch:
-    """`found` (a still placed at one second of a video) as it stands, or as `same_scene`
-    when the still does not show what moved at that second."""
-    if found.relation != "still_from" or found.asset_time is None or query.source is None:
+    """`found` (a still matched to a video) placed at the moment whose pixels it shows, or
+    `same_scene` when it shows what moved at none of the moments its hashes allow.
+
+    PDQ cannot tell the moments of a still view apart: a still's hashes come as close to
+    a second of the take a few tenths away as to its own, and a still of another take as
+    close as a copy would (`same_scene` by the hashes alone, `found.asset_times` keeping
+    the moments they allow). The moment they placed it at is tried first: where the still
+    shows it beyond doubt (SEARCHED), as most copies do, that is the answer. Otherwise
+    every moment they allow is tried (`candidates`), each against the others tried as well
+    as its own neighbours (a view that recurs looks like its recurrences, not like the
+    seconds around it), and the still is placed at the one it shows best where that one
+    shows it beyond doubt (many tries: a stricter bar than SAME_MOMENT). Failing that, the
+    placed moment decides as it did alone: that moment (SAME_MOMENT), or only the place.
+    Where no moment can tell (nothing moved, or the still cannot be lined up), the hashes'
+    decision stands.
+    """
+    if found.relation not in ("still_from", "same_scene") or query.source is None:
         return found
-    others = other_moments(stored, found.asset_time)
-    if not others:
+    frames = _remembered(frames)
+    placed = _placed_ratio(query.source, found, stored, frames)
+    if placed is not None and placed < SEARCHED:
+        return found  # that moment beyond doubt: no need to try the others
+    tried = candidates(found)
+    plans = [plan for at in tried for plan in _plan(stored, at, tried)]
+    ratios = _moment_ratios(query.source, found.asset_id, plans, frames)
+    best, at = min(((r, at) for at, _, r in ratios if r is not None), default=(np.inf, None))
+    if at is not None and best < SEARCHED:
+        return _placed_at(found, at)
+    if placed is not None and placed < SAME_MOMENT:
         return found
-    near = _near(stored, found.asset_time, NEAR_STEPS)
-    pictures = frames(found.asset_id, [*near, *others])
-    still = read_picture(query.source)
+    if placed is not None or found.relation == "same_scene":
+        return place_only(found)
+    return found
+
+
+def _remembered(frames: FrameSource) -> FrameSource:
+    """`frames`, decoding each (asset, second) once: the moments tried after the placed one
+    are compared with its frames again."""
+    known: dict[tuple[int, float], np.ndarray] = {}
+
+    def read(asset_id: int, times: list[float]) -> list[np.ndarray] | None:
+        missing = [t for t in times if (asset_id, t) not in known]
+        if missing:
+            pictures = frames(asset_id, missing)
+            if pictures is None:
+                return None
+            known.update(
+                ((asset_id, t), picture) for t, picture in zip(missing, pictures, strict=True)
+            )
+        return [known[asset_id, t] for t in times]
+
+    return read
+
+
+def _placed_ratio(
+    source: Path, found: FootageMatch, stored: Fingerprint, frames: FrameSource
+) -> float | None:
+    """The still's ratio at the moment its hashes placed it at (None: no such moment, or
+    it cannot tell)."""
+    if found.asset_time is None:
+        return None
+    ratios = _moment_ratios(source, found.asset_id, _plan(stored, found.asset_time, []), frames)
+    return ratios[0][1] if ratios else None
+
+
+def _plan(
+    stored: Fingerprint, at: float, tried: list[float]
+) -> list[tuple[float, list[float], list[float], list[float]]]:
+    """The frames the still is compared with at `at` (none if it cannot be): those near it,
+    other moments of the asset, and the other moments `tried` far enough from it."""
+    others = other_moments(stored, at)
+    near = _near(stored, at, NEAR_STEPS)
+    if not others or not near:
+        return []
+    return [(at, near, others, [t for t in tried if abs(t - at) >= SHORT_AWAY])]
+
+
+def _placed_at(found: FootageMatch, at: float) -> FootageMatch:
+    """`found` as `still_from` moment `at`, the interval holding it first."""
+    shown = [span for span in found.asset_times if span[0] <= at <= span[1]]
+    spans = tuple(shown + [span for span in found.asset_times if span not in shown])
+    return replace(
+        found,
+        relation="still_from",
+        query_coverage=1.0,
+        asset_time=at,
+        segments=tuple(Segment(0.0, 0.0, start, end) for start, end in spans),
+        asset_times=spans,
+    )
+
+
+def candidates(found: FootageMatch) -> list[float]:
+    """The moments a still is tried at: the one its hashes placed it at, then moments
+    CANDIDATE_STEP apart over the intervals they allow, best interval first (each is
+    compared with the frames NEAR_STEP * NEAR_STEPS either side of it, so together they
+    cover the intervals), at most CANDIDATES of them spread evenly over longer ones."""
+    picked = [] if found.asset_time is None else [found.asset_time]
+    spread_over = []
+    for start, end in found.asset_times:
+        count = max(1, int(np.ceil((end - start) / CANDIDATE_STEP)))
+        step = (end - start) / count
+        spread_over.extend(start + step * (i + 0.5) for i in range(count))
+    for at in (spread_over[i] for i in spread(len(spread_over), CANDIDATES)):
+        if all(abs(at - p) >= CANDIDATE_STEP / 2 for p in picked):
+            picked.append(at)
+    return picked
+
+
+def _moment_ratios(
+    source: Path,
+    asset_id: int,
+    plans: list[tuple[float, list[float], list[float], list[float]]],
+    frames: FrameSource,
+) -> list[tuple[float, float | None, float | None]]:
+    """(moment, ratio against its neighbours, ratio against them and the other moments
+    tried) of the still at each planned moment; the asset's frames of every plan are read
+    at once (one pass through the file)."""
+    if not plans:
+        return []
+    wanted = sorted({t for _, near, others, more in plans for t in (*near, *others, *more)})
+    pictures = frames(asset_id, wanted)
+    still = read_picture(source)
     if pictures is None or still is None:
-        return found
-    ratio = moment_ratio(still, pictures[: len(near)], pictures[len(near) :])
-    if ratio is None or ratio < SAME_MOMENT:
-        return found
+        return []
+    picture = dict(zip(wanted, pictures, strict=True))
+
+    def at(times: list[float]) -> list[np.ndarray]:
+        return [picture[t] for t in times]
+
+    return [
+        (moment, *moment_ratios(still, at(near), at(others), at(more)))
+        for moment, near, others, more in plans
+    ]
+
+
+def place_only(found: FootageMatch) -> FootageMatch:
+    """`found` as `same_scene`: the same place, and no moment or stretch of its footage."""
     return replace(
         found,
         relation="same_scene",
         query_coverage=0.0,
         asset_coverage=0.0,
+        offset=None,
         asset_time=None,
         segments=(),
         asset_times=(),

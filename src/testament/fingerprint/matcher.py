@@ -27,7 +27,11 @@ from testament.fingerprint.index import (
     quality_floor,
 )
 from testament.fingerprint.local import FrameSource
-from testament.fingerprint.localcheck import still_is_that_moment, video_is_that_footage
+from testament.fingerprint.localcheck import (
+    place_only,
+    still_is_that_moment,
+    video_is_that_footage,
+)
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
 from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, hashes_tell, still_moments
@@ -85,8 +89,11 @@ def _still_match(
         return None
     score = _single_score(moments.best)
     if moments.recurring and moments.best > TIGHT_STILL:
-        # Several moments alike, none closely: the place and the camera, not this footage.
-        return FootageMatch(asset_id, "same_scene", score, 0.0, 0.0, None, None, ())
+        # Several moments alike, none closely: the place and the camera, not this footage,
+        # unless the pixels of one of those moments show it (`still_is_that_moment`).
+        return FootageMatch(
+            asset_id, "same_scene", score, 0.0, 0.0, None, None, (), moments.intervals
+        )
     segments = tuple(Segment(0.0, 0.0, start, end) for start, end in moments.intervals)
     return FootageMatch(
         asset_id, "still_from", score, 1.0, 0.0, None, moments.at, segments, moments.intervals
@@ -391,6 +398,8 @@ def match(
             result = _still_match(query, subset, int(asset_id), stored, low_limit)
             if result is not None and frames is not None and stored.kind == "video":
                 result = still_is_that_moment(query, result, stored, frames)
+            elif result is not None and result.relation == "same_scene":
+                result = place_only(result)
         elif stored.kind != "video":
             result = _video_in_image(query, subset, int(asset_id))
         else:

@@ -224,11 +224,41 @@ def moment_ratio(
     lined up by keypoints. None when it cannot be, or nothing is unique to the moment (one
     unchanging view tells nothing).
     """
-    return moment_ratios(still, near, others)[0]
+    return moment_ratios(StillPixels(still), near, others)[0]
+
+
+class StillPixels:
+    """A still compared with many frames of one asset: its keypoints, its scaled picture
+    and the frames fitted to the check's size are made once, not once per moment tried.
+    Frames are known by identity: the caller keeps them for as long as this lives."""
+
+    def __init__(self, picture: np.ndarray) -> None:
+        self.picture = picture
+        self._made: dict[tuple[str, int, tuple[int, int] | None], tuple[Any, Any]] = {}
+
+    def _once(
+        self, what: str, frame: np.ndarray, shape: tuple[int, int] | None, make: Callable[[], Any]
+    ) -> Any:
+        key = (what, id(frame), shape)
+        if key not in self._made:
+            self._made[key] = (frame, make())  # the frame is held: its id stays its own
+        return self._made[key][1]
+
+    def fit(self, frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """`frame` (or the still itself) at `shape`."""
+        return self._once("fit", frame, shape, lambda: _fit(frame, shape))
+
+    def features(self, frame: np.ndarray) -> Features:
+        """Keypoints of `frame` (or of the still itself) in grey, at SIDE."""
+        return self._once("features", frame, None, lambda: features(scaled(luma(frame))))
+
+    def scaled(self) -> np.ndarray:
+        """The still at SIDE, in colour."""
+        return self._once("scaled", self.picture, None, lambda: scaled(self.picture))
 
 
 def moment_ratios(
-    still: np.ndarray,
+    still: StillPixels,
     near: Sequence[np.ndarray],
     others: Sequence[np.ndarray],
     more: Sequence[np.ndarray] = (),
@@ -238,20 +268,20 @@ def moment_ratios(
     if not others or not near:
         return None, None
     shape = _check_shape(near[0])
-    middle = _fit(near[len(near) // 2], shape)
-    theirs = [_fit(other, shape) for other in others]
+    middle = still.fit(near[len(near) // 2], shape)
+    theirs = [still.fit(other, shape) for other in others]
     whole = np.ones(shape, dtype=bool)
     static = whole.copy()
     for there in theirs:
         static &= np.abs(luma(middle).astype(np.int16) - luma(there).astype(np.int16)) <= CHANGE
-    laid = _fit(still, shape)
+    laid = still.fit(still.picture, shape)
     covered = whole
     if not static.any() or _error(laid, middle, static) > LINED_UP:
         lined = _lined_up(still, near[len(near) // 2], shape)
         if lined is None:
             return None, None
         laid, covered = lined
-    near_fitted = [_fit(frame, shape) for frame in near]
+    near_fitted = [still.fit(frame, shape) for frame in near]
     colour = not (_is_grey(laid, covered) or _is_grey(middle, covered))
 
     def ratio(against: list[np.ndarray]) -> float | None:
@@ -262,7 +292,7 @@ def moment_ratios(
         return max(found) if found else None
 
     plain = ratio(theirs)
-    return plain, (ratio(theirs + [_fit(other, shape) for other in more]) if more else plain)
+    return plain, (ratio(theirs + [still.fit(other, shape) for other in more]) if more else plain)
 
 
 def _ratio(
@@ -313,16 +343,16 @@ def _error(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _lined_up(
-    still: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
+    still: StillPixels, frame: np.ndarray, shape: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The still warped onto the frame by a keypoint homography, at `shape`, and the part
     of the frame it covers (keypoints are found in grey; the still keeps its colour)."""
     cv2 = _cv2()
-    target = scaled(luma(frame))
-    found = align(features(luma(still)), features(target))
+    target = still.features(frame)
+    found = align(still.features(still.picture), target)
     if found is None:
         return None
-    source = scaled(still)
+    source = still.scaled()
     size = (target.shape[1], target.shape[0])
     warped = cv2.warpPerspective(source, found.homography, size)
     inside = cv2.warpPerspective(np.full(source.shape[:2], 255, np.uint8), found.homography, size)

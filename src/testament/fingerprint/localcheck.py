@@ -16,7 +16,6 @@ on a few of its frames at the offset it lined up at.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from testament.fingerprint.align import STEP
 from testament.fingerprint.local import (
     SAME_MOMENT,
     FrameSource,
+    StillPixels,
     frames_at,
     moment_ratio,
     moment_ratios,
@@ -122,12 +122,14 @@ def still_is_that_moment(
     if found.relation not in ("still_from", "same_scene") or query.source is None:
         return found
     frames = _remembered(frames)
-    placed = _placed_ratio(query.source, found, stored, frames)
+    picture = read_picture(query.source)
+    still = None if picture is None else StillPixels(picture)
+    placed = _placed_ratio(still, found, stored, frames)
     if placed is not None and placed < SEARCHED:
         return found  # that moment beyond doubt: no need to try the others
     tried = candidates(found)
     plans = [plan for at in tried for plan in _plan(stored, at, tried)]
-    ratios = _moment_ratios(query.source, found.asset_id, plans, frames)
+    ratios = _moment_ratios(still, found.asset_id, plans, frames)
     best, at = min(((r, at) for at, _, r in ratios if r is not None), default=(np.inf, None))
     if at is not None and best < SEARCHED:
         return _placed_at(found, at)
@@ -158,13 +160,13 @@ def _remembered(frames: FrameSource) -> FrameSource:
 
 
 def _placed_ratio(
-    source: Path, found: FootageMatch, stored: Fingerprint, frames: FrameSource
+    still: StillPixels | None, found: FootageMatch, stored: Fingerprint, frames: FrameSource
 ) -> float | None:
     """The still's ratio at the moment its hashes placed it at (None: no such moment, or
     it cannot tell)."""
     if found.asset_time is None:
         return None
-    ratios = _moment_ratios(source, found.asset_id, _plan(stored, found.asset_time, []), frames)
+    ratios = _moment_ratios(still, found.asset_id, _plan(stored, found.asset_time, []), frames)
     return ratios[0][1] if ratios else None
 
 
@@ -212,7 +214,7 @@ def candidates(found: FootageMatch) -> list[float]:
 
 
 def _moment_ratios(
-    source: Path,
+    still: StillPixels | None,
     asset_id: int,
     plans: list[tuple[float, list[float], list[float], list[float]]],
     frames: FrameSource,
@@ -220,12 +222,11 @@ def _moment_ratios(
     """(moment, ratio against its neighbours, ratio against them and the other moments
     tried) of the still at each planned moment; the asset's frames of every plan are read
     at once (one pass through the file)."""
-    if not plans:
+    if not plans or still is None:
         return []
     wanted = sorted({t for _, near, others, more in plans for t in (*near, *others, *more)})
     pictures = frames(asset_id, wanted)
-    still = read_picture(source)
-    if pictures is None or still is None:
+    if pictures is None:
         return []
     picture = dict(zip(wanted, pictures, strict=True))
 

@@ -22,6 +22,7 @@ from testament.fingerprint import (
 )
 from testament.footage.index_cache import LiveIndex, added_since
 from testament.footage.packing import pack, unpack
+from testament.jobs.threads import each
 from testament.locker.attest import fingerprinted_details
 from testament.locker.blobstore import BlobStoreError, local_file
 from testament.store import Store
@@ -154,7 +155,8 @@ class Fingerprinting:
     def batch(self, assets: Sequence[Asset]) -> None:
         """Fingerprint and link a committed batch with one catch-up and one commit.
 
-        Decoding and hashing happen before the write lock is taken; matching under it,
+        Decoding and hashing happen before the write lock is taken, the batch's assets in
+        threads (jobs/threads.py); matching under it,
         against the index caught up to that moment and extended by each asset of the batch
         as it is recorded. So the batch's assets are matched with each other, and nothing
         another process commits can slip between matching and recording.
@@ -162,7 +164,9 @@ class Fingerprinting:
         with self.store.read() as session:
             done = _fingerprinted(session, [asset for asset in assets if _wanted(asset)])
         todo = [asset for asset in assets if _wanted(asset) and asset.id not in done]
-        analysed = [(asset, *self._analyse(asset)) for asset in todo]
+        analysed = [
+            (asset, *found) for asset, found in zip(todo, each(self._analyse, todo), strict=True)
+        ]
         if not analysed:
             return
         try:

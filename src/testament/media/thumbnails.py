@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from testament.catalog.models import Asset, Derivative, utcnow
+from testament.jobs.threads import each
 from testament.locker.attest import derived_details
 from testament.locker.blobstore import StoredBlob, local_file
 from testament.store import Store
@@ -190,15 +191,17 @@ def make_missing_previews(store: Store, assets: Sequence[Asset]) -> None:
     """Previews for those of the assets that have none, recorded in one transaction.
 
     A batch of small images thus costs one look-up and one commit, not one of each per
-    image; the decoding and blob writes happen before the write lock is taken.
+    image; the decoding and blob writes happen before the write lock is taken, the
+    assets in threads (jobs/threads.py).
     """
     wanted = [asset for asset in assets if _previewable(asset)]
     if not wanted:
         return
     with store.read() as session:
         have = _with_previews(session, wanted)
-    made = [(asset, _stored_previews(store, asset)) for asset in wanted if asset.id not in have]
-    made = [(asset, blobs) for asset, blobs in made if blobs]
+    todo = [asset for asset in wanted if asset.id not in have]
+    stored = zip(todo, each(lambda asset: _stored_previews(store, asset), todo), strict=True)
+    made = [(asset, blobs) for asset, blobs in stored if blobs]
     if not made:
         return
     with store.write() as session:

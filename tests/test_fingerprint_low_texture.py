@@ -273,3 +273,25 @@ def test_footage_fainter_than_low_quality_is_matched_on_what_it_has(tmp_path) ->
     assert found.relation == "same_footage"
     assert found.offset == pytest.approx(0.0, abs=0.5)
     assert match(other, index, {1: fingerprint}) == []
+
+
+def test_a_lone_flat_reshaped_picture_counts_only_well_within_the_flat_limit() -> None:
+    """One of a flat still's many reshaped pictures can meet another flat place by chance."""
+    from testament.fingerprint.index import LOW_DISTANCE, Hits
+    from testament.fingerprint.matcher import LONE_FLAT, _lone_flat
+
+    def hits(*found: tuple[int, int, bool]) -> tuple[Hits, np.ndarray]:
+        assets, distances, flat = zip(*found, strict=True)
+        rows = np.arange(len(found), dtype=np.int32)
+        times = np.zeros(len(found), dtype=np.float32)
+        found_hits = Hits(rows, np.array(assets, dtype=np.int32), times, np.array(distances))
+        return found_hits, np.array(flat)
+
+    at_limit, near = LOW_DISTANCE, LONE_FLAT
+    lone, flat = hits((1, at_limit, True), (2, at_limit, True), (2, at_limit, True))
+    kept = np.ones(3, dtype=bool)
+    assert _lone_flat(lone, flat, kept).tolist() == [True, False, False]  # asset 2: twice
+    close, flat = hits((1, near, True), (2, at_limit, False))
+    assert not _lone_flat(close, flat, np.ones(2, dtype=bool)).any()  # close, or not flat
+    dropped, flat = hits((1, at_limit, True), (1, at_limit, True))
+    assert _lone_flat(dropped, flat, np.array([True, False])).tolist() == [True, False]

@@ -452,3 +452,32 @@ def test_a_still_is_reshaped_only_when_its_own_hashes_find_nothing_close(media, 
         with searches_counted(index) as searched:
             assert only(match(media[name], index, fingerprints)).relation == "still_from"
         assert (len(searched) > 1) == reshaped  # its own hashes, then the reshaped ones
+
+
+def test_a_still_matches_alike_with_its_reshaped_pictures_hashed_ahead(
+    media, indexed, monkeypatch
+) -> None:
+    """Ingest hashes a batch's reshaped pictures in threads before matching them in order."""
+    from testament.fingerprint import reframe
+
+    index, fingerprints = indexed
+    path = media["cropped_still"]
+    _, later = analyze_file_for_ingest(path)
+    _, ahead = analyze_file_for_ingest(path, shapes_ahead=True)
+    assert later.reframing is not None and ahead.reframing is not None
+    assert not later.reframing.shaped
+    assert len(ahead.reframing.shaped) == len(ahead.reframing.samples)
+    reshaped: list[reframe.Shift] = []
+    shifted_picture = reframe.shifted_picture
+
+    def counted(picture: np.ndarray, shift: reframe.Shift, aspect: float) -> np.ndarray:
+        reshaped.append(shift)
+        return shifted_picture(picture, shift, aspect)
+
+    monkeypatch.setattr(reframe, "shifted_picture", counted)
+    found = match(ahead, index, fingerprints)
+    made_then = len(reshaped)  # only the finer cuts around the closest shape
+    assert found == match(later, index, fingerprints)
+    assert only(found).relation == "still_from"
+    samples = len(ahead.reframing.samples)
+    assert made_then < samples * len(reframe.STILL_SHIFTS) <= len(reshaped) - made_then

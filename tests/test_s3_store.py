@@ -17,6 +17,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -552,3 +553,29 @@ def test_an_ingest_killed_mid_upload_loses_nothing(s3_env: SeaweedFS, tmp_path: 
         assert blobs.remove_abandoned_parts(older_than=timedelta(0)) == 1  # the killed one's
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the bytes, not the catalog
+def test_a_video_is_copied_from_the_bucket_once_however_often_its_frames_are_read(
+    s3_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A still is re-checked at the moment its hashes gave, then at others: one copy."""
+    from testament.footage import linking
+
+    (sha256,) = _ingest(s3_store, make_video(tmp_path / "clip.mp4", seconds=3, seed=6))
+    copies: list[Path] = []
+    copy = linking.local_file
+
+    @contextmanager
+    def counted(blobs: BlobStore, sha256: str) -> Iterator[Path]:
+        with copy(blobs, sha256) as path:
+            copies.append(path)
+            yield path
+
+    monkeypatch.setattr(linking, "local_file", counted)
+    with s3_store.read() as session, linking.StoredFrames(s3_store, session) as frames:
+        video = session.execute(select(Asset.id).where(Asset.sha256 == sha256)).scalar_one()
+        first, again = frames(video, [0.5, 1.0]), frames(video, [2.0])
+        assert first is not None and len(first) == 2 and again is not None and len(again) == 1
+        assert len(copies) == 1 and copies[0].exists()
+    assert not copies[0].exists()  # removed when the match is done

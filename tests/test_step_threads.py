@@ -31,3 +31,37 @@ def test_a_failure_in_one_item_reaches_the_caller(monkeypatch) -> None:
 
     with pytest.raises(ValueError, match="item 3"):
         threads.each(work, list(range(5)))
+
+
+def test_a_steps_preparation_runs_beside_the_steps_before_it_and_records_after_them() -> None:
+    """Previews are made while a batch is fingerprinted; their events still come second."""
+    from testament.jobs.dispatch import Inline
+
+    preparing = threading.Event()
+    order: list[str] = []
+
+    class First:
+        def __call__(self, asset: object) -> None:
+            raise AssertionError("the batch is taken at once")
+
+        def batch(self, assets: list[str]) -> None:
+            assert preparing.wait(10)  # the next step's preparation runs meanwhile
+            order.append("first recorded")
+
+        def finish(self) -> None: ...
+
+    class Second:
+        def __call__(self, asset: object) -> None:
+            raise AssertionError("the batch is taken at once")
+
+        def prepare(self, assets: list[str]) -> list[str]:
+            preparing.set()
+            return [f"made {asset}" for asset in assets]
+
+        def record(self, made: list[str]) -> None:
+            order.append(f"second recorded {made}")
+
+        def finish(self) -> None: ...
+
+    Inline([First(), Second()]).committed(["a", "b"])  # type: ignore[list-item]
+    assert order == ["first recorded", "second recorded ['made a', 'made b']"]

@@ -11,13 +11,15 @@ their name and dealt alternately to "tuning" and "held-out", tuning first, so ev
 gets every kind. The five old sources are all "tuning": the method was tuned on them, they
 cannot be held out.
 
-Split 7 (this rule, from 2026-12-07 14:20 UTC, salt "testament-split-7:"): split 6's
-held-out half was read (µAP 0.869), so it is no longer unseen; the new salt deals the
-groups again, and six synthetic places drawn for it (office-k, office-l, night-i,
-carpark-h, sky-f, smoke-f: static cameras with a moving figure indoors, night, asphalt, sky
+Split 8 (this rule, from 2026-12-07 22:55 UTC, salt "testament-split-8:"): split 7's
+held-out half was read (µAP 0.887), so it is no longer unseen; the new salt deals the
+groups again, and six synthetic places drawn for it (office-m, office-n, night-j,
+carpark-i, sky-g, smoke-g: static cameras with a moving figure indoors, night, asphalt, sky
 and smoke, takes of 1.5-3 s, several takes each for hard negatives) are footage no one had
-looked at. Split 6 ("testament-split-6:", from 2026-12-04 23:15 UTC, which drew office-i,
-office-j, night-h, carpark-g, sky-e and smoke-e), split 5 ("testament-split-5:", from
+looked at. Split 7 ("testament-split-7:", from 2026-12-07 14:20 UTC, which drew office-k,
+office-l, night-i, carpark-h, sky-f and smoke-f), split 6 ("testament-split-6:", from
+2026-12-04 23:15 UTC, which drew office-i, office-j, night-h, carpark-g, sky-e and
+smoke-e), split 5 ("testament-split-5:", from
 2026-12-03 01:35 UTC, which drew office-g, office-h, night-g, carpark-f, sky-d and
 smoke-d), split 4 ("testament-split-4:", from
 2026-12-02 20:29 UTC, which drew office-e, office-f, night-f, carpark-e, sky-c and
@@ -40,7 +42,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 TMK = SHARED / "tmk-sample-videos"
 PUBLIC = SHARED / "public-footage"
 HALVES = ("tuning", "held-out")
-SPLIT_SALT = "testament-split-7:"
+SPLIT_SALT = "testament-split-8:"
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,13 @@ SCENES = (
     Scene("carpark-h", "asphalt", (3.0, 2.0)),
     Scene("sky-f", "sky", (2.0, 2.5)),
     Scene("smoke-f", "smoke", (1.5, 3.0)),
+    # Drawn for split 8: nobody had looked at these before its held-out half was run.
+    Scene("office-m", "room", (2.5, 3.0, 2.0)),
+    Scene("office-n", "room", (1.5, 2.5)),
+    Scene("night-j", "night", (2.0, 3.0)),
+    Scene("carpark-i", "asphalt", (2.5, 1.5)),
+    Scene("sky-g", "sky", (3.0, 2.0)),
+    Scene("smoke-g", "smoke", (2.0, 2.5)),
 )
 SCENE_KINDS = {
     "room": "synthetic-room",

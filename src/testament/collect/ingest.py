@@ -99,8 +99,9 @@ class SilentReporter:
 class Step(Protocol):
     """Work done on each preserved asset after it is catalogued (fingerprinting, ...).
 
-    A step may also have `batch(assets)`: the embedded default then hands it each committed
-    batch at once (see `testament.jobs.dispatch.Inline`).
+    A step may also have `batch(assets)`, or `prepare(assets)` and `record(prepared)`: the
+    embedded default then hands it each committed batch at once, and runs a `prepare`
+    while the steps before it run (see `testament.jobs.dispatch.Inline`).
     """
 
     def __call__(self, asset: Asset) -> None: ...

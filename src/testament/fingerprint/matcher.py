@@ -49,6 +49,7 @@ from testament.fingerprint.reframe import (
 FRAME_DISTANCE = 72  # a video frame hit counts up to this many bits (temporal agreement decides)
 STILL_DISTANCE = 56  # a still matches a frame up to this many bits on its own
 RESHAPED_DISTANCE = 36  # ... and a reshaped picture of it (one of 48 tries) up to this many
+LONE_FLAT = 28  # ... this many where it is flat and the only one to meet its asset
 STRONG = 32  # hits this close count fully; strength falls to 0 at the limit
 VIDEO_NEIGHBOURS = 32
 STILL_NEIGHBOURS = 64
@@ -318,9 +319,10 @@ def _still_hits(
     if query.reframing is None or (len(hits.distance) and hits.distance.min() <= CLOSE):
         return hits
     reframing = query.reframing
+    ahead = reframing.shaped or (None,) * len(reframing.samples)
     pictures = [
-        still_shapes(picture, reframing.aspect(i), index)
-        for i, (_, picture) in enumerate(reframing.samples)
+        still_shapes(picture, reframing.aspect(i), index, shaped)
+        for i, ((_, picture), shaped) in enumerate(zip(reframing.samples, ahead, strict=True))
     ]
     flat = np.concatenate([low for _, low in pictures])
     reshaped = index.search(
@@ -328,7 +330,25 @@ def _still_hits(
     )
     new = lines_up_better(reshaped.distance, _own_best(hits, reshaped.asset_id), BITS)
     new &= ~flat[reshaped.query] | (reshaped.distance <= LOW_DISTANCE)  # flat: closely
+    new &= ~_lone_flat(reshaped, flat[reshaped.query], new)
     return _joined(hits, _subset(reshaped, new))
+
+
+def _lone_flat(hits: Hits, flat: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Which of the `kept` hits are an asset's only one, flat, and not within LONE_FLAT.
+
+    Of the hundred and more reshaped pictures of a flat still, one can come within
+    LOW_DISTANCE of another flat place by chance: split 8's tuning half had a car park's
+    still placed in another car park on a single one at 32 bits. A cropped or played
+    still of the footage itself meets its asset with several (neighbouring cuts, other
+    candidate pictures) or with one closer (22 and 24 bits, the only lone ones there).
+    """
+    lone = np.zeros(len(hits.asset_id), dtype=bool)
+    for asset_id in np.unique(hits.asset_id[kept]):
+        rows = np.flatnonzero(kept & (hits.asset_id == asset_id))
+        if len(rows) == 1 and flat[rows[0]] and hits.distance[rows[0]] > LONE_FLAT:
+            lone[rows] = True
+    return lone
 
 
 def _own_best(hits: Hits, assets: np.ndarray) -> np.ndarray:

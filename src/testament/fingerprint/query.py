@@ -51,7 +51,7 @@ from testament.fingerprint.index import (
 )
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_many
-from testament.fingerprint.reframe import Reframing, SpreadSample, spread
+from testament.fingerprint.reframe import Reframing, SpreadSample, spread, still_shape_hashes
 
 RESHAPED_BOXES = 2  # edge-bounded boxes of a still reshaped, besides its trimmed picture
 
@@ -251,6 +251,18 @@ def _still_query(luma: np.ndarray) -> Query:
     return rows.query("image", None, np.zeros(1), reframing)
 
 
+def _shapes_made(query: Query) -> Query:
+    """A still's query with the reshaped pictures of its samples hashed already."""
+    reframing = query.reframing
+    if reframing is None:
+        return query
+    shaped = tuple(
+        still_shape_hashes(picture, reframing.aspect(i))
+        for i, (_, picture) in enumerate(reframing.samples)
+    )
+    return replace(query, reframing=replace(reframing, shaped=shaped))
+
+
 def _aspect(size: tuple[int, int], box: PixelBox | None) -> float:
     """Width over height, in the video, of a picture region given in thumbnail pixels."""
     width, height = size
@@ -358,7 +370,7 @@ def _overlay_remover(
     return lambda thumb: fill(picture(thumb))
 
 
-def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
+def analyze_file_for_ingest(path: Path, shapes_ahead: bool = False) -> tuple[Fingerprint, Query]:
     """The stored fingerprint and the rich query of one file, from a single decode.
 
     The fingerprint is exactly what `fingerprint_file` returns; the query is hashed like
@@ -368,12 +380,14 @@ def analyze_file_for_ingest(path: Path) -> tuple[Fingerprint, Query]:
     from all its frames, and that the static-overlay variant is left out (finding an
     overlay needs frames from all over the video before the first is hashed). Pictures
     reshaped for uneven crops are tried on frames kept aside; should one line up, every
-    frame is decoded again (see reframe.py).
+    frame is decoded again (see reframe.py). `shapes_ahead`: a still's reshaped pictures
+    are hashed now, for a caller that analyses many in threads and matches them in one.
     """
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        return fingerprint_image(luma), replace(_still_query(luma), source=path)
+        query = replace(_still_query(luma), source=path)
+        return fingerprint_image(luma), _shapes_made(query) if shapes_ahead else query
     sampler = VideoSampler(path)
     rows = _Rows()
     samples = SpreadSample()

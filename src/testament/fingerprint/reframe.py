@@ -79,6 +79,7 @@ class Reframing:
     samples: list[tuple[int, np.ndarray]]
     pictures: Pictures
     aspects: tuple[float, ...] = ()
+    shaped: tuple[Shapes, ...] = ()  # a still's `still_shape_hashes` per sample, made ahead
 
     def aspect(self, sample: int = 0) -> float:
         """Width over height, in the file, of one sample's picture (of every picture)."""
@@ -90,6 +91,8 @@ class Reframing:
 # Per axis: where the cut was taken (-1 all from the start, 1 all from the end, 0 half
 # each, between: that share of the way), and which picture is rebuilt ("centre" or "cut").
 Shift = tuple[float, float, str]
+# Reshaped pictures hashed: the shape of each usable one, its hash, and whether it is flat.
+Shapes = tuple[list[Shift], np.ndarray, np.ndarray]
 
 
 def shifts(positions: tuple[float, ...]) -> tuple[Shift, ...]:
@@ -331,8 +334,16 @@ def reshaped_hashes(
 STILL_STEP = 0.25  # a still's best cut position is narrowed down this far each way
 
 
+def still_shape_hashes(picture: np.ndarray, aspect: float) -> Shapes:
+    """A still's picture reshaped for every STILL_SHIFTS shape and hashed (usable ones):
+    the part of `still_shapes` that needs no index, so it can be made ahead in a thread."""
+    return _usable_hashes(
+        (shift, shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
+    )
+
+
 def still_shapes(
-    picture: np.ndarray, aspect: float, index: HashIndex
+    picture: np.ndarray, aspect: float, index: HashIndex, shaped: Shapes | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A still's picture reshaped for every STILL_SHIFTS shape and, around the one that
     comes closest to anything indexed, for the cut positions a quarter step each way:
@@ -342,10 +353,9 @@ def still_shapes(
     cut an eighth of the way off the nearest tried position leaves it 40-100 bits away (a
     night room's JPEG cut 52 of 64 columns from the left, 44 of 48 rows from the top: 104
     bits as it is, 10 with the cut where it was). Eight more shapes, not 110 more.
+    `shaped`: the STILL_SHIFTS hashes, where they were made ahead.
     """
-    keys, hashes, low = _usable_hashes(
-        (shift, shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
-    )
+    keys, hashes, low = shaped or still_shape_hashes(picture, aspect)
     cuts = np.flatnonzero([shift[2] != "tilt" for shift in keys])
     found = index.search(hashes[cuts], 1, RANKED) if len(cuts) else None
     if found is None or len(found.query) == 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
@@ -58,11 +60,24 @@ class StoredFingerprints(Mapping[int, Fingerprint]):
 class StoredFrames:
     """Frames of stored assets at given seconds, decoded from their blobs when the matcher
     asks (it re-checks a still on the frame it was placed at: fingerprint/localcheck.py).
-    None where the blob is missing or cannot be decoded: the PDQ decision stands."""
+    None where the blob is missing or cannot be decoded: the PDQ decision stands.
+
+    From object storage an asset's blob is copied once, however often the matcher asks
+    for its frames (a still is checked at the moment its hashes gave, then at others):
+    used as a context manager, which removes the copies at its end.
+    """
 
     def __init__(self, store: Store, session: Session) -> None:
         self.store = store
         self.session = session
+        self._copies = ExitStack()
+        self._paths: dict[str, Path | None] = {}
+
+    def __enter__(self) -> StoredFrames:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._copies.close()
 
     def __call__(self, asset_id: int, times: Sequence[float]) -> list[np.ndarray] | None:
         from testament.fingerprint.local import frames_at
@@ -72,15 +87,22 @@ class StoredFrames:
         ).first()
         if found is None or not found.sha256:
             return None
-        sha256, video = found.sha256, found.media_type == "video"
+        path = self._path(found.sha256)
+        return None if path is None else frames_at(path, times, video=found.media_type == "video")
+
+    def _path(self, sha256: str) -> Path | None:
+        """The blob as a file: the store's own, or a copy kept until the context ends."""
         path = self.store.blobs.local_path(sha256)
         if path is not None:
-            return frames_at(path, times, video=video) if path.is_file() else None
-        try:
-            with local_file(self.store.blobs, sha256) as copy:  # object storage: a copy
-                return frames_at(copy, times, video=video)
-        except (FileNotFoundError, BlobStoreError):
-            return None
+            return path if path.is_file() else None
+        if sha256 not in self._paths:
+            try:  # object storage: a copy
+                self._paths[sha256] = self._copies.enter_context(
+                    local_file(self.store.blobs, sha256)
+                )
+            except (FileNotFoundError, BlobStoreError):
+                self._paths[sha256] = None
+        return self._paths[sha256]
 
 
 def _link(match_: FootageMatch, asset_id: int) -> FootageLink:
@@ -155,8 +177,8 @@ class Fingerprinting:
     def batch(self, assets: Sequence[Asset]) -> None:
         """Fingerprint and link a committed batch with one catch-up and one commit.
 
-        Decoding and hashing happen before the write lock is taken, the batch's assets in
-        threads (jobs/threads.py); matching under it,
+        Decoding and hashing (a still's reshaped pictures too) happen before the write
+        lock is taken, the batch's assets in threads (jobs/threads.py); matching under it,
         against the index caught up to that moment and extended by each asset of the batch
         as it is recorded. So the batch's assets are matched with each other, and nothing
         another process commits can slip between matching and recording.
@@ -164,9 +186,8 @@ class Fingerprinting:
         with self.store.read() as session:
             done = _fingerprinted(session, [asset for asset in assets if _wanted(asset)])
         todo = [asset for asset in assets if _wanted(asset) and asset.id not in done]
-        analysed = [
-            (asset, *found) for asset, found in zip(todo, each(self._analyse, todo), strict=True)
-        ]
+        found = each(lambda asset: self._analyse(asset, shapes_ahead=True), todo)
+        analysed = [(asset, *one) for asset, one in zip(todo, found, strict=True)]
         if not analysed:
             return
         try:
@@ -194,17 +215,19 @@ class Fingerprinting:
         if fingerprint is None or record.frame_count == 0:
             return
         if query is not None:
-            found = match(
-                query, index, StoredFingerprints(session), StoredFrames(self.store, session)
-            )
+            with StoredFrames(self.store, session) as frames:
+                found = match(query, index, StoredFingerprints(session), frames)
             session.add_all(_link(m, asset.id) for m in found if m.asset_id != asset.id)
         self.index.extend(record.id, asset.id, fingerprint)
 
-    def _analyse(self, asset: Asset) -> tuple[Fingerprint | None, Query | None, str | None]:
-        """The asset's fingerprint and matching query, or why it has none."""
+    def _analyse(
+        self, asset: Asset, shapes_ahead: bool = False
+    ) -> tuple[Fingerprint | None, Query | None, str | None]:
+        """The asset's fingerprint and matching query, or why it has none (`shapes_ahead`:
+        see `analyze_file_for_ingest`)."""
         try:
             with local_file(self.store.blobs, asset.sha256) as path:
-                fingerprint, query = analyze_file_for_ingest(path)
+                fingerprint, query = analyze_file_for_ingest(path, shapes_ahead)
             return fingerprint, query, None
         except FingerprintError as exc:
             return None, None, str(exc)
@@ -221,9 +244,8 @@ class Fingerprinting:
         the last fingerprint row it was matched against."""
         with self.store.read() as session:
             index = self.index.current(session)
-            found = match(
-                query, index, StoredFingerprints(session), StoredFrames(self.store, session)
-            )
+            with StoredFrames(self.store, session) as frames:
+                found = match(query, index, StoredFingerprints(session), frames)
         return [m for m in found if m.asset_id != asset.id], self.index.last_id
 
     def _matches_since(
@@ -237,7 +259,8 @@ class Fingerprinting:
         index = added_since(session, seen)
         if not len(index):
             return []
-        found = match(query, index, StoredFingerprints(session), StoredFrames(self.store, session))
+        with StoredFrames(self.store, session) as frames:
+            found = match(query, index, StoredFingerprints(session), frames)
         return [m for m in found if m.asset_id != asset.id]
 
     def _record(

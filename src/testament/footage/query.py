@@ -45,13 +45,9 @@ def match_file(store: Store, path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         sha256 = sha256_of(handle)
     query = analyze_file(path)
-    with store.read() as session:
-        found = match(
-            query,
-            LiveIndex(store.settings.index_dir).current(session),
-            StoredFingerprints(session),
-            StoredFrames(store, session),
-        )
+    with store.read() as session, StoredFrames(store, session) as frames:
+        index = LiveIndex(store.settings.index_dir).current(session)
+        found = match(query, index, StoredFingerprints(session), frames)
         assets = {
             asset.id: asset
             for asset in session.execute(

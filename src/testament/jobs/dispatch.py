@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
@@ -62,14 +63,26 @@ class Inline:
 
     def committed(self, assets: Sequence[Asset]) -> None:
         """Each step on the whole batch: a step with a `batch` method takes it at once (one
-        look-up and one commit for many small files), any other asset by asset."""
-        for step in self.steps:
-            batch = getattr(step, "batch", None)
-            if batch is not None:
-                batch(assets)
-                continue
-            for asset in assets:
-                step(asset)
+        look-up and one commit for many small files), any other asset by asset.
+
+        A step with `prepare` and `record` has its work that needs no lock (decoding,
+        writing blobs) done in a thread of its own while the steps before it run, and
+        records it in its turn, so each asset's custody events keep the steps' order.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="ahead") as ahead:
+            prepared = {
+                i: ahead.submit(step.prepare, assets)
+                for i, step in enumerate(self.steps)
+                if hasattr(step, "prepare")
+            }
+            for i, step in enumerate(self.steps):
+                if i in prepared:
+                    step.record(prepared[i].result())
+                elif (batch := getattr(step, "batch", None)) is not None:
+                    batch(assets)
+                else:
+                    for asset in assets:
+                        step(asset)
 
     def finish(self) -> None:
         for step in self.steps:

@@ -194,14 +194,26 @@ def make_missing_previews(store: Store, assets: Sequence[Asset]) -> None:
     image; the decoding and blob writes happen before the write lock is taken, the
     assets in threads (jobs/threads.py).
     """
+    record_previews(store, prepare_previews(store, assets))
+
+
+Made = list[tuple[Asset, list[tuple[str, float | None, StoredBlob]]]]
+
+
+def prepare_previews(store: Store, assets: Sequence[Asset]) -> Made:
+    """The previews of those assets that have none, made and stored, not yet recorded."""
     wanted = [asset for asset in assets if _previewable(asset)]
     if not wanted:
-        return
+        return []
     with store.read() as session:
         have = _with_previews(session, wanted)
     todo = [asset for asset in wanted if asset.id not in have]
     stored = zip(todo, each(lambda asset: _stored_previews(store, asset), todo), strict=True)
-    made = [(asset, blobs) for asset, blobs in stored if blobs]
+    return [(asset, blobs) for asset, blobs in stored if blobs]
+
+
+def record_previews(store: Store, made: Made) -> None:
+    """Record previews made by `prepare_previews`, in one transaction."""
     if not made:
         return
     with store.write() as session:
@@ -234,9 +246,13 @@ class Thumbnails:
     def __call__(self, asset: Asset) -> None:
         make_missing_previews(self.store, [asset])
 
-    def batch(self, assets: Sequence[Asset]) -> None:
-        """The previews of a committed batch of assets, in one transaction."""
-        make_missing_previews(self.store, assets)
+    def prepare(self, assets: Sequence[Asset]) -> Made:
+        """A batch's previews made and stored, while the steps before this one run."""
+        return prepare_previews(self.store, assets)
+
+    def record(self, made: Made) -> None:
+        """Those previews recorded, in this step's turn."""
+        record_previews(self.store, made)
 
     def finish(self) -> None:
         """Nothing is kept between batches."""

@@ -325,10 +325,15 @@ def reshaped_hashes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One picture reshaped for every shift and hashed: hashes (usable ones) and which of
     them are flat (below MIN_QUALITY: they count only closely)."""
-    _, hashes, low = _usable_hashes(
+    _, hashes, low = _shaped(picture, every, aspect)
+    return hashes, low
+
+
+def _shaped(picture: np.ndarray, every: tuple[Shift, ...], aspect: float) -> Shapes:
+    """`reshaped_hashes` with the shape of each usable picture."""
+    return _usable_hashes(
         (shift, shift, shifted_picture(picture, shift, aspect)) for shift in every
     )
-    return hashes, low
 
 
 STILL_STEP = 0.25  # a still's best cut position is narrowed down this far each way
@@ -337,9 +342,7 @@ STILL_STEP = 0.25  # a still's best cut position is narrowed down this far each 
 def still_shape_hashes(picture: np.ndarray, aspect: float) -> Shapes:
     """A still's picture reshaped for every STILL_SHIFTS shape and hashed (usable ones):
     the part of `still_shapes` that needs no index, so it can be made ahead in a thread."""
-    return _usable_hashes(
-        (shift, shift, shifted_picture(picture, shift, aspect)) for shift in STILL_SHIFTS
-    )
+    return _shaped(picture, STILL_SHIFTS, aspect)
 
 
 def still_shapes(

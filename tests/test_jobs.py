@@ -157,8 +157,10 @@ def test_a_worker_killed_mid_task_loses_nothing_and_records_nothing_twice(
 ) -> None:
     folder = tmp_path / "media"
     folder.mkdir()
-    for seed in range(21, 24):
-        make_video(folder / f"clip{seed}.mp4", seconds=12.0, width=320, height=180, seed=seed)
+    # Long enough that some task is still running when a poll under load comes round: three
+    # clips of 12 s were fingerprinted in 0.6-0.8 s each, between two polls of a busy CI run.
+    for seed in range(21, 26):
+        make_video(folder / f"clip{seed}.mp4", seconds=20.0, width=320, height=180, seed=seed)
     store = team.store()
     sha256s = _sha256s(team, folder)
     ingest = team.popen("ingest", str(folder))  # watched from the start: workers begin at once

@@ -19,6 +19,8 @@ from testament.fingerprint.borders import PixelBox, central, crop, trim_uniform,
 from testament.fingerprint.frames import THUMB, VideoSampler
 from testament.fingerprint.model import Box, Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_many
+from testament.fingerprint.place import SAMPLES, describe, place_of
+from testament.fingerprint.reframe import SpreadSample
 
 CROP_FRAMES = 512
 HASH_BATCH = 64  # kept frames hashed at once: hash_many, bit for bit, at a third of the cost
@@ -67,6 +69,7 @@ def fingerprint_image(luma: np.ndarray) -> Fingerprint:
         quality=np.array([quality], dtype=np.uint8),
         crop=fraction_box(box, luma.shape[1], luma.shape[0]),
         inner=centre[None, :],
+        place=describe(luma),  # the whole picture: a place is told by its framing
     )
 
 
@@ -149,17 +152,21 @@ def hashed_frames(sampler: VideoSampler) -> Iterator[HashedFrames]:
 
 class VideoHashes:
     """What a video's fingerprint keeps of its hashed frames, gathered a batch at a time
-    (the hashes, not the pictures: memory stays a batch of thumbnails, however long)."""
+    (the hashes, and pictures spread over the video for its place: memory stays a batch of
+    thumbnails and at most 2 x place.SAMPLES more, however long)."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.box: PixelBox | None = None
+        self.spread = SpreadSample(SAMPLES)
 
     def add(self, batch: HashedFrames) -> None:
         self.times += batch.times
         self.parts.append((batch.plain, batch.quality, batch.centre))
         self.box = batch.box
+        for number, thumb in zip(batch.numbers, batch.thumbs, strict=True):
+            self.spread.offer(number, crop(thumb, batch.box))
 
     def fingerprint(self, duration: float) -> Fingerprint:
         hashes, quality, inner = (np.concatenate(part) for part in zip(*self.parts, strict=True))
@@ -171,6 +178,7 @@ class VideoHashes:
             quality=quality.astype(np.uint8),
             crop=fraction_box(self.box, THUMB, THUMB),
             inner=inner,
+            place=place_of([picture for _, picture in self.spread.result()]),
         )
 
 

@@ -6,7 +6,8 @@ score is how many of the query frames that should overlap the asset (given that 
 do match there, and how closely. A handful of lookalike frames cannot reach the score a
 copy reaches, however close each one is. Every candidate is then re-checked on the asset's
 stored fingerprint (recheck.py): another take of the same place is `same_scene`, and a
-still gets every interval of the asset it fits.
+still gets every interval of the asset it fits. Footage the hashes do not find at all is
+`same_scene` too where it shows a fixed camera's place (place.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from testament.fingerprint.localcheck import (
     video_is_that_footage,
 )
 from testament.fingerprint.model import Fingerprint, FootageMatch, Segment
+from testament.fingerprint.place import SAME_PLACE, likeness
 from testament.fingerprint.query import Query, analyze_file, query_from_fingerprint
 from testament.fingerprint.recheck import LOOSE_FLAT, flat_limit, hashes_tell, still_moments
 from testament.fingerprint.reframe import (
@@ -63,6 +65,7 @@ USABLE_SHARE = 0.5  # of an asset's usable time that counts as more than brief a
 NEAR_STORED = 0.3  # s: a query frame is checkable when an indexed asset frame is this close
 MIRROR_SAMPLE = 2.0  # s: mirrored hashes are tried first on a frame this often
 SAMPLED_GAP = 1.1 * STEP  # indexed frames further apart have unusable frames between them
+PLACE_LINKS = 10  # other footage of the query's place reported, the likest first
 
 
 def _strength(distance: np.ndarray, limit: int) -> np.ndarray:
@@ -426,7 +429,35 @@ def match(
             result = _video_decision(query, subset, int(asset_id), stored, index, frames)
         if result is not None:
             found.append(result)
+    found += _same_place(query, index, fingerprints, {result.asset_id for result in found})
     return sorted(found, key=_rank)
+
+
+def _same_place(
+    query: Query, index: HashIndex, fingerprints: Mapping[int, Fingerprint], known: set[int]
+) -> list[FootageMatch]:
+    """`same_scene` for assets the hashes did not find whose place the query shows.
+
+    Another take from a fixed camera over a flat place (a car crossing asphalt, a figure in
+    a dark room) hashes too far from this one's frames to be found by them at all; its
+    background is the same picture (place.py). Scored by the places' likeness; the best
+    PLACE_LINKS only: a camera that filmed a thousand clips would otherwise link each new
+    one to all of them (the links of each to its nearest still join them all). Two images
+    are not compared so: two screenshots of one app share their chrome, not a place; a
+    video's place is its picture region's background, without the chrome around it.
+    """
+    if query.place is None:
+        return []
+    alike = []
+    kinds = ("video",) if query.kind == "image" else ("video", "image")
+    for asset_id in index.places_like(query.place, 4 * PLACE_LINKS, kinds).tolist():
+        stored = fingerprints[asset_id].place if asset_id not in known else None
+        if stored is None:
+            continue
+        score = likeness(stored, query.place)
+        if score >= SAME_PLACE:
+            alike.append(FootageMatch(asset_id, "same_scene", score, 0.0, 0.0, None, None, ()))
+    return sorted(alike, key=_rank)[:PLACE_LINKS]
 
 
 def _rank(found: FootageMatch) -> tuple[bool, float, float, int]:

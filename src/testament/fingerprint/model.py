@@ -23,7 +23,9 @@ class Fingerprint:
     the picture removed), as fractions of the decoded frame; None when the whole frame was.
     `inner` holds, per frame, the hash of the central region of that picture (80% of its
     area), which a cropped or slightly rotated copy lines up with; None in fingerprints
-    made before it existed (they are matched on `hashes` alone).
+    made before it existed (they are matched on `hashes` alone). `place` describes what a
+    fixed camera's footage (or an image) shows when nothing moves (place.py), to link other
+    footage of the same place (`same_scene`); None where there is no such background.
     """
 
     kind: str  # "video" | "image"
@@ -33,6 +35,7 @@ class Fingerprint:
     quality: np.ndarray  # uint8 [n]
     crop: Box | None = None
     inner: np.ndarray | None = None  # uint8 [n, 32]
+    place: np.ndarray | None = None  # int8 [tiles, cells]
 
     def __len__(self) -> int:
         return len(self.times)

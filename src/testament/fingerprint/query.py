@@ -51,6 +51,7 @@ from testament.fingerprint.index import (
 )
 from testament.fingerprint.model import Fingerprint
 from testament.fingerprint.pdq import hash_luma, hash_many
+from testament.fingerprint.place import SAMPLES, describe, place_of
 from testament.fingerprint.reframe import Reframing, SpreadSample, spread, still_shape_hashes
 
 RESHAPED_BOXES = 2  # edge-bounded boxes of a still reshaped, besides its trimmed picture
@@ -77,6 +78,9 @@ class Query:
     # frame beside its sharp moving region, a still's flat picture inside a screenshot's
     # crisp chrome): kept, but their hits count only closely. None: no such rows.
     low: np.ndarray | None = field(default=None, compare=False)
+    # What the footage shows when nothing moves, to find other footage of its place
+    # (place.py); None where it has no such background.
+    place: np.ndarray | None = field(default=None, compare=False)
 
     def with_rows(
         self, frames: np.ndarray, hashes: np.ndarray, low: np.ndarray | None = None
@@ -114,6 +118,7 @@ def query_from_fingerprint(fingerprint: Fingerprint) -> Query:
         frame=rows,
         mirrored=np.zeros(len(rows), dtype=bool),
         floor=floor,
+        place=fingerprint.place,
     )
 
 
@@ -287,7 +292,7 @@ def analyze_file(path: Path) -> Query:
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        return replace(_still_query(luma), source=path)
+        return replace(_still_query(luma), source=path, place=describe(luma))
     sampler = VideoSampler(path, min_gap=QUERY_MIN_GAP, hash_change=None)
     kept = list(sampler)
     times = np.asarray([t for t, _ in kept], dtype=np.float64)
@@ -311,7 +316,8 @@ def analyze_file(path: Path) -> Query:
     samples = [(number, crop(thumbs[number], box)) for number in spread(len(thumbs))]
     reframing = Reframing(samples, pictures, (_aspect(sampler.size, box),))
     query = rows.query("video", sampler.duration, times, reframing)
-    return replace(query, source=path)
+    place = place_of([crop(thumbs[number], box) for number in spread(len(thumbs), SAMPLES)])
+    return replace(query, source=path, place=place)
 
 
 GRAIN_SAMPLES = 8  # kept frames a video's grain box is looked for on
@@ -386,8 +392,9 @@ def analyze_file_for_ingest(path: Path, shapes_ahead: bool = False) -> tuple[Fin
     path = Path(path)
     luma = open_luma(path)
     if luma is not None:
-        query = replace(_still_query(luma), source=path)
-        return fingerprint_image(luma), _shapes_made(query) if shapes_ahead else query
+        fingerprint = fingerprint_image(luma)
+        query = replace(_still_query(luma), source=path, place=fingerprint.place)
+        return fingerprint, _shapes_made(query) if shapes_ahead else query
     sampler = VideoSampler(path)
     rows = _Rows()
     samples = SpreadSample()
@@ -403,7 +410,7 @@ def analyze_file_for_ingest(path: Path, shapes_ahead: bool = False) -> tuple[Fin
     aspect = _aspect(sampler.size, kept.box)
     reframing = Reframing(samples.result(), lambda: _pictures_again(path), (aspect,))
     query = rows.query("video", sampler.duration, fingerprint.times, reframing)
-    return fingerprint, replace(query, source=path)
+    return fingerprint, replace(query, source=path, place=fingerprint.place)
 
 
 def _add_stored_rows(rows: _Rows, batch: HashedFrames, i: int) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from testament.fingerprint import Fingerprint
 
-FORMAT = 2  # 2 added the per-frame hash of the picture's centre (`inner`)
+FORMAT = 3  # 2 added the hash of the picture's centre (`inner`), 3 the place descriptor
 
 
 def pack(fingerprint: Fingerprint) -> bytes:
@@ -28,6 +28,8 @@ def pack(fingerprint: Fingerprint) -> bytes:
     }
     if fingerprint.inner is not None:
         arrays["inner"] = np.asarray(fingerprint.inner, dtype=np.uint8)
+    if fingerprint.place is not None:
+        arrays["place"] = np.asarray(fingerprint.place, dtype=np.int8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -36,7 +38,7 @@ def pack(fingerprint: Fingerprint) -> bytes:
 def unpack(data: bytes) -> Fingerprint:
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
         header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-        if header.get("format") not in (1, FORMAT):
+        if header.get("format") not in (1, 2, FORMAT):
             raise ValueError(f"unknown fingerprint format {header.get('format')!r}")
         crop = header["crop"]
         return Fingerprint(
@@ -47,4 +49,5 @@ def unpack(data: bytes) -> Fingerprint:
             quality=arrays["quality"],
             crop=tuple(crop) if crop else None,
             inner=arrays["inner"] if "inner" in arrays.files else None,
+            place=arrays["place"] if "place" in arrays.files else None,
         )

@@ -71,7 +71,7 @@ def describe(picture: np.ndarray | None) -> np.ndarray | None:
     zeros where it has no detail; None when too few tiles have any."""
     if picture is None or min(picture.shape) < 8:
         return None
-    if picture.shape != (THUMB, THUMB):  # an image's luma, as decoded (uint8)
+    if picture.shape != (THUMB, THUMB):  # an image's luma, or a video's picture region
         image = Image.fromarray(np.asarray(picture, dtype=np.uint8))
         picture = np.asarray(image.resize((THUMB, THUMB), Image.Resampling.BOX))
     values = np.asarray(picture, dtype=np.float32)
@@ -94,6 +94,7 @@ def place_of(pictures: Sequence[np.ndarray]) -> np.ndarray | None:
 
 @cache
 def _weights() -> np.ndarray:
+    """The taps of a Gaussian of BLUR pixels out to three of them, summing to one."""
     offsets = np.arange(-int(3 * BLUR), int(3 * BLUR) + 1)
     weights = np.exp(-0.5 * (offsets / BLUR) ** 2)
     return (weights / weights.sum()).astype(np.float32)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import QueryContext
+from sqlalchemy.engine import Engine
 
 from testament.catalog.models import Base, Capture
+from testament.collect import ingest as ingest_module
 from testament.collect import spreadsheet
 from testament.collect.ingest import Ingest, Outcome
 from testament.collect.items import Collected, Item, Problem, Sighting
@@ -264,19 +264,15 @@ def _rows(folder: Path, name: str, first: int, count: int) -> Path:
 
 
 @contextmanager
-def _counting(store: Store) -> Iterator[Counter[str]]:
-    """SQL statements run, and catalog records loaded by kind, on this store's database
-    while the block runs (not by another test's thread left running in the process)."""
+def _counting() -> Iterator[Counter[str]]:
+    """SQL statements run, and catalog records loaded by kind, while the block runs."""
     counts: Counter[str] = Counter()
-    url = str(store.engine.url)
 
-    def statement(connection: Connection, *_args: object) -> None:
-        if str(connection.engine.url) == url:
-            counts["statements"] += 1
+    def statement(*_args: object) -> None:
+        counts["statements"] += 1
 
-    def loaded(target: object, context: QueryContext) -> None:
-        if str(context.session.get_bind().engine.url) == url:
-            counts[type(target).__name__] += 1
+    def loaded(target: object, _context: object) -> None:
+        counts[type(target).__name__] += 1
 
     event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Base, "load", loaded, propagate=True)
@@ -287,14 +283,22 @@ def _counting(store: Store) -> Iterator[Counter[str]]:
         event.remove(Base, "load", loaded)
 
 
-def test_each_row_naming_one_file_costs_the_same(folder: Path, store: Store) -> None:
-    """The work per row must not grow with the captures the file already has."""
+def test_each_row_naming_one_file_costs_the_same(
+    folder: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work per row must not grow with the captures the file already has.
+
+    A batch also closes after BATCH_SECONDS: on a busy machine ten rows can take longer and
+    be committed as two batches (a second look-up and custody head), which is not work
+    per row. So here a batch closes on its item count only.
+    """
+    monkeypatch.setattr(ingest_module, "BATCH_SECONDS", 3600.0)
     ingest = Ingest(store)
     ingest.run(collect_csv(_rows(folder, "first.csv", 0, 1), CONTEXT))
-    with _counting(store) as early:
+    with _counting() as early:
         ingest.run(collect_csv(_rows(folder, "early.csv", 1, 10), CONTEXT))
     ingest.run(collect_csv(_rows(folder, "many.csv", 11, 60), CONTEXT))
-    with _counting(store) as late:
+    with _counting() as late:
         summary = ingest.run(collect_csv(_rows(folder, "late.csv", 71, 10), CONTEXT))
 
     assert summary.as_dict()["new_captures"] == 10
